@@ -1,0 +1,1 @@
+//! Shared helpers for taskio's benchmarks (see `benches/benches/`).

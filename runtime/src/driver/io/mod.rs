@@ -1,0 +1,1 @@
+//! The I/O reactor over `polling::Poller`. Filled in by the reactor work.

@@ -1,0 +1,1 @@
+//! Shared helpers for taskio's integration tests (see `tests/tests/`).
