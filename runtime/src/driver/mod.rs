@@ -13,8 +13,40 @@
 pub(crate) mod io;
 pub(crate) mod time;
 
-use crate::loom::sync::{Condvar, Mutex};
+use crate::loom::sync::{Arc, Condvar, Mutex};
+use std::cell::RefCell;
 use std::time::Duration;
+
+thread_local! {
+    /// The driver handle of the runtime this thread is inside (a worker, or `block_on`).
+    static CURRENT: RefCell<Option<Arc<Handle>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with the current runtime's driver handle, if this thread is inside a runtime.
+/// Timers and sockets call this when they are created.
+pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Arc<Handle>>) -> R) -> R {
+    CURRENT.with(|c| f(c.borrow().as_ref()))
+}
+
+/// Makes `handle` the current driver handle until the guard drops (the previous one is
+/// restored then). The scheduler calls this on its worker threads and in `block_on`.
+pub(crate) fn enter(handle: Arc<Handle>) -> EnterGuard {
+    let prev = CURRENT.with(|c| c.borrow_mut().replace(handle));
+    EnterGuard { prev }
+}
+
+/// Restores the previous driver handle on drop.
+#[derive(Debug)]
+pub(crate) struct EnterGuard {
+    prev: Option<Arc<Handle>>,
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let prev = self.prev.take();
+        CURRENT.with(|c| *c.borrow_mut() = prev);
+    }
+}
 
 /// What the runtime's builder enabled.
 #[derive(Debug, Clone, Copy)]
