@@ -1,9 +1,46 @@
-//! taskio-runtime: a multi-threaded work-stealing async runtime.
+//! taskio-runtime: a multi-threaded, work-stealing async runtime.
 //!
-//! (Crate docs are written with the scheduler; see DESIGN.md for the picture.)
+//! - [`Runtime`] / [`Builder`]: the multi-thread scheduler (one worker per core, local
+//!   queues with a LIFO slot, a global injector, work stealing) or the current-thread one
+//!   (one FIFO queue: asyncio's order).
+//! - [`spawn`], [`JoinHandle`] (await the output, [`abort`](JoinHandle::abort)),
+//!   [`JoinError`], [`yield_now`], [`Handle`].
+//!
+//! Cancellation is drop: aborting a task drops its future at its current `.await` on a
+//! runtime thread. Panics in tasks are caught and reported through the `JoinHandle`; they
+//! never take a worker down. Dropping the runtime cancels every task still alive and joins
+//! its threads.
+//!
+//! # Examples
+//!
+//! ```
+//! use taskio_runtime::{Runtime, spawn, yield_now};
+//!
+//! let rt = Runtime::new().unwrap();
+//! let total = rt.block_on(async {
+//!     let tasks: Vec<_> = (0..100u64)
+//!         .map(|i| spawn(async move {
+//!             yield_now().await;
+//!             i
+//!         }))
+//!         .collect();
+//!     let mut total = 0;
+//!     for t in tasks {
+//!         total += t.await.unwrap();
+//!     }
+//!     total
+//! });
+//! assert_eq!(total, 4950);
+//! ```
 #![warn(missing_docs)]
 
 pub(crate) mod loom;
 
 #[allow(dead_code)]
 pub(crate) mod driver;
+mod runtime;
+mod scheduler;
+pub mod task;
+
+pub use runtime::{spawn, Builder, EnterGuard, Handle, Runtime, TryCurrentError};
+pub use task::{yield_now, JoinError, JoinHandle};

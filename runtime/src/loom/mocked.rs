@@ -4,6 +4,7 @@
 //! parking_lot's shape so the runtime's code is the same in both builds.
 
 pub(crate) mod sync {
+    #[allow(unused_imports)]
     pub(crate) use loom::sync::Arc;
 
     /// parking_lot-shaped wrapper over loom's mutex.
@@ -59,6 +60,7 @@ pub(crate) mod sync {
     }
 
     pub(crate) mod atomic {
+        #[allow(unused_imports)]
         pub(crate) use loom::sync::atomic::{
             fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
         };
@@ -66,11 +68,14 @@ pub(crate) mod sync {
 }
 
 pub(crate) mod cell {
+    #[allow(unused_imports)]
     pub(crate) use loom::cell::UnsafeCell;
 }
 
 pub(crate) mod thread {
+    #[allow(unused_imports)]
     pub(crate) use loom::thread::{current, yield_now, Builder, JoinHandle};
+    #[allow(unused_imports)]
     pub(crate) use std::thread::panicking;
 }
 

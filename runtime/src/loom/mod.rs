@@ -8,10 +8,13 @@
 
 #[cfg(not(loom))]
 mod std_impl;
+// The shim exports the whole family of each kind, used or not yet.
 #[cfg(not(loom))]
+#[allow(unused_imports)]
 pub(crate) use std_impl::*;
 
 #[cfg(loom)]
 mod mocked;
 #[cfg(loom)]
+#[allow(unused_imports)]
 pub(crate) use mocked::*;

@@ -1,10 +1,13 @@
 //! The ordinary build: std atomics and `Arc`, parking_lot locks.
 
 pub(crate) mod sync {
+    #[allow(unused_imports)]
     pub(crate) use parking_lot::{Condvar, Mutex, MutexGuard};
+    #[allow(unused_imports)]
     pub(crate) use std::sync::Arc;
 
     pub(crate) mod atomic {
+        #[allow(unused_imports)]
         pub(crate) use std::sync::atomic::{
             fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
         };
@@ -39,6 +42,7 @@ pub(crate) mod cell {
 }
 
 pub(crate) mod thread {
+    #[allow(unused_imports)]
     pub(crate) use std::thread::{current, panicking, yield_now, Builder, JoinHandle};
 }
 

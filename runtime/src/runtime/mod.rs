@@ -1,0 +1,389 @@
+//! `Runtime`, `Handle`, and the free functions that find the current runtime.
+
+mod builder;
+pub(crate) mod context;
+pub(crate) mod coop;
+pub(crate) mod park;
+
+pub use builder::Builder;
+
+use crate::scheduler::{self, current_thread::CurrentThread, multi_thread::MultiThread};
+use crate::task::{Id, JoinHandle};
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+/// The runtime: a scheduler (multi-thread or current-thread), its driver (I/O and timers)
+/// and its threads.
+///
+/// Dropping it shuts it down: every task still alive is cancelled (its future is dropped on
+/// a runtime thread, so destructors run), queued wake-ups are discarded, and the worker
+/// threads are joined. [`shutdown_timeout`](Runtime::shutdown_timeout) bounds the wait.
+///
+/// # Examples
+///
+/// ```
+/// use taskio_runtime::Runtime;
+///
+/// let rt = Runtime::new().unwrap();
+/// let sum = rt.block_on(async {
+///     let handles: Vec<_> = (0..10u64).map(|i| taskio_runtime::spawn(async move { i * i })).collect();
+///     let mut sum = 0;
+///     for h in handles {
+///         sum += h.await.unwrap();
+///     }
+///     sum
+/// });
+/// assert_eq!(sum, 285);
+/// ```
+pub struct Runtime {
+    scheduler: Scheduler,
+    handle: Handle,
+}
+
+pub(crate) enum Scheduler {
+    CurrentThread(CurrentThread),
+    MultiThread(MultiThread),
+}
+
+/// A cloneable reference to a runtime, to spawn onto it from anywhere.
+///
+/// # Examples
+///
+/// ```
+/// let rt = taskio_runtime::Runtime::new().unwrap();
+/// let handle = rt.handle().clone();
+/// let out = std::thread::spawn(move || {
+///     let join = handle.spawn(async { 5 });
+///     handle.block_on(join).unwrap()
+/// })
+/// .join()
+/// .unwrap();
+/// assert_eq!(out, 5);
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) inner: scheduler::Handle,
+}
+
+/// Returned by [`Handle::try_current`] outside a runtime.
+#[derive(Debug)]
+pub struct TryCurrentError(());
+
+impl fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("there is no taskio runtime running on this thread")
+    }
+}
+
+impl std::error::Error for TryCurrentError {}
+
+/// Keeps a runtime current on this thread (see [`Runtime::enter`]) until dropped.
+#[must_use = "the runtime stops being current when the guard is dropped"]
+pub struct EnterGuard<'a> {
+    _guard: context::SetCurrentGuard,
+    _p: PhantomData<&'a Handle>,
+}
+
+impl fmt::Debug for EnterGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnterGuard").finish()
+    }
+}
+
+impl Runtime {
+    /// A multi-thread runtime with one worker per core, I/O and timers enabled.
+    ///
+    /// # Errors
+    ///
+    /// If the OS refuses a thread or the I/O poller.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = taskio_runtime::Runtime::new()?;
+    /// rt.block_on(async { println!("hello from taskio") });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new() -> std::io::Result<Runtime> {
+        Builder::new_multi_thread().build()
+    }
+
+    pub(crate) fn from_parts(scheduler: Scheduler, inner: scheduler::Handle) -> Runtime {
+        Runtime {
+            scheduler,
+            handle: Handle { inner },
+        }
+    }
+
+    /// Runs `future` to completion on the calling thread, driving the runtime's tasks too
+    /// (current-thread runtime) or letting its workers run them (multi-thread).
+    ///
+    /// # Panics
+    ///
+    /// If called from inside a runtime (a task, or another `block_on`): that would block a
+    /// thread that must keep driving tasks. Spawn the work and await its `JoinHandle`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// assert_eq!(rt.block_on(async { 40 + 2 }), 42);
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        match &self.scheduler {
+            #[cfg(not(loom))]
+            Scheduler::CurrentThread(s) => s.block_on(&self.handle.inner, future),
+            #[cfg(not(loom))]
+            Scheduler::MultiThread(s) => s.block_on(&self.handle.inner, future),
+            #[cfg(loom)]
+            _ => {
+                let _ = future;
+                unimplemented!("block_on is not modelled under loom")
+            }
+        }
+    }
+
+    /// Spawns a task onto the runtime; it starts running without being awaited.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// let handle = rt.spawn(async { "done" });
+    /// assert_eq!(rt.block_on(handle).unwrap(), "done");
+    /// ```
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn(future)
+    }
+
+    /// The runtime's handle.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// let h = rt.handle().clone();
+    /// assert_eq!(rt.block_on(h.spawn(async { 1 })).unwrap(), 1);
+    /// ```
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Makes this runtime current on this thread until the guard drops, so that
+    /// [`spawn`](crate::spawn) and timers work outside `block_on`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// let _guard = rt.enter();
+    /// let handle = taskio_runtime::spawn(async { 3 });
+    /// drop(_guard);
+    /// assert_eq!(rt.block_on(handle).unwrap(), 3);
+    /// ```
+    pub fn enter(&self) -> EnterGuard<'_> {
+        self.handle.enter()
+    }
+
+    /// Shuts the runtime down, waiting at most `timeout` for its threads to finish.
+    /// Threads still busy after that (a task blocking in its poll) are left to finish in
+    /// the background.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// rt.spawn(std::future::pending::<()>());
+    /// rt.shutdown_timeout(Duration::from_secs(1));
+    /// ```
+    pub fn shutdown_timeout(mut self, timeout: Duration) {
+        self.shutdown(Some(timeout));
+    }
+
+    fn shutdown(&mut self, timeout: Option<Duration>) {
+        match (&self.scheduler, &self.handle.inner) {
+            (Scheduler::CurrentThread(s), h) => s.shutdown(h),
+            (Scheduler::MultiThread(s), scheduler::Handle::MultiThread(h)) => {
+                s.shutdown(h, timeout)
+            }
+            _ => unreachable!(),
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.shutdown(None);
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("handle", &self.handle)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Handle {
+    /// The handle of the runtime this thread is inside.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime; see [`try_current`](Handle::try_current).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let h = taskio_runtime::Handle::current();
+    ///     assert_eq!(h.spawn(async { 2 }).await.unwrap(), 2);
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn current() -> Handle {
+        match Handle::try_current() {
+            Ok(h) => h,
+            Err(e) => panic!("{e}: `Handle::current` must be called from inside a taskio runtime"),
+        }
+    }
+
+    /// The handle of the runtime this thread is inside, or an error outside one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(taskio_runtime::Handle::try_current().is_err());
+    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// rt.block_on(async { assert!(taskio_runtime::Handle::try_current().is_ok()) });
+    /// ```
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        context::with_current(|inner| Handle {
+            inner: inner.clone(),
+        })
+        .ok_or(TryCurrentError(()))
+    }
+
+    /// Spawns a task onto this handle's runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// let h = rt.handle();
+    /// assert_eq!(rt.block_on(h.spawn(async { 'x' })).unwrap(), 'x');
+    /// ```
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.spawn(future, Id::next())
+    }
+
+    /// Makes this handle's runtime current on this thread until the guard drops.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// let h = rt.handle().clone();
+    /// std::thread::spawn(move || {
+    ///     let _guard = h.enter();
+    ///     assert!(taskio_runtime::Handle::try_current().is_ok());
+    /// }).join().unwrap();
+    /// ```
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard {
+            _guard: context::set_current(&self.inner),
+            _p: PhantomData,
+        }
+    }
+
+    /// Runs `future` to completion on the calling thread. On the current-thread runtime
+    /// this is only possible while no other thread drives it through its `Runtime`; prefer
+    /// [`Runtime::block_on`].
+    ///
+    /// # Panics
+    ///
+    /// If called from inside a runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// let h = rt.handle().clone();
+    /// let v = std::thread::spawn(move || h.block_on(async { 9 })).join().unwrap();
+    /// assert_eq!(v, 9);
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _enter = context::enter_runtime(&self.inner);
+        #[cfg(not(loom))]
+        {
+            let park = park::ParkThread::new();
+            let waker = park.waker();
+            let mut cx = std::task::Context::from_waker(&waker);
+            let mut future = std::pin::pin!(future);
+            loop {
+                if let std::task::Poll::Ready(v) = coop::budget(|| future.as_mut().poll(&mut cx)) {
+                    return v;
+                }
+                park.park();
+            }
+        }
+        #[cfg(loom)]
+        {
+            let _ = future;
+            unimplemented!("block_on is not modelled under loom")
+        }
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("inner", &self.inner)
+            .finish()
+    }
+}
+
+/// Spawns a task onto the current runtime.
+///
+/// # Panics
+///
+/// Outside a runtime (use [`Handle::spawn`] or [`Runtime::spawn`] there).
+///
+/// # Examples
+///
+/// ```
+/// let rt = taskio_runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let handle = taskio_runtime::spawn(async { "spawned" });
+///     assert_eq!(handle.await.unwrap(), "spawned");
+/// });
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let id = Id::next();
+    match context::with_current(|h| h.spawn(future, id)) {
+        Some(join) => join,
+        None => panic!(
+            "`taskio_runtime::spawn` called outside of a runtime: call it from a task or \
+             from inside `Runtime::block_on`, or use `Handle::spawn`"
+        ),
+    }
+}

@@ -1,0 +1,327 @@
+//! The multi-thread, work-stealing scheduler.
+//!
+//! Each worker owns a `crossbeam_deque::Worker` (its local FIFO queue) and a LIFO slot;
+//! other workers steal from the queue through its `Stealer`. Wakes from outside a worker go
+//! to the global `Injector`. See `worker.rs` for the search order, `idle.rs` for the
+//! searching/parking protocol and `park.rs` for sleeping in the driver or on a condvar.
+//!
+//! Shutdown: `Handle::shutdown` sets `is_shutdown`, closes the injector and unparks every
+//! worker. Each worker leaves its loop, shuts down the owned tasks (dropping their futures
+//! on that worker thread), drops what is left in its queues and signals its exit. The
+//! `Runtime` waits for the exits (up to the shutdown timeout), then drops what remains in
+//! the injector and shuts the driver down. A wake that arrives after the injector closed is
+//! dropped; a task spawned after the owned list closed is cancelled at once.
+
+mod idle;
+mod park;
+mod worker;
+
+use crate::driver::{self, Driver};
+use crate::loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use crate::loom::sync::{Arc, Condvar, Mutex};
+use crate::runtime::{context, coop, park::ParkThread};
+use crate::scheduler::{self, Config};
+use crate::task::list::OwnedTasks;
+use crate::task::{Id, JoinHandle, Notified, Schedule, Task};
+use crossbeam_deque::{Injector, Steal, Stealer, Worker};
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::pin::pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+/// How worker threads are made.
+pub(crate) struct ThreadConfig {
+    pub(crate) name: Arc<dyn Fn() -> String + Send + Sync>,
+    pub(crate) stack_size: Option<usize>,
+}
+
+/// The scheduler as owned by the `Runtime`.
+pub(crate) struct MultiThread {
+    threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+}
+
+/// The shared state; the tasks' scheduler handle.
+pub(crate) struct Handle {
+    pub(super) shared: Shared,
+    pub(crate) driver: Arc<driver::Handle>,
+}
+
+pub(super) struct Shared {
+    remotes: Box<[Remote]>,
+    inject: Injector<worker::Task>,
+    inject_closed: AtomicBool,
+    idle: idle::Idle,
+    owned: OwnedTasks<Arc<Handle>>,
+    config: Config,
+    driver: Mutex<Driver>,
+    is_shutdown: AtomicBool,
+    /// Number of workers that have not yet exited, for `shutdown_timeout`.
+    running: Mutex<usize>,
+    exited: Condvar,
+}
+
+struct Remote {
+    steal: Stealer<worker::Task>,
+    unpark: park::Unparker,
+}
+
+impl MultiThread {
+    pub(crate) fn new(
+        workers: usize,
+        driver: Driver,
+        driver_handle: driver::Handle,
+        config: Config,
+        thread_config: ThreadConfig,
+    ) -> io::Result<(MultiThread, Arc<Handle>)> {
+        let workers = workers.max(1);
+        let locals: Vec<Worker<worker::Task>> = (0..workers).map(|_| Worker::new_fifo()).collect();
+        let remotes = locals
+            .iter()
+            .map(|w| Remote {
+                steal: w.stealer(),
+                unpark: park::Unparker::new(),
+            })
+            .collect();
+        let handle = Arc::new(Handle {
+            shared: Shared {
+                remotes,
+                inject: Injector::new(),
+                inject_closed: AtomicBool::new(false),
+                idle: idle::Idle::new(workers),
+                owned: OwnedTasks::new(workers * 4),
+                config: config.clone(),
+                driver: Mutex::new(driver),
+                is_shutdown: AtomicBool::new(false),
+                running: Mutex::new(workers),
+                exited: Condvar::new(),
+            },
+            driver: Arc::new(driver_handle),
+        });
+        let mut threads = Vec::with_capacity(workers);
+        for (index, local) in locals.into_iter().enumerate() {
+            let mut builder = std::thread::Builder::new().name((thread_config.name)());
+            if let Some(size) = thread_config.stack_size {
+                builder = builder.stack_size(size);
+            }
+            let h = handle.clone();
+            let start = config.on_thread_start.clone();
+            let stop = config.on_thread_stop.clone();
+            let spawned = builder.spawn(move || {
+                if let Some(f) = &start {
+                    f();
+                }
+                worker::run(h, index, local);
+                if let Some(f) = &stop {
+                    f();
+                }
+            });
+            match spawned {
+                Ok(t) => threads.push(t),
+                Err(e) => {
+                    // Stop the workers already started before reporting the error.
+                    handle.shutdown();
+                    *handle.shared.running.lock() -= workers - index;
+                    for t in threads {
+                        let _ = t.join();
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Ok((
+            MultiThread {
+                threads: Mutex::new(threads),
+            },
+            handle,
+        ))
+    }
+
+    /// Runs `future` to completion on the calling thread; tasks run on the workers.
+    #[cfg(not(loom))]
+    pub(crate) fn block_on<F: Future>(&self, handle: &scheduler::Handle, future: F) -> F::Output {
+        let _enter = context::enter_runtime(handle);
+        let park = ParkThread::new();
+        let waker = park.waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut future = pin!(future);
+        loop {
+            if let Poll::Ready(v) = coop::budget(|| future.as_mut().poll(&mut cx)) {
+                return v;
+            }
+            park.park();
+        }
+    }
+
+    /// Shuts down and waits up to `timeout` (`None`: no limit) for the workers to exit.
+    pub(crate) fn shutdown(&self, handle: &Arc<Handle>, timeout: Option<Duration>) {
+        handle.shutdown();
+        // A runtime dropped from one of its own workers cannot wait for that worker.
+        let on_own_worker = worker::with_current(handle, |core| core.is_some());
+        let all_exited = if on_own_worker {
+            false
+        } else {
+            handle.shared.wait_exited(timeout)
+        };
+        let threads = std::mem::take(&mut *self.threads.lock());
+        if all_exited {
+            for t in threads {
+                let _ = t.join();
+            }
+            // Nothing can push into the injector any more (it is closed); drop leftovers.
+            handle.shared.drain_inject();
+            handle.driver.shutdown();
+        }
+        // Otherwise the threads are detached: each finishes its current poll, then exits.
+    }
+}
+
+impl Shared {
+    fn is_shutdown(&self) -> bool {
+        self.is_shutdown.load(SeqCst)
+    }
+
+    fn pop_inject(&self) -> Option<worker::Task> {
+        loop {
+            match self.inject.steal() {
+                Steal::Success(task) => return Some(task),
+                Steal::Empty => return None,
+                Steal::Retry => crate::loom::spin_loop(),
+            }
+        }
+    }
+
+    fn drain_inject(&self) {
+        while let Some(task) = self.pop_inject() {
+            drop(task);
+        }
+    }
+
+    fn worker_exited(&self) {
+        let mut running = self.running.lock();
+        *running -= 1;
+        if *running == 0 {
+            self.exited.notify_all();
+        }
+    }
+
+    fn wait_exited(&self, timeout: Option<Duration>) -> bool {
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        let mut running = self.running.lock();
+        while *running > 0 {
+            match deadline {
+                #[cfg(not(loom))]
+                Some(deadline) => {
+                    if self.exited.wait_until(&mut running, deadline).timed_out() {
+                        return *running == 0;
+                    }
+                }
+                _ => self.exited.wait(&mut running),
+            }
+        }
+        true
+    }
+}
+
+impl Handle {
+    pub(crate) fn spawn<F>(me: &Arc<Handle>, future: F, id: Id) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (join, notified) = me.shared.owned.bind(future, me.clone(), id);
+        if let Some(notified) = notified {
+            me.schedule_task(notified, false);
+        }
+        join
+    }
+
+    fn schedule_task(&self, task: worker::Task, is_yield: bool) {
+        let task = worker::with_current(self, |core| match core {
+            Some(core) => {
+                core.schedule_local(task, is_yield);
+                None
+            }
+            None => Some(task),
+        });
+        if let Some(task) = task {
+            self.push_remote(task);
+        }
+    }
+
+    fn push_remote(&self, task: worker::Task) {
+        let shared = &self.shared;
+        if shared.inject_closed.load(SeqCst) {
+            drop(task);
+            return;
+        }
+        shared.inject.push(task);
+        // Shutdown may have closed the injector and drained it between the check above and
+        // the push: check again and drain ourselves (both sides are SeqCst).
+        if shared.inject_closed.load(SeqCst) {
+            shared.drain_inject();
+            return;
+        }
+        self.notify_parked();
+    }
+
+    /// Wakes a parked worker if none is searching.
+    fn notify_parked(&self) {
+        if let Some(index) = self.shared.idle.worker_to_notify() {
+            self.shared.remotes[index].unpark.unpark(&self.driver);
+        }
+    }
+
+    /// Wakes a worker if any queue holds work.
+    fn notify_if_work_pending(&self) {
+        let shared = &self.shared;
+        let pending =
+            shared.remotes.iter().any(|r| !r.steal.is_empty()) || !shared.inject.is_empty();
+        if pending {
+            self.notify_parked();
+        }
+    }
+
+    /// Starts the shutdown (idempotent).
+    pub(crate) fn shutdown(&self) {
+        let shared = &self.shared;
+        if shared.is_shutdown.swap(true, SeqCst) {
+            return;
+        }
+        shared.inject_closed.store(true, SeqCst);
+        shared.drain_inject();
+        for remote in shared.remotes.iter() {
+            remote.unpark.unpark(&self.driver);
+        }
+        self.driver.unpark();
+    }
+}
+
+impl Schedule for Arc<Handle> {
+    fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
+        self.shared.owned.remove(task)
+    }
+
+    fn schedule(&self, task: Notified<Self>) {
+        self.schedule_task(task, false);
+    }
+
+    fn yield_now(&self, task: Notified<Self>) {
+        self.schedule_task(task, true);
+    }
+}
+
+impl fmt::Debug for MultiThread {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MultiThread").finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("multi_thread::Handle")
+            .field("workers", &self.shared.remotes.len())
+            .finish_non_exhaustive()
+    }
+}

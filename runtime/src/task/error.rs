@@ -1,0 +1,174 @@
+//! `JoinError`: why a task did not return its output.
+
+use crate::task::Id;
+use std::any::Any;
+use std::fmt;
+
+/// A task failed to complete: it was cancelled (aborted, or dropped at runtime shutdown) or
+/// it panicked.
+///
+/// # Examples
+///
+/// ```
+/// let rt = taskio_runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let handle = taskio_runtime::spawn(async { panic!("boom") });
+///     let err = handle.await.unwrap_err();
+///     assert!(err.is_panic());
+///     let payload = err.into_panic();
+///     assert_eq!(*payload.downcast::<&str>().unwrap(), "boom");
+/// });
+/// ```
+pub struct JoinError {
+    repr: Repr,
+    id: Id,
+}
+
+enum Repr {
+    Cancelled,
+    Panic(Box<dyn Any + Send + 'static>),
+}
+
+impl JoinError {
+    pub(crate) fn cancelled(id: Id) -> JoinError {
+        JoinError {
+            repr: Repr::Cancelled,
+            id,
+        }
+    }
+
+    pub(crate) fn panic(id: Id, payload: Box<dyn Any + Send + 'static>) -> JoinError {
+        JoinError {
+            repr: Repr::Panic(payload),
+            id,
+        }
+    }
+
+    /// True if the task was cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let handle = taskio_runtime::spawn(std::future::pending::<()>());
+    ///     handle.abort();
+    ///     assert!(handle.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self.repr, Repr::Cancelled)
+    }
+
+    /// True if the task panicked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// let err = rt.block_on(taskio_runtime::spawn(async { panic!() })).unwrap_err();
+    /// assert!(err.is_panic());
+    /// ```
+    pub fn is_panic(&self) -> bool {
+        matches!(self.repr, Repr::Panic(_))
+    }
+
+    /// The panic payload.
+    ///
+    /// # Panics
+    ///
+    /// If the error is not a panic; see [`try_into_panic`](Self::try_into_panic).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// let err = rt.block_on(taskio_runtime::spawn(async { panic!("x") })).unwrap_err();
+    /// // Re-raise the panic in this thread:
+    /// let result = std::panic::catch_unwind(|| std::panic::resume_unwind(err.into_panic()));
+    /// assert!(result.is_err());
+    /// ```
+    pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
+        self.try_into_panic()
+            .expect("`JoinError::into_panic` called on a cancellation, not a panic")
+    }
+
+    /// The panic payload, or the error back if it is not a panic.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let handle = taskio_runtime::spawn(std::future::pending::<()>());
+    ///     handle.abort();
+    ///     let err = handle.await.unwrap_err();
+    ///     assert!(err.try_into_panic().is_err());
+    /// });
+    /// ```
+    pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
+        match self.repr {
+            Repr::Panic(p) => Ok(p),
+            _ => Err(self),
+        }
+    }
+
+    /// The id of the task that failed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let handle = taskio_runtime::spawn(async { panic!() });
+    ///     let id = handle.id();
+    ///     assert_eq!(handle.await.unwrap_err().id(), id);
+    /// });
+    /// ```
+    pub fn id(&self) -> Id {
+        self.id
+    }
+
+    /// The panic message when the payload is a `&str` or a `String`.
+    pub(crate) fn panic_message(&self) -> Option<&str> {
+        match &self.repr {
+            Repr::Panic(p) => p
+                .downcast_ref::<&'static str>()
+                .copied()
+                .or_else(|| p.downcast_ref::<String>().map(|s| s.as_str())),
+            Repr::Cancelled => None,
+        }
+    }
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, fmt: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            Repr::Cancelled => write!(fmt, "task {} was cancelled", self.id),
+            Repr::Panic(_) => match self.panic_message() {
+                Some(msg) => write!(fmt, "task {} panicked with message {:?}", self.id, msg),
+                None => write!(fmt, "task {} panicked", self.id),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for JoinError {
+    fn fmt(&self, fmt: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            Repr::Cancelled => write!(fmt, "JoinError::Cancelled({:?})", self.id),
+            Repr::Panic(_) => match self.panic_message() {
+                Some(msg) => write!(fmt, "JoinError::Panic({:?}, {:?}, ...)", self.id, msg),
+                None => write!(fmt, "JoinError::Panic({:?}, ...)", self.id),
+            },
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+impl From<JoinError> for std::io::Error {
+    fn from(src: JoinError) -> std::io::Error {
+        std::io::Error::other(src.to_string())
+    }
+}

@@ -1,0 +1,194 @@
+//! `OwnedTasks`: every live task of a scheduler, so shutdown can find and cancel them.
+//!
+//! A sharded intrusive doubly-linked list: each shard is a mutex around a head pointer, and
+//! the links live in each task's header (`Header::owned`), touched only under the shard's
+//! mutex. A task's shard is chosen by its id. The list holds one reference per task.
+//!
+//! Closing: `close_and_shutdown_all` marks every shard closed (under its mutex), after which
+//! `bind` refuses new tasks (it cancels them at once, so their `JoinHandle`s resolve), then
+//! pops the tasks one at a time and shuts each down outside the lock.
+
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+use crate::loom::sync::Mutex;
+use crate::task::core::Header;
+use crate::task::raw::RawTask;
+use crate::task::{Id, JoinHandle, Notified, Schedule, Task};
+use std::future::Future;
+use std::marker::PhantomData;
+use std::ptr::NonNull;
+
+pub(crate) struct OwnedTasks<S: 'static> {
+    shards: Box<[Mutex<Shard>]>,
+    mask: usize,
+    /// Number of live tasks in the list.
+    count: AtomicUsize,
+    _p: PhantomData<S>,
+}
+
+struct Shard {
+    head: Option<NonNull<Header>>,
+    closed: bool,
+}
+
+// SAFETY: the raw pointers in a shard are only followed under the shard's mutex, and the
+// tasks they point to are `Send` (their futures are required to be).
+unsafe impl Send for Shard {}
+
+impl<S: Schedule> OwnedTasks<S> {
+    /// A list with about `shards` shards (rounded up to a power of two).
+    pub(crate) fn new(shards: usize) -> OwnedTasks<S> {
+        let n = shards.max(1).next_power_of_two();
+        OwnedTasks {
+            shards: (0..n)
+                .map(|_| {
+                    Mutex::new(Shard {
+                        head: None,
+                        closed: false,
+                    })
+                })
+                .collect(),
+            mask: n - 1,
+            count: AtomicUsize::new(0),
+            _p: PhantomData,
+        }
+    }
+
+    fn shard(&self, id: Id) -> &Mutex<Shard> {
+        &self.shards[(id.as_u64() as usize) & self.mask]
+    }
+
+    /// Creates a task for `future`, adds it to the list and returns its `JoinHandle` and the
+    /// `Notified` to schedule. If the list is closed, the task is cancelled at once (its
+    /// handle resolves as cancelled) and no `Notified` is returned.
+    pub(crate) fn bind<T>(
+        &self,
+        future: T,
+        scheduler: S,
+        id: Id,
+    ) -> (JoinHandle<T::Output>, Option<Notified<S>>)
+    where
+        T: Future + Send + 'static,
+        T::Output: Send + 'static,
+    {
+        let raw = RawTask::new(future, scheduler, id);
+        // SAFETY: a new task holds three references: one each for these three handles.
+        let (task, notified, join) = unsafe {
+            (
+                Task::<S>::from_raw(raw.header_ptr()),
+                Notified::<S>::from_raw(raw.header_ptr()),
+                JoinHandle::new(raw),
+            )
+        };
+        let mut shard = self.shard(id).lock();
+        if shard.closed {
+            drop(shard);
+            // The Notified's reference goes; the list's reference shuts the task down.
+            drop(notified);
+            task.shutdown();
+            return (join, None);
+        }
+        let ptr = task.into_raw().header_ptr();
+        // SAFETY: we hold the shard lock, which guards the links of every task in it, and
+        // the new task is in no list.
+        unsafe { push_front(&mut shard, ptr) };
+        self.count.fetch_add(1, Ordering::Relaxed);
+        drop(shard);
+        (join, Some(notified))
+    }
+
+    /// Removes `task` from the list; returns the list's reference if it was still there.
+    pub(crate) fn remove(&self, task: &Task<S>) -> Option<Task<S>> {
+        let ptr = task.raw().header_ptr();
+        let mut shard = self.shard(task.raw().header().id).lock();
+        // SAFETY: we hold the shard lock; `ptr` is live (the caller holds a reference).
+        let removed = unsafe { unlink(&mut shard, ptr) };
+        drop(shard);
+        if removed {
+            self.count.fetch_sub(1, Ordering::Relaxed);
+            // SAFETY: the list's reference is handed back.
+            Some(unsafe { Task::from_raw(ptr) })
+        } else {
+            None
+        }
+    }
+
+    /// Closes the list and shuts every task in it down (on the calling thread).
+    pub(crate) fn close_and_shutdown_all(&self) {
+        for shard in self.shards.iter() {
+            shard.lock().closed = true;
+        }
+        for shard in self.shards.iter() {
+            loop {
+                let mut guard = shard.lock();
+                let head = match guard.head {
+                    Some(head) => head,
+                    None => break,
+                };
+                // SAFETY: we hold the lock and `head` is in this shard.
+                unsafe { unlink(&mut guard, head) };
+                drop(guard);
+                self.count.fetch_sub(1, Ordering::Relaxed);
+                // SAFETY: the list's reference is now ours.
+                unsafe { Task::<S>::from_raw(head) }.shutdown();
+            }
+        }
+    }
+
+    /// True once every task has left the list.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.count.load(Ordering::Acquire) == 0
+    }
+}
+
+/// # Safety
+///
+/// The caller holds the shard's lock and `ptr` is a live task in no list.
+unsafe fn push_front(shard: &mut Shard, ptr: NonNull<Header>) {
+    // SAFETY: the caller's contract: the lock guards these links.
+    unsafe {
+        ptr.as_ref().owned.with_mut(|links| {
+            let links = &mut *links;
+            debug_assert!(!links.linked);
+            links.prev = None;
+            links.next = shard.head;
+            links.linked = true;
+        });
+        if let Some(head) = shard.head {
+            head.as_ref()
+                .owned
+                .with_mut(|links| (*links).prev = Some(ptr));
+        }
+    }
+    shard.head = Some(ptr);
+}
+
+/// Unlinks `ptr` if it is linked; returns whether it was.
+///
+/// # Safety
+///
+/// The caller holds the lock of the shard `ptr` belongs to, and `ptr` is live.
+unsafe fn unlink(shard: &mut Shard, ptr: NonNull<Header>) -> bool {
+    // SAFETY: the caller's contract: the lock guards the links of `ptr` and its neighbours,
+    // which are live because they are in the list.
+    unsafe {
+        let (prev, next) = match ptr.as_ref().owned.with_mut(|links| {
+            let links = &mut *links;
+            if !links.linked {
+                return None;
+            }
+            links.linked = false;
+            Some((links.prev.take(), links.next.take()))
+        }) {
+            Some(pn) => pn,
+            None => return false,
+        };
+        match prev {
+            Some(prev) => prev.as_ref().owned.with_mut(|l| (*l).next = next),
+            None => shard.head = next,
+        }
+        if let Some(next) = next {
+            next.as_ref().owned.with_mut(|l| (*l).prev = prev);
+        }
+    }
+    true
+}

@@ -1,0 +1,349 @@
+//! loom models of the task state machine, with a stand-in scheduler (a queue that a
+//! "worker" thread drains).
+//!
+//! Each model checks: a task is never polled twice at once, never polled after it
+//! completed, its output reaches the `JoinHandle` or is dropped, and the cell is freed
+//! exactly once (loom's leak checker fails a model that leaks an `Arc`/allocation it
+//! tracks, and the drop counters below catch double drops).
+
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use crate::loom::sync::{Arc, Mutex};
+use crate::loom::thread;
+use crate::task::list::OwnedTasks;
+use crate::task::{Id, JoinHandle, Notified, Schedule, Task};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+/// A scheduler stand-in: woken tasks go to a queue; `run_all` drains it.
+struct Sched {
+    queue: Mutex<VecDeque<Notified<Arc<Sched>>>>,
+    owned: OwnedTasks<Arc<Sched>>,
+}
+
+impl Schedule for Arc<Sched> {
+    fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
+        self.owned.remove(task)
+    }
+
+    fn schedule(&self, task: Notified<Self>) {
+        self.queue.lock().push_back(task);
+    }
+}
+
+impl Sched {
+    fn new() -> Arc<Sched> {
+        Arc::new(Sched {
+            queue: Mutex::new(VecDeque::new()),
+            owned: OwnedTasks::new(1),
+        })
+    }
+
+    fn spawn<F>(self: &Arc<Self>, f: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (join, notified) = self.owned.bind(f, self.clone(), Id::next());
+        if let Some(n) = notified {
+            self.schedule(n);
+        }
+        join
+    }
+
+    fn run_all(&self) {
+        loop {
+            let task = self.queue.lock().pop_front();
+            match task {
+                Some(t) => t.run(),
+                None => return,
+            }
+        }
+    }
+
+    fn shutdown(&self) {
+        self.owned.close_and_shutdown_all();
+        let drained: Vec<_> = self.queue.lock().drain(..).collect();
+        drop(drained);
+    }
+}
+
+/// A future that returns Pending until `ready` is set, storing its waker where a "remote"
+/// thread can wake it. Counts its polls, concurrent polls and drops.
+struct Remote {
+    shared: Arc<RemoteShared>,
+}
+
+struct RemoteShared {
+    waker: Mutex<Option<Waker>>,
+    ready: AtomicUsize,
+    polling: AtomicUsize,
+    drops: AtomicUsize,
+}
+
+impl RemoteShared {
+    fn new() -> Arc<RemoteShared> {
+        Arc::new(RemoteShared {
+            waker: Mutex::new(None),
+            ready: AtomicUsize::new(0),
+            polling: AtomicUsize::new(0),
+            drops: AtomicUsize::new(0),
+        })
+    }
+
+    fn fire(&self) {
+        self.ready.store(1, SeqCst);
+        let w = self.waker.lock().take();
+        if let Some(w) = w {
+            w.wake();
+        }
+    }
+}
+
+impl Future for Remote {
+    type Output = usize;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<usize> {
+        assert_eq!(
+            self.shared.polling.fetch_add(1, SeqCst),
+            0,
+            "polled twice at once"
+        );
+        *self.shared.waker.lock() = Some(cx.waker().clone());
+        let r = if self.shared.ready.load(SeqCst) == 1 {
+            Poll::Ready(7)
+        } else {
+            Poll::Pending
+        };
+        self.shared.polling.fetch_sub(1, SeqCst);
+        r
+    }
+}
+
+impl Drop for Remote {
+    fn drop(&mut self) {
+        assert_eq!(
+            self.shared.drops.fetch_add(1, SeqCst),
+            0,
+            "future dropped twice"
+        );
+    }
+}
+
+/// A wake from another thread while the task is being polled is never lost.
+#[test]
+fn wake_during_poll() {
+    loom::model(|| {
+        let sched = Sched::new();
+        let shared = RemoteShared::new();
+        let join = sched.spawn(Remote {
+            shared: shared.clone(),
+        });
+        let s2 = shared.clone();
+        let th = thread::spawn(move || s2.fire());
+        sched.run_all();
+        th.join().unwrap();
+        sched.run_all();
+        assert!(join_now(join).is_some(), "wake-up lost");
+        assert_eq!(shared.drops.load(SeqCst), 1);
+        sched.shutdown();
+    });
+}
+
+/// A waker used after the task completed does nothing and frees nothing twice.
+#[test]
+fn wake_after_complete() {
+    loom::model(|| {
+        let sched = Sched::new();
+        let shared = RemoteShared::new();
+        shared.ready.store(1, SeqCst);
+        let join = sched.spawn(Remote {
+            shared: shared.clone(),
+        });
+        let s2 = shared.clone();
+        let th = thread::spawn(move || {
+            // May run before, during or after the poll.
+            let w = s2.waker.lock().take();
+            if let Some(w) = w {
+                w.wake();
+            }
+        });
+        sched.run_all();
+        th.join().unwrap();
+        sched.run_all();
+        assert_eq!(join_now(join), Some(Ok(7)));
+        sched.shutdown();
+    });
+}
+
+/// `abort` racing a poll: the task ends exactly once, as cancelled or with its output.
+#[test]
+fn abort_racing_poll() {
+    loom::model(|| {
+        let sched = Sched::new();
+        let shared = RemoteShared::new();
+        let join = sched.spawn(Remote {
+            shared: shared.clone(),
+        });
+        let join = Arc::new(join);
+        let j2 = join.clone();
+        let th = thread::spawn(move || j2.abort());
+        sched.run_all();
+        th.join().unwrap();
+        sched.run_all();
+        let join = Arc::try_unwrap(join).unwrap();
+        let out = join_now(join).expect("aborted task did not finish");
+        assert!(out.unwrap_err().is_cancelled());
+        assert_eq!(shared.drops.load(SeqCst), 1);
+        sched.shutdown();
+    });
+}
+
+/// Dropping the `JoinHandle` while the task completes on another thread: the output is
+/// dropped exactly once and the cell freed once.
+#[test]
+fn join_handle_dropped_racing_completion() {
+    loom::model(|| {
+        let sched = Sched::new();
+        let out_drops = Arc::new(AtomicUsize::new(0));
+        let join = sched.spawn({
+            let out_drops = out_drops.clone();
+            async move { DropCounter(out_drops) }
+        });
+        let s2 = sched.clone();
+        let th = thread::spawn(move || s2.run_all());
+        drop(join);
+        th.join().unwrap();
+        assert_eq!(out_drops.load(SeqCst), 1);
+        sched.shutdown();
+    });
+}
+
+/// The `JoinHandle` registering its waker while the task completes elsewhere: it is either
+/// woken or sees the output at once.
+#[test]
+fn join_waker_racing_completion() {
+    loom::model(|| {
+        let sched = Sched::new();
+        let join = sched.spawn(async { 5 });
+        let s2 = sched.clone();
+        let th = thread::spawn(move || s2.run_all());
+        let woken = Arc::new(Flag(AtomicUsize::new(0)));
+        let waker = Waker::from_flag(woken.clone());
+        let mut join = join;
+        let mut cx = Context::from_waker(&waker);
+        let first = Pin::new(&mut join).poll(&mut cx);
+        th.join().unwrap();
+        match first {
+            Poll::Ready(v) => assert_eq!(v.unwrap(), 5),
+            Poll::Pending => {
+                assert_eq!(woken.0.load(SeqCst), 1, "JoinHandle not woken");
+                match Pin::new(&mut join).poll(&mut cx) {
+                    Poll::Ready(v) => assert_eq!(v.unwrap(), 5),
+                    Poll::Pending => panic!("woken but not ready"),
+                }
+            }
+        }
+        sched.shutdown();
+    });
+}
+
+/// Shutdown racing a wake from another thread: the future is dropped once, nothing leaks.
+#[test]
+fn shutdown_racing_wake() {
+    loom::model(|| {
+        let sched = Sched::new();
+        let shared = RemoteShared::new();
+        let join = sched.spawn(Remote {
+            shared: shared.clone(),
+        });
+        sched.run_all();
+        let s2 = shared.clone();
+        let th = thread::spawn(move || s2.fire());
+        sched.shutdown();
+        th.join().unwrap();
+        sched.shutdown();
+        assert_eq!(shared.drops.load(SeqCst), 1);
+        let out = join_now(join).expect("shut-down task did not finish");
+        // Either it completed before the shutdown or it was cancelled by it.
+        if let Err(e) = out {
+            assert!(e.is_cancelled());
+        }
+    });
+}
+
+/// Spawning after shutdown: the task is cancelled at once, its future dropped.
+#[test]
+fn spawn_racing_shutdown() {
+    loom::model(|| {
+        let sched = Sched::new();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let s2 = sched.clone();
+        let d2 = drops.clone();
+        let th = thread::spawn(move || {
+            let guard = DropCounter(d2);
+            s2.spawn(async move {
+                let _g = guard;
+            })
+        });
+        sched.shutdown();
+        let join = th.join().unwrap();
+        sched.run_all();
+        sched.shutdown();
+        assert_eq!(drops.load(SeqCst), 1);
+        assert!(join_now(join).is_some());
+    });
+}
+
+struct DropCounter(Arc<AtomicUsize>);
+
+impl Drop for DropCounter {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+struct Flag(AtomicUsize);
+
+trait FromFlag {
+    fn from_flag(flag: Arc<Flag>) -> Waker;
+}
+
+impl FromFlag for Waker {
+    fn from_flag(flag: Arc<Flag>) -> Waker {
+        use std::task::{RawWaker, RawWakerVTable};
+        static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_w);
+        unsafe fn clone(p: *const ()) -> RawWaker {
+            // SAFETY: `p` came from `Arc::into_raw` of an `Arc<Flag>` that is still alive.
+            unsafe { Arc::increment_strong_count(p as *const Flag) };
+            RawWaker::new(p, &VTABLE)
+        }
+        unsafe fn wake(p: *const ()) {
+            // SAFETY: as in `clone`; this consumes the waker's count.
+            let f = unsafe { Arc::from_raw(p as *const Flag) };
+            f.0.fetch_add(1, SeqCst);
+        }
+        unsafe fn wake_by_ref(p: *const ()) {
+            // SAFETY: as in `clone`.
+            let f = unsafe { &*(p as *const Flag) };
+            f.0.fetch_add(1, SeqCst);
+        }
+        unsafe fn drop_w(p: *const ()) {
+            // SAFETY: as in `clone`; this consumes the waker's count.
+            drop(unsafe { Arc::from_raw(p as *const Flag) });
+        }
+        let raw = RawWaker::new(Arc::into_raw(flag) as *const (), &VTABLE);
+        // SAFETY: the vtable keeps the `Arc` count balanced.
+        unsafe { Waker::from_raw(raw) }
+    }
+}
+
+/// Polls the handle once with a no-op waker.
+fn join_now<T>(mut join: JoinHandle<T>) -> Option<Result<T, crate::JoinError>> {
+    let mut cx = Context::from_waker(Waker::noop());
+    match Pin::new(&mut join).poll(&mut cx) {
+        Poll::Ready(v) => Some(v),
+        Poll::Pending => None,
+    }
+}

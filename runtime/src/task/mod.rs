@@ -1,0 +1,228 @@
+//! Tasks: one allocation per spawned future, shared by the scheduler, wakers and the
+//! `JoinHandle` through a reference count in the task's state word.
+//!
+//! # The protocol
+//!
+//! A task is a `Cell` (see `core.rs`): a `Header` (state word, vtable, owned-list links, the
+//! join waker slot, the id), the scheduler handle, and the *stage*: the future, then its
+//! output, then nothing.
+//!
+//! **References.** Every handle to a task holds one reference in the state word: the
+//! owned-task list (`Task`, until the task completes or is shut down), each `Notified` (a
+//! promise to run it: sits in a run queue), each `Waker`, and the `JoinHandle`. A new task
+//! starts with three (list, first `Notified`, `JoinHandle`). The cell is freed by whoever
+//! drops the last reference, exactly once (`ref_dec` returns true for one caller only).
+//!
+//! **Who may touch the stage.** Whoever sets RUNNING (by `transition_to_running` from a
+//! `Notified`, or `transition_to_shutdown` at shutdown) owns the stage until it unsets
+//! RUNNING or sets COMPLETE; two pollers can never hold it at once, because RUNNING is set by
+//! a compare-and-swap from a state where it is unset. After COMPLETE, the stage belongs to
+//! the `JoinHandle` if JOIN_INTEREST was set in the completing transition, else to the
+//! runtime, which drops the output at once. A task is never polled after COMPLETE:
+//! `transition_to_running` fails on a complete task.
+//!
+//! **Wakes.** A wake sets NOTIFIED. If the task is idle and was not notified, the waker
+//! submits a `Notified` (by value: the waker's reference becomes it; by reference: a new
+//! one is taken). If the task is running, only the bit is set; when the poll returns
+//! `Pending`, `transition_to_idle` sees it and the poller's reference becomes a new
+//! `Notified` that goes to the back of the queue (this is how `yield_now` works). So a wake
+//! during a poll is never lost and a task is never queued twice.
+//!
+//! **Cancellation.** `abort` sets CANCELLED (and submits the task if it is idle and not
+//! queued); whoever next claims the stage drops the future instead of polling it, stores a
+//! cancelled `JoinError` and completes. A panic in a poll or in the future's destructor is
+//! caught and stored as a panic `JoinError`; it never unwinds into the worker.
+//!
+//! **The join waker.** The slot in the header is owned by the `JoinHandle` while JOIN_WAKER
+//! is unset, and may be read by the runtime while it is set. The handle writes a waker, then
+//! sets the bit (failing if the task completed meanwhile, in which case it reads the
+//! output). On completion the runtime wakes the waker if the bit is set, then unsets it,
+//! handing the slot back; if the handle was dropped in between, the runtime clears the slot.
+//!
+//! **Shutdown.** The scheduler closes its `OwnedTasks` (no task can join it afterwards:
+//! `bind` cancels a late task at once) and shuts each listed task down: if it is idle the
+//! shutdown claims it and cancels it on the calling (runtime) thread; if it is running, the
+//! CANCELLED bit makes its poller cancel it when the poll returns.
+
+mod core;
+mod error;
+mod harness;
+mod join;
+pub(crate) mod list;
+mod raw;
+mod state;
+mod waker;
+mod yield_now;
+
+#[cfg(all(test, loom))]
+mod loom_tests;
+
+pub use error::JoinError;
+pub use join::JoinHandle;
+pub(crate) use raw::RawTask;
+pub use yield_now::yield_now;
+
+use crate::loom::sync::atomic::{AtomicU64, Ordering};
+use std::fmt;
+use std::marker::PhantomData;
+use std::mem;
+use std::num::NonZeroU64;
+use std::ptr::NonNull;
+
+/// A task's id: unique among the tasks of the process while it lives.
+///
+/// # Examples
+///
+/// ```
+/// let rt = taskio_runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let handle = taskio_runtime::spawn(async {});
+///     println!("spawned task {}", handle.id());
+/// });
+/// ```
+#[derive(Clone, Copy, Debug, Hash, Eq, PartialEq, Ord, PartialOrd)]
+pub struct Id(NonZeroU64);
+
+impl Id {
+    pub(crate) fn next() -> Id {
+        #[cfg(not(loom))]
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        #[cfg(loom)]
+        loom::lazy_static! {
+            static ref NEXT: AtomicU64 = AtomicU64::new(1);
+        }
+        loop {
+            let id = NEXT.fetch_add(1, Ordering::Relaxed);
+            if let Some(id) = NonZeroU64::new(id) {
+                return Id(id);
+            }
+        }
+    }
+
+    /// The id as a number.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     assert!(taskio_runtime::spawn(async {}).id().as_u64() > 0);
+    /// });
+    /// ```
+    pub fn as_u64(&self) -> u64 {
+        self.0.get()
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What a task needs from the scheduler it belongs to.
+pub(crate) trait Schedule: Sync + Sized + 'static {
+    /// The task completed: take it out of the owned list, returning the list's reference.
+    fn release(&self, task: &Task<Self>) -> Option<Task<Self>>;
+
+    /// Submit a woken task.
+    fn schedule(&self, task: Notified<Self>);
+
+    /// Submit a task that woke itself during its own poll: to the back of the queue.
+    fn yield_now(&self, task: Notified<Self>) {
+        self.schedule(task);
+    }
+}
+
+/// An owned reference to a task (the owned list's).
+pub(crate) struct Task<S: 'static> {
+    raw: RawTask,
+    _p: PhantomData<S>,
+}
+
+/// A task to run: a reference that is a promise to poll it once.
+pub(crate) struct Notified<S: 'static>(Task<S>);
+
+// SAFETY: tasks are created only from `Send` futures and outputs; the state word
+// synchronises every access to the cell.
+unsafe impl<S> Send for Task<S> {}
+// SAFETY: as above.
+unsafe impl<S> Sync for Task<S> {}
+// SAFETY: as above.
+unsafe impl<S> Send for Notified<S> {}
+// SAFETY: as above.
+unsafe impl<S> Sync for Notified<S> {}
+
+impl<S: 'static> Task<S> {
+    /// # Safety
+    ///
+    /// `ptr` is a live task of scheduler type `S`, and the caller hands over one reference.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> Task<S> {
+        Task {
+            // SAFETY: forwarded.
+            raw: unsafe { RawTask::from_raw(ptr) },
+            _p: PhantomData,
+        }
+    }
+
+    pub(crate) fn raw(&self) -> RawTask {
+        self.raw
+    }
+
+    /// Gives up the handle without dropping its reference.
+    pub(crate) fn into_raw(self) -> RawTask {
+        let raw = self.raw;
+        mem::forget(self);
+        raw
+    }
+
+    /// The task's id.
+    pub(crate) fn id(&self) -> Id {
+        self.raw.header().id
+    }
+
+    /// Shuts the task down (see the module docs); consumes this reference.
+    pub(crate) fn shutdown(self) {
+        self.into_raw().shutdown();
+    }
+}
+
+impl<S: 'static> Notified<S> {
+    /// # Safety
+    ///
+    /// As `Task::from_raw`.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> Notified<S> {
+        // SAFETY: forwarded.
+        Notified(unsafe { Task::from_raw(ptr) })
+    }
+
+    /// Polls the task once, consuming this reference.
+    pub(crate) fn run(self) {
+        self.0.into_raw().poll();
+    }
+
+    /// The task's id.
+    pub(crate) fn id(&self) -> Id {
+        self.0.id()
+    }
+}
+
+impl<S: 'static> Drop for Task<S> {
+    fn drop(&mut self) {
+        self.raw.drop_reference();
+    }
+}
+
+impl<S> fmt::Debug for Task<S> {
+    fn fmt(&self, fmt: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(fmt, "Task({})", self.id())
+    }
+}
+
+impl<S> fmt::Debug for Notified<S> {
+    fn fmt(&self, fmt: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(fmt, "Notified({})", self.id())
+    }
+}
+
+pub(crate) use self::core::Header;

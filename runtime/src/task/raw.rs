@@ -1,0 +1,204 @@
+//! `RawTask`: a type-erased pointer to a task, and the vtable behind it.
+
+use crate::task::core::{Cell, Header};
+use crate::task::harness::Harness;
+use crate::task::state::{State, TransitionToNotifiedByRef, TransitionToNotifiedByVal};
+use crate::task::{Id, Schedule};
+use std::future::Future;
+use std::ptr::NonNull;
+use std::task::Waker;
+
+/// A copyable pointer to a task. Copying it takes no reference: the code that holds one
+/// says which reference it stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RawTask {
+    ptr: NonNull<Header>,
+}
+
+/// The functions that need the future's and the scheduler's types.
+pub(crate) struct Vtable {
+    /// Runs a `Notified`: consumes its reference.
+    pub(crate) poll: unsafe fn(NonNull<Header>),
+    /// Submits the task to its scheduler: consumes one reference (it becomes a `Notified`).
+    pub(crate) schedule: unsafe fn(NonNull<Header>),
+    /// Frees the cell. Only after the last reference is gone.
+    pub(crate) dealloc: unsafe fn(NonNull<Header>),
+    /// Moves the output into `*dst` (a `Poll<Result<T, JoinError>>`) if the task is done,
+    /// else registers the waker.
+    pub(crate) try_read_output: unsafe fn(NonNull<Header>, *mut (), &Waker),
+    /// The slow path of dropping the `JoinHandle`: consumes its reference.
+    pub(crate) drop_join_handle_slow: unsafe fn(NonNull<Header>),
+    /// Runtime shutdown: cancels the task if idle; consumes the owned-list reference.
+    pub(crate) shutdown: unsafe fn(NonNull<Header>),
+}
+
+fn vtable<T: Future, S: Schedule>() -> &'static Vtable {
+    &Vtable {
+        poll: poll::<T, S>,
+        schedule: schedule::<T, S>,
+        dealloc: dealloc::<T, S>,
+        try_read_output: try_read_output::<T, S>,
+        drop_join_handle_slow: drop_join_handle_slow::<T, S>,
+        shutdown: shutdown::<T, S>,
+    }
+}
+
+impl RawTask {
+    /// Allocates a task holding three references (owned list, `Notified`, `JoinHandle`).
+    pub(crate) fn new<T, S>(future: T, scheduler: S, id: Id) -> RawTask
+    where
+        T: Future,
+        S: Schedule,
+    {
+        let cell = Cell::<T, S>::new(future, scheduler, id, vtable::<T, S>());
+        let ptr = Box::into_raw(cell);
+        // SAFETY: `Box::into_raw` never returns null; `Cell` is `repr(C)` with the header
+        // first, so the cell pointer is a header pointer.
+        let ptr = unsafe { NonNull::new_unchecked(ptr.cast::<Header>()) };
+        RawTask { ptr }
+    }
+
+    /// # Safety
+    ///
+    /// `ptr` must point to a live task header.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> RawTask {
+        RawTask { ptr }
+    }
+
+    pub(crate) fn header_ptr(self) -> NonNull<Header> {
+        self.ptr
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: a `RawTask` is only used while the reference it stands for keeps the cell
+        // alive.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    pub(crate) fn state(&self) -> &State {
+        &self.header().state
+    }
+
+    /// Runs the task (consumes a `Notified` reference).
+    pub(crate) fn poll(self) {
+        // SAFETY: the vtable matches the cell it was created with.
+        unsafe { (self.header().vtable.poll)(self.ptr) }
+    }
+
+    /// Submits the task (consumes one reference).
+    pub(crate) fn schedule(self) {
+        // SAFETY: as above.
+        unsafe { (self.header().vtable.schedule)(self.ptr) }
+    }
+
+    /// Frees the task.
+    ///
+    /// # Safety
+    ///
+    /// No reference may remain.
+    pub(crate) unsafe fn dealloc(self) {
+        // SAFETY: the vtable matches the cell; the caller owns the last reference.
+        unsafe { (self.header().vtable.dealloc)(self.ptr) }
+    }
+
+    /// # Safety
+    ///
+    /// `dst` must be a valid `*mut Poll<Result<T, JoinError>>` for the task's output type
+    /// `T`, and the caller must be the `JoinHandle`.
+    pub(crate) unsafe fn try_read_output(self, dst: *mut (), waker: &Waker) {
+        // SAFETY: forwarded from the caller.
+        unsafe { (self.header().vtable.try_read_output)(self.ptr, dst, waker) }
+    }
+
+    /// Drops the `JoinHandle`'s reference.
+    pub(crate) fn drop_join_handle_slow(self) {
+        // SAFETY: the vtable matches the cell.
+        unsafe { (self.header().vtable.drop_join_handle_slow)(self.ptr) }
+    }
+
+    /// Shuts the task down (consumes the owned-list reference).
+    pub(crate) fn shutdown(self) {
+        // SAFETY: the vtable matches the cell.
+        unsafe { (self.header().vtable.shutdown)(self.ptr) }
+    }
+
+    /// Drops one reference, freeing the task if it was the last.
+    pub(crate) fn drop_reference(self) {
+        if self.state().ref_dec() {
+            // SAFETY: that was the last reference.
+            unsafe { self.dealloc() }
+        }
+    }
+
+    /// `Waker::wake`: consumes the waker's reference.
+    pub(crate) fn wake_by_val(self) {
+        match self.state().transition_to_notified_by_val() {
+            TransitionToNotifiedByVal::Submit => self.schedule(),
+            // SAFETY: the state says the waker held the last reference.
+            TransitionToNotifiedByVal::Dealloc => unsafe { self.dealloc() },
+            TransitionToNotifiedByVal::DoNothing => {}
+        }
+    }
+
+    /// `Waker::wake_by_ref`.
+    pub(crate) fn wake_by_ref(self) {
+        match self.state().transition_to_notified_by_ref() {
+            TransitionToNotifiedByRef::Submit => self.schedule(),
+            TransitionToNotifiedByRef::DoNothing => {}
+        }
+    }
+
+    /// `abort`: mark cancelled and, if idle, submit it so the scheduler drops the future.
+    pub(crate) fn remote_abort(self) {
+        if self.state().transition_to_notified_and_cancel() {
+            self.schedule();
+        }
+    }
+}
+
+unsafe fn poll<T: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: the vtable was built for `Cell<T, S>`.
+    let harness = unsafe { Harness::<T, S>::from_raw(ptr) };
+    harness.poll();
+}
+
+unsafe fn schedule<T: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: the vtable was built for `Cell<T, S>`; the caller hands over one reference,
+    // which becomes the `Notified`.
+    unsafe {
+        let harness = Harness::<T, S>::from_raw(ptr);
+        harness
+            .scheduler()
+            .schedule(crate::task::Notified::<S>::from_raw(ptr));
+    }
+}
+
+unsafe fn dealloc<T: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: the cell was allocated by `Box::new` as a `Cell<T, S>` and this is its last
+    // reference.
+    drop(unsafe { Box::from_raw(ptr.as_ptr().cast::<Cell<T, S>>()) });
+}
+
+unsafe fn try_read_output<T: Future, S: Schedule>(
+    ptr: NonNull<Header>,
+    dst: *mut (),
+    waker: &Waker,
+) {
+    // SAFETY: the vtable was built for `Cell<T, S>`; the caller guarantees `dst`'s type.
+    unsafe {
+        let harness = Harness::<T, S>::from_raw(ptr);
+        harness.try_read_output(dst.cast(), waker);
+    }
+}
+
+unsafe fn drop_join_handle_slow<T: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: the vtable was built for `Cell<T, S>`.
+    let harness = unsafe { Harness::<T, S>::from_raw(ptr) };
+    harness.drop_join_handle_slow();
+}
+
+unsafe fn shutdown<T: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: the vtable was built for `Cell<T, S>`.
+    let harness = unsafe { Harness::<T, S>::from_raw(ptr) };
+    harness.shutdown();
+}
