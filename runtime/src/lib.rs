@@ -33,6 +33,8 @@
 //! assert_eq!(total, 4950);
 //! ```
 #![warn(missing_docs)]
+// Under loom only the concurrent core is modelled; the rest compiles but goes unused.
+#![cfg_attr(loom, allow(unused_imports, dead_code))]
 
 pub(crate) mod loom;
 

@@ -1,12 +1,12 @@
 //! `Builder`: configure and build a `Runtime`.
 
 use crate::driver::{self, Driver};
-use crate::loom::sync::Arc;
 use crate::runtime::{Runtime, Scheduler};
 use crate::scheduler::{self, current_thread, multi_thread, Config};
 use std::fmt;
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Builds a [`Runtime`] with custom settings.

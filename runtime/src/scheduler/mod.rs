@@ -23,8 +23,8 @@ pub(crate) struct Config {
     /// Whether a task woken by the running task goes to the LIFO slot.
     pub(crate) lifo_enabled: bool,
     /// Called on each runtime thread when it starts / stops.
-    pub(crate) on_thread_start: Option<Arc<dyn Fn() + Send + Sync>>,
-    pub(crate) on_thread_stop: Option<Arc<dyn Fn() + Send + Sync>>,
+    pub(crate) on_thread_start: Option<std::sync::Arc<dyn Fn() + Send + Sync>>,
+    pub(crate) on_thread_stop: Option<std::sync::Arc<dyn Fn() + Send + Sync>>,
 }
 
 impl std::fmt::Debug for Config {

@@ -3,7 +3,7 @@
 //! Each function here runs under one of the ownership rules of the [`task`](super) module
 //! docs; the SAFETY comments name the rule.
 
-use crate::task::core::{Cell, Header, Stage};
+use crate::task::cell::{Cell, Header, Stage};
 use crate::task::raw::RawTask;
 use crate::task::state::{Snapshot, TransitionToIdle, TransitionToRunning};
 use crate::task::waker::waker_ref;

@@ -10,7 +10,7 @@
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::loom::sync::Mutex;
-use crate::task::core::Header;
+use crate::task::cell::Header;
 use crate::task::raw::RawTask;
 use crate::task::{Id, JoinHandle, Notified, Schedule, Task};
 use std::future::Future;

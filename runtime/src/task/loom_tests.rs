@@ -32,24 +32,24 @@ impl Schedule for Arc<Sched> {
     }
 }
 
+fn spawn<F>(sched: &Arc<Sched>, f: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let (join, notified) = sched.owned.bind(f, sched.clone(), Id::next());
+    if let Some(n) = notified {
+        sched.schedule(n);
+    }
+    join
+}
+
 impl Sched {
     fn new() -> Arc<Sched> {
         Arc::new(Sched {
             queue: Mutex::new(VecDeque::new()),
             owned: OwnedTasks::new(1),
         })
-    }
-
-    fn spawn<F>(self: &Arc<Self>, f: F) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        let (join, notified) = self.owned.bind(f, self.clone(), Id::next());
-        if let Some(n) = notified {
-            self.schedule(n);
-        }
-        join
     }
 
     fn run_all(&self) {
@@ -137,9 +137,12 @@ fn wake_during_poll() {
     loom::model(|| {
         let sched = Sched::new();
         let shared = RemoteShared::new();
-        let join = sched.spawn(Remote {
-            shared: shared.clone(),
-        });
+        let join = spawn(
+            &sched,
+            Remote {
+                shared: shared.clone(),
+            },
+        );
         let s2 = shared.clone();
         let th = thread::spawn(move || s2.fire());
         sched.run_all();
@@ -158,9 +161,12 @@ fn wake_after_complete() {
         let sched = Sched::new();
         let shared = RemoteShared::new();
         shared.ready.store(1, SeqCst);
-        let join = sched.spawn(Remote {
-            shared: shared.clone(),
-        });
+        let join = spawn(
+            &sched,
+            Remote {
+                shared: shared.clone(),
+            },
+        );
         let s2 = shared.clone();
         let th = thread::spawn(move || {
             // May run before, during or after the poll.
@@ -172,7 +178,7 @@ fn wake_after_complete() {
         sched.run_all();
         th.join().unwrap();
         sched.run_all();
-        assert_eq!(join_now(join), Some(Ok(7)));
+        assert_eq!(join_now(join).unwrap().unwrap(), 7);
         sched.shutdown();
     });
 }
@@ -183,9 +189,12 @@ fn abort_racing_poll() {
     loom::model(|| {
         let sched = Sched::new();
         let shared = RemoteShared::new();
-        let join = sched.spawn(Remote {
-            shared: shared.clone(),
-        });
+        let join = spawn(
+            &sched,
+            Remote {
+                shared: shared.clone(),
+            },
+        );
         let join = Arc::new(join);
         let j2 = join.clone();
         let th = thread::spawn(move || j2.abort());
@@ -207,7 +216,7 @@ fn join_handle_dropped_racing_completion() {
     loom::model(|| {
         let sched = Sched::new();
         let out_drops = Arc::new(AtomicUsize::new(0));
-        let join = sched.spawn({
+        let join = spawn(&sched, {
             let out_drops = out_drops.clone();
             async move { DropCounter(out_drops) }
         });
@@ -226,7 +235,7 @@ fn join_handle_dropped_racing_completion() {
 fn join_waker_racing_completion() {
     loom::model(|| {
         let sched = Sched::new();
-        let join = sched.spawn(async { 5 });
+        let join = spawn(&sched, async { 5 });
         let s2 = sched.clone();
         let th = thread::spawn(move || s2.run_all());
         let woken = Arc::new(Flag(AtomicUsize::new(0)));
@@ -255,9 +264,12 @@ fn shutdown_racing_wake() {
     loom::model(|| {
         let sched = Sched::new();
         let shared = RemoteShared::new();
-        let join = sched.spawn(Remote {
-            shared: shared.clone(),
-        });
+        let join = spawn(
+            &sched,
+            Remote {
+                shared: shared.clone(),
+            },
+        );
         sched.run_all();
         let s2 = shared.clone();
         let th = thread::spawn(move || s2.fire());
@@ -283,7 +295,7 @@ fn spawn_racing_shutdown() {
         let d2 = drops.clone();
         let th = thread::spawn(move || {
             let guard = DropCounter(d2);
-            s2.spawn(async move {
+            spawn(&s2, async move {
                 let _g = guard;
             })
         });

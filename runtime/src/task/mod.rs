@@ -44,7 +44,7 @@
 //! shutdown claims it and cancels it on the calling (runtime) thread; if it is running, the
 //! CANCELLED bit makes its poller cancel it when the poll returns.
 
-mod core;
+mod cell;
 mod error;
 mod harness;
 mod join;
@@ -225,4 +225,4 @@ impl<S> fmt::Debug for Notified<S> {
     }
 }
 
-pub(crate) use self::core::Header;
+pub(crate) use self::cell::Header;

@@ -1,6 +1,6 @@
 //! `RawTask`: a type-erased pointer to a task, and the vtable behind it.
 
-use crate::task::core::{Cell, Header};
+use crate::task::cell::{Cell, Header};
 use crate::task::harness::Harness;
 use crate::task::state::{State, TransitionToNotifiedByRef, TransitionToNotifiedByVal};
 use crate::task::{Id, Schedule};

@@ -3,7 +3,7 @@
 //! A `Waker` built here holds one reference (taken by `clone`, dropped by `drop` or by
 //! `wake`). `waker_ref` lends a waker that holds none, for the duration of a poll.
 
-use crate::task::core::Header;
+use crate::task::cell::Header;
 use crate::task::raw::RawTask;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;

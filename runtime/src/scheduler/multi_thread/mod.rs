@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 /// How worker threads are made.
 pub(crate) struct ThreadConfig {
-    pub(crate) name: Arc<dyn Fn() -> String + Send + Sync>,
+    pub(crate) name: std::sync::Arc<dyn Fn() -> String + Send + Sync>,
     pub(crate) stack_size: Option<usize>,
 }
 
