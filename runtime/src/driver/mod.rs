@@ -17,9 +17,9 @@ use crate::loom::sync::{Arc, Condvar, Mutex};
 use std::cell::RefCell;
 use std::time::Duration;
 
-thread_local! {
+crate::loom::rt_thread_local! {
     /// The driver handle of the runtime this thread is inside (a worker, or `block_on`).
-    static CURRENT: RefCell<Option<Arc<Handle>>> = const { RefCell::new(None) };
+    static CURRENT: RefCell<Option<Arc<Handle>>> = RefCell::new(None);
 }
 
 /// Runs `f` with the current runtime's driver handle, if this thread is inside a runtime.

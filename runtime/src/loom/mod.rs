@@ -18,3 +18,15 @@ mod mocked;
 #[cfg(loom)]
 #[allow(unused_imports)]
 pub(crate) use mocked::*;
+
+/// `thread_local!` that loom can model: under loom each modelled thread gets its own value
+/// (std's thread-locals would be shared, since loom runs its threads on one OS thread).
+macro_rules! rt_thread_local {
+    ($(#[$attr:meta])* static $name:ident: $t:ty = $init:expr;) => {
+        #[cfg(not(loom))]
+        std::thread_local! { $(#[$attr])* static $name: $t = const { $init }; }
+        #[cfg(loom)]
+        loom::thread_local! { $(#[$attr])* static $name: $t = $init; }
+    };
+}
+pub(crate) use rt_thread_local;

@@ -4,13 +4,11 @@
 use crate::scheduler;
 use std::cell::{Cell, RefCell};
 
-thread_local! {
-    static CONTEXT: Context = const {
-        Context {
+crate::loom::rt_thread_local! {
+    static CONTEXT: Context = Context {
             handle: RefCell::new(None),
             entered: Cell::new(false),
-        }
-    };
+        };
 }
 
 struct Context {

@@ -8,9 +8,9 @@ use std::task::{Context, Poll};
 /// Leaf operations per task poll (tokio uses the same figure).
 const BUDGET: u8 = 128;
 
-thread_local! {
+crate::loom::rt_thread_local! {
     /// `None` outside a task poll: no limit.
-    static CURRENT: Cell<Option<u8>> = const { Cell::new(None) };
+    static CURRENT: Cell<Option<u8>> = Cell::new(None);
 }
 
 /// Runs `f` (one task poll) with a fresh budget, restoring the previous one after.

@@ -134,15 +134,8 @@ impl Runtime {
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         match &self.scheduler {
-            #[cfg(not(loom))]
             Scheduler::CurrentThread(s) => s.block_on(&self.handle.inner, future),
-            #[cfg(not(loom))]
             Scheduler::MultiThread(s) => s.block_on(&self.handle.inner, future),
-            #[cfg(loom)]
-            _ => {
-                let _ = future;
-                unimplemented!("block_on is not modelled under loom")
-            }
         }
     }
 
@@ -328,23 +321,15 @@ impl Handle {
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _enter = context::enter_runtime(&self.inner);
-        #[cfg(not(loom))]
-        {
-            let park = park::ParkThread::new();
-            let waker = park.waker();
-            let mut cx = std::task::Context::from_waker(&waker);
-            let mut future = std::pin::pin!(future);
-            loop {
-                if let std::task::Poll::Ready(v) = coop::budget(|| future.as_mut().poll(&mut cx)) {
-                    return v;
-                }
-                park.park();
+        let park = park::ParkThread::new();
+        let waker = park.waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        let mut future = std::pin::pin!(future);
+        loop {
+            if let std::task::Poll::Ready(v) = coop::budget(|| future.as_mut().poll(&mut cx)) {
+                return v;
             }
-        }
-        #[cfg(loom)]
-        {
-            let _ = future;
-            unimplemented!("block_on is not modelled under loom")
+            park.park();
         }
     }
 }

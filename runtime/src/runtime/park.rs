@@ -1,7 +1,9 @@
 //! `ParkThread`: blocks a thread that is not a worker (in `block_on`) until its waker fires.
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use crate::loom::sync::{Arc, Condvar, Mutex};
+use crate::loom::sync::{Condvar, Mutex};
+// The waker needs std's `Arc` (`Wake`); what it guards is modelled under loom.
+use std::sync::Arc;
 use std::task::{Wake, Waker};
 use std::time::Duration;
 
@@ -34,7 +36,6 @@ impl ParkThread {
     }
 
     /// A waker that unparks this thread.
-    #[cfg(not(loom))]
     pub(crate) fn waker(&self) -> Waker {
         Waker::from(self.inner.clone())
     }
@@ -104,13 +105,12 @@ impl Inner {
     }
 }
 
-#[cfg(not(loom))]
 impl Wake for Inner {
-    fn wake(self: std::sync::Arc<Self>) {
+    fn wake(self: Arc<Self>) {
         self.unpark();
     }
 
-    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+    fn wake_by_ref(self: &Arc<Self>) {
         self.unpark();
     }
 }

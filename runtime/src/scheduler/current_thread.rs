@@ -63,8 +63,8 @@ struct Context {
     core: RefCell<Option<Box<Core>>>,
 }
 
-thread_local! {
-    static CURRENT: Cell<*const Context> = const { Cell::new(std::ptr::null()) };
+crate::loom::rt_thread_local! {
+    static CURRENT: Cell<*const Context> = Cell::new(std::ptr::null());
 }
 
 impl CurrentThread {
@@ -114,7 +114,6 @@ impl CurrentThread {
     }
 
     /// Drives the scheduler until `future` completes.
-    #[cfg(not(loom))]
     pub(crate) fn block_on<F: Future>(&self, handle: &scheduler::Handle, future: F) -> F::Output {
         let _enter = context::enter_runtime(handle);
         let h = match handle {
@@ -321,7 +320,6 @@ struct MainWaker {
     handle: Arc<Handle>,
 }
 
-#[cfg(not(loom))]
 impl Wake for MainWaker {
     fn wake(self: StdArc<Self>) {
         self.wake_by_ref();

@@ -8,6 +8,9 @@
 pub(crate) mod current_thread;
 pub(crate) mod multi_thread;
 
+#[cfg(all(test, loom))]
+mod loom_tests;
+
 use crate::driver;
 use crate::loom::sync::Arc;
 use crate::task::{Id, JoinHandle};

@@ -167,15 +167,17 @@ impl<T: Future, S: Schedule> Harness<T, S> {
                 }
             }
             let guard = Guard(self);
-            // SAFETY: we hold RUNNING, so the stage is ours; the future is never moved out
-            // of the cell while it is `Running`, so pinning it there is sound.
-            let res = self
-                .cell()
-                .stage
-                .with_mut(|ptr| match unsafe { &mut *ptr } {
-                    Stage::Running(fut) => unsafe { std::pin::Pin::new_unchecked(fut) }.poll(cx),
+            let res = self.cell().stage.with_mut(|ptr| {
+                // SAFETY: we hold RUNNING, so the stage is ours.
+                match unsafe { &mut *ptr } {
+                    Stage::Running(fut) => {
+                        // SAFETY: the future lives in the heap cell and is never moved out
+                        // of it while `Running` (it is dropped in place), so it is pinned.
+                        unsafe { std::pin::Pin::new_unchecked(fut) }.poll(cx)
+                    }
                     _ => unreachable!("a task was polled after it completed"),
-                });
+                }
+            });
             mem::forget(guard);
             res
         }));

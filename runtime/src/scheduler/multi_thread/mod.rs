@@ -14,6 +14,7 @@
 
 mod idle;
 mod park;
+mod queue;
 mod worker;
 
 use crate::driver::{self, Driver};
@@ -23,7 +24,7 @@ use crate::runtime::{context, coop, park::ParkThread};
 use crate::scheduler::{self, Config};
 use crate::task::list::OwnedTasks;
 use crate::task::{Id, JoinHandle, Notified, Schedule, Task};
-use crossbeam_deque::{Injector, Steal, Stealer, Worker};
+use queue::{Injector, Steal, Stealer, Worker};
 use std::fmt;
 use std::future::Future;
 use std::io;
@@ -39,7 +40,7 @@ pub(crate) struct ThreadConfig {
 
 /// The scheduler as owned by the `Runtime`.
 pub(crate) struct MultiThread {
-    threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    threads: Mutex<Vec<crate::loom::thread::JoinHandle<()>>>,
 }
 
 /// The shared state; the tasks' scheduler handle.
@@ -101,7 +102,7 @@ impl MultiThread {
         });
         let mut threads = Vec::with_capacity(workers);
         for (index, local) in locals.into_iter().enumerate() {
-            let mut builder = std::thread::Builder::new().name((thread_config.name)());
+            let mut builder = crate::loom::thread::Builder::new().name((thread_config.name)());
             if let Some(size) = thread_config.stack_size {
                 builder = builder.stack_size(size);
             }
@@ -139,7 +140,6 @@ impl MultiThread {
     }
 
     /// Runs `future` to completion on the calling thread; tasks run on the workers.
-    #[cfg(not(loom))]
     pub(crate) fn block_on<F: Future>(&self, handle: &scheduler::Handle, future: F) -> F::Output {
         let _enter = context::enter_runtime(handle);
         let park = ParkThread::new();

@@ -8,12 +8,12 @@
 //! within the first task's budget, which keeps message-passing pairs on one warm core
 //! without letting them starve the queue.
 
+use super::queue::{Steal, Worker};
 use super::{Handle, Shared};
 use crate::loom::sync::Arc;
 use crate::runtime::{context, coop};
 use crate::scheduler;
 use crate::task::Notified;
-use crossbeam_deque::{Steal, Worker};
 use std::cell::Cell;
 
 /// Tasks taken from the LIFO slot in a row before the slot's task goes to the queue.
@@ -32,8 +32,8 @@ pub(super) struct Core {
     rand: Cell<u64>,
 }
 
-thread_local! {
-    static CURRENT: Cell<*const Core> = const { Cell::new(std::ptr::null()) };
+crate::loom::rt_thread_local! {
+    static CURRENT: Cell<*const Core> = Cell::new(std::ptr::null());
 }
 
 /// Runs `f` with this thread's worker core if it is a worker of `handle`'s runtime.

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The loom models of every lock-free protocol, with a bounded number of preemptions.
+# LOOM_MAX_PREEMPTIONS can be raised by hand for a deeper (much slower) search.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export RUSTFLAGS="--cfg loom ${RUSTFLAGS:-}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/loom"
+
+# Task state machine, timers, readiness: small models, searched deeper.
+LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}" \
+  cargo test -p taskio-runtime --release --lib -- loom --skip scheduler::loom_tests
+
+# Whole schedulers (2 workers + outside threads): bounded at 2 preemptions to fit CI.
+LOOM_MAX_PREEMPTIONS="${LOOM_SCHED_PREEMPTIONS:-2}" \
+  cargo test -p taskio-runtime --release --lib -- scheduler::loom_tests
+
+# The asyncio layer's waiter lists.
+if grep -rqs 'cfg(loom)' compat/src compat/tests; then
+  LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}" cargo test -p taskio --release -- loom
+fi
