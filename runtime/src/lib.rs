@@ -38,11 +38,12 @@
 
 pub(crate) mod loom;
 
+mod blocking;
 #[allow(dead_code)]
 pub(crate) mod driver;
 mod runtime;
 mod scheduler;
 pub mod task;
 
-pub use runtime::{spawn, Builder, EnterGuard, Handle, Runtime, TryCurrentError};
+pub use runtime::{spawn, spawn_blocking, Builder, EnterGuard, Handle, Runtime, TryCurrentError};
 pub use task::{yield_now, JoinError, JoinHandle};

@@ -384,6 +384,12 @@ impl Builder {
             enable_time: self.enable_time,
             start_paused: self.start_paused,
         })?;
+        let blocking = crate::blocking::Spawner::new(
+            self.max_blocking_threads,
+            self.thread_keep_alive,
+            self.thread_name.clone(),
+            self.thread_stack_size,
+        );
         let config = Config {
             global_queue_interval: self.global_queue_interval.unwrap_or(61),
             event_interval: self.event_interval,
@@ -394,7 +400,7 @@ impl Builder {
         match self.kind {
             Kind::CurrentThread => {
                 let (sched, handle) =
-                    current_thread::CurrentThread::new(driver, driver_handle, config);
+                    current_thread::CurrentThread::new(driver, driver_handle, blocking, config);
                 Ok(Runtime::from_parts(
                     Scheduler::CurrentThread(sched),
                     scheduler::Handle::CurrentThread(handle),
@@ -406,6 +412,7 @@ impl Builder {
                     workers,
                     driver,
                     driver_handle,
+                    blocking,
                     config,
                     multi_thread::ThreadConfig {
                         name: self.thread_name.clone(),

@@ -156,6 +156,24 @@ impl Runtime {
         self.handle.spawn(future)
     }
 
+    /// Runs the blocking closure `f` on the runtime's blocking pool (see
+    /// [`spawn_blocking`](crate::spawn_blocking)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// let h = rt.spawn_blocking(|| std::fs::metadata(".").is_ok());
+    /// assert!(rt.block_on(h).unwrap());
+    /// ```
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.handle.spawn_blocking(f)
+    }
+
     /// The runtime's handle.
     ///
     /// # Examples
@@ -202,6 +220,7 @@ impl Runtime {
     }
 
     fn shutdown(&mut self, timeout: Option<Duration>) {
+        let start = std::time::Instant::now();
         match (&self.scheduler, &self.handle.inner) {
             (Scheduler::CurrentThread(s), h) => s.shutdown(h),
             (Scheduler::MultiThread(s), scheduler::Handle::MultiThread(h)) => {
@@ -209,6 +228,8 @@ impl Runtime {
             }
             _ => unreachable!(),
         }
+        let left = timeout.map(|t| t.saturating_sub(start.elapsed()));
+        self.handle.inner.blocking().shutdown(left);
     }
 }
 
@@ -281,6 +302,23 @@ impl Handle {
         F::Output: Send + 'static,
     {
         self.inner.spawn(future, Id::next())
+    }
+
+    /// Runs the blocking closure `f` on this runtime's blocking pool.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// let h = rt.handle().spawn_blocking(|| 2 + 2);
+    /// assert_eq!(rt.block_on(h).unwrap(), 4);
+    /// ```
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.inner.blocking().spawn_blocking(&self.inner, f)
     }
 
     /// Makes this handle's runtime current on this thread until the guard drops.
@@ -369,6 +407,49 @@ where
         None => panic!(
             "`taskio_runtime::spawn` called outside of a runtime: call it from a task or \
              from inside `Runtime::block_on`, or use `Handle::spawn`"
+        ),
+    }
+}
+
+/// Runs the blocking closure `f` on the current runtime's blocking pool and returns a
+/// `JoinHandle` for its result.
+///
+/// Use it for work that would stall a worker: blocking file or socket calls, long
+/// computations, C libraries. The pool grows up to
+/// [`max_blocking_threads`](Builder::max_blocking_threads) threads; more work waits in its
+/// queue. `abort` cancels the work only if it has not started. At shutdown, work that has not
+/// started is cancelled and running work is waited for (up to
+/// [`shutdown_timeout`](Runtime::shutdown_timeout)).
+///
+/// # Panics
+///
+/// Outside a runtime.
+///
+/// # Examples
+///
+/// ```
+/// let rt = taskio_runtime::Runtime::new().unwrap();
+/// let n = rt.block_on(async {
+///     taskio_runtime::spawn_blocking(|| {
+///         // pretend this is a slow syscall
+///         (1..=10u64).product::<u64>()
+///     })
+///     .await
+///     .unwrap()
+/// });
+/// assert_eq!(n, 3_628_800);
+/// ```
+#[track_caller]
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    match context::with_current(|h| h.clone()) {
+        Some(h) => h.blocking().spawn_blocking(&h, f),
+        None => panic!(
+            "`taskio_runtime::spawn_blocking` called outside of a runtime: call it from a task \
+             or from inside `Runtime::block_on`, or use `Handle::spawn_blocking`"
         ),
     }
 }

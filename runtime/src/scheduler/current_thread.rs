@@ -50,6 +50,7 @@ pub(crate) struct Handle {
     woken: AtomicBool,
     config: Config,
     pub(crate) driver: Arc<driver::Handle>,
+    pub(crate) blocking: crate::blocking::Spawner,
 }
 
 struct Inject {
@@ -71,6 +72,7 @@ impl CurrentThread {
     pub(crate) fn new(
         driver: Driver,
         driver_handle: driver::Handle,
+        blocking: crate::blocking::Spawner,
         config: Config,
     ) -> (CurrentThread, Arc<Handle>) {
         let handle = Arc::new(Handle {
@@ -82,6 +84,7 @@ impl CurrentThread {
             woken: AtomicBool::new(false),
             config,
             driver: Arc::new(driver_handle),
+            blocking,
         });
         let core = Box::new(Core {
             tasks: VecDeque::with_capacity(64),

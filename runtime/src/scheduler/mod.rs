@@ -11,6 +11,7 @@ pub(crate) mod multi_thread;
 #[cfg(all(test, loom))]
 mod loom_tests;
 
+use crate::blocking;
 use crate::driver;
 use crate::loom::sync::Arc;
 use crate::task::{Id, JoinHandle};
@@ -57,6 +58,14 @@ impl Handle {
         match self {
             Handle::CurrentThread(h) => current_thread::Handle::spawn(h, future, id),
             Handle::MultiThread(h) => multi_thread::Handle::spawn(h, future, id),
+        }
+    }
+
+    /// The blocking pool.
+    pub(crate) fn blocking(&self) -> &blocking::Spawner {
+        match self {
+            Handle::CurrentThread(h) => &h.blocking,
+            Handle::MultiThread(h) => &h.blocking,
         }
     }
 

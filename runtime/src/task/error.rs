@@ -66,7 +66,7 @@ impl JoinError {
     ///
     /// ```
     /// let rt = taskio_runtime::Runtime::new().unwrap();
-    /// let err = rt.block_on(taskio_runtime::spawn(async { panic!() })).unwrap_err();
+    /// let err = rt.block_on(rt.spawn(async { panic!() })).unwrap_err();
     /// assert!(err.is_panic());
     /// ```
     pub fn is_panic(&self) -> bool {
@@ -83,7 +83,7 @@ impl JoinError {
     ///
     /// ```
     /// let rt = taskio_runtime::Runtime::new().unwrap();
-    /// let err = rt.block_on(taskio_runtime::spawn(async { panic!("x") })).unwrap_err();
+    /// let err = rt.block_on(rt.spawn(async { panic!("x") })).unwrap_err();
     /// // Re-raise the panic in this thread:
     /// let result = std::panic::catch_unwind(|| std::panic::resume_unwind(err.into_panic()));
     /// assert!(result.is_err());

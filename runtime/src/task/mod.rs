@@ -134,6 +134,53 @@ pub(crate) trait Schedule: Sync + Sized + 'static {
     }
 }
 
+/// A task that belongs to no owned list (blocking-pool work): it holds the reference a list
+/// would hold and the first `Notified`.
+pub(crate) struct UnownedTask<S: 'static> {
+    task: Task<S>,
+    notified: Notified<S>,
+}
+
+/// Creates a task outside any owned list.
+pub(crate) fn unowned<F, S>(
+    future: F,
+    scheduler: S,
+    id: Id,
+) -> (UnownedTask<S>, JoinHandle<F::Output>)
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    let raw = RawTask::new(future, scheduler, id);
+    // SAFETY: a new task holds three references, one for each of these handles.
+    unsafe {
+        (
+            UnownedTask {
+                task: Task::from_raw(raw.header_ptr()),
+                notified: Notified::from_raw(raw.header_ptr()),
+            },
+            JoinHandle::new(raw),
+        )
+    }
+}
+
+impl<S: 'static> UnownedTask<S> {
+    /// Runs the task once (a blocking task completes in its first poll).
+    pub(crate) fn run(self) {
+        let UnownedTask { task, notified } = self;
+        notified.run();
+        drop(task);
+    }
+
+    /// Cancels the task without running it.
+    pub(crate) fn shutdown(self) {
+        let UnownedTask { task, notified } = self;
+        drop(notified);
+        task.shutdown();
+    }
+}
+
 /// An owned reference to a task (the owned list's).
 pub(crate) struct Task<S: 'static> {
     raw: RawTask,

@@ -47,6 +47,7 @@ pub(crate) struct MultiThread {
 pub(crate) struct Handle {
     pub(super) shared: Shared,
     pub(crate) driver: Arc<driver::Handle>,
+    pub(crate) blocking: crate::blocking::Spawner,
 }
 
 pub(super) struct Shared {
@@ -73,6 +74,7 @@ impl MultiThread {
         workers: usize,
         driver: Driver,
         driver_handle: driver::Handle,
+        blocking: crate::blocking::Spawner,
         config: Config,
         thread_config: ThreadConfig,
     ) -> io::Result<(MultiThread, Arc<Handle>)> {
@@ -99,6 +101,7 @@ impl MultiThread {
                 exited: Condvar::new(),
             },
             driver: Arc::new(driver_handle),
+            blocking,
         });
         let mut threads = Vec::with_capacity(workers);
         for (index, local) in locals.into_iter().enumerate() {

@@ -1,0 +1,265 @@
+//! The blocking pool: threads for work that blocks (file I/O, CPU-heavy calls, C libraries),
+//! behind [`spawn_blocking`](crate::spawn_blocking).
+//!
+//! Work goes through a crossbeam channel. The pool starts a thread when work arrives and no
+//! thread is idle, up to `max_blocking_threads`; beyond that, work waits in the channel. An
+//! idle thread exits after `thread_keep_alive` without work.
+//!
+//! No lost work: a thread counts itself idle (under `state`) before waiting on the channel,
+//! and a submitter sends *before* reading that count (under `state`). A thread that times
+//! out re-checks the channel under `state` before it retires. So either the submitter sees
+//! no idle thread and starts one, or an idle thread sees the work.
+//!
+//! Shutdown: queued work that has not started is cancelled (its `JoinHandle` resolves as
+//! cancelled); work already running is waited for, up to the runtime's shutdown timeout.
+
+// Not modelled by loom (crossbeam-channel is not loom-aware): plain std/parking_lot.
+use crate::runtime::context;
+use crate::scheduler;
+use crate::task::{self, Id, JoinHandle, Notified, Schedule, Task, UnownedTask};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use parking_lot::{Condvar, Mutex};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+/// A handle to the pool; cloned into every scheduler handle.
+#[derive(Clone)]
+pub(crate) struct Spawner {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    tx: Sender<UnownedTask<BlockingSchedule>>,
+    rx: Receiver<UnownedTask<BlockingSchedule>>,
+    state: Mutex<State>,
+    /// Signalled when a thread exits.
+    exited: Condvar,
+    max_threads: usize,
+    keep_alive: Duration,
+    thread_name: std::sync::Arc<dyn Fn() -> String + Send + Sync>,
+    stack_size: Option<usize>,
+}
+
+struct State {
+    num_threads: usize,
+    num_idle: usize,
+    shutdown: bool,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+/// Blocking tasks are never woken (they finish in their first poll) and belong to no list.
+pub(crate) struct BlockingSchedule;
+
+impl Schedule for BlockingSchedule {
+    fn release(&self, _task: &Task<Self>) -> Option<Task<Self>> {
+        None
+    }
+
+    fn schedule(&self, task: Notified<Self>) {
+        // A blocking task finishes in its first poll and is never idle-and-unnotified, so
+        // nothing should wake it into a queue; if something does, the reference is dropped.
+        debug_assert!(false, "a blocking task was scheduled");
+        drop(task);
+    }
+}
+
+/// The future a blocking closure runs in.
+struct BlockingTask<F>(Option<F>);
+
+impl<F> Unpin for BlockingTask<F> {}
+
+impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
+    type Output = R;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<R> {
+        let f = self
+            .0
+            .take()
+            .expect("blocking task polled after completion");
+        Poll::Ready(f())
+    }
+}
+
+impl Spawner {
+    pub(crate) fn new(
+        max_threads: usize,
+        keep_alive: Duration,
+        thread_name: std::sync::Arc<dyn Fn() -> String + Send + Sync>,
+        stack_size: Option<usize>,
+    ) -> Spawner {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        Spawner {
+            inner: Arc::new(Inner {
+                tx,
+                rx,
+                state: Mutex::new(State {
+                    num_threads: 0,
+                    num_idle: 0,
+                    shutdown: false,
+                    threads: Vec::new(),
+                }),
+                exited: Condvar::new(),
+                max_threads: max_threads.max(1),
+                keep_alive,
+                thread_name,
+                stack_size,
+            }),
+        }
+    }
+
+    /// Runs `f` on a pool thread.
+    pub(crate) fn spawn_blocking<F, R>(&self, handle: &scheduler::Handle, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let (task, join) = task::unowned(BlockingTask(Some(f)), BlockingSchedule, Id::next());
+        if self.inner.state.lock().shutdown {
+            task.shutdown();
+            return join;
+        }
+        // Send first, then look at the idle count (see the module docs).
+        if let Err(e) = self.inner.tx.send(task) {
+            e.into_inner().shutdown();
+            return join;
+        }
+        let mut state = self.inner.state.lock();
+        if state.shutdown {
+            // The pool's threads cancel what they find after the flag; nothing to do.
+            return join;
+        }
+        if state.num_idle == 0 && state.num_threads < self.inner.max_threads {
+            state.num_threads += 1;
+            let inner = self.inner.clone();
+            let handle = handle.clone();
+            let mut builder = std::thread::Builder::new().name((self.inner.thread_name)());
+            if let Some(size) = self.inner.stack_size {
+                builder = builder.stack_size(size);
+            }
+            match builder.spawn(move || {
+                let _current = context::set_current(&handle);
+                drop(handle);
+                inner.run()
+            }) {
+                Ok(t) => state.threads.push(t),
+                Err(_) => {
+                    // No thread now: the work waits for an existing thread, or for the next
+                    // submission to try again.
+                    state.num_threads -= 1;
+                    if state.num_threads == 0 {
+                        drop(state);
+                        while let Ok(task) = self.inner.rx.try_recv() {
+                            task.shutdown();
+                        }
+                    }
+                }
+            }
+        }
+        join
+    }
+
+    /// Cancels queued work and waits up to `timeout` (`None`: no limit) for running work.
+    pub(crate) fn shutdown(&self, timeout: Option<Duration>) {
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        let mut state = self.inner.state.lock();
+        state.shutdown = true;
+        drop(state);
+        // Cancel what no thread has picked up yet.
+        while let Ok(task) = self.inner.rx.try_recv() {
+            task.shutdown();
+        }
+        let mut state = self.inner.state.lock();
+        // Wake idle threads so they see the flag now rather than at their keep-alive.
+        for _ in 0..state.num_idle {
+            let _ = self.inner.tx.try_send(wakeup_task());
+        }
+        while state.num_threads > 0 {
+            match deadline {
+                Some(deadline) => {
+                    if self
+                        .inner
+                        .exited
+                        .wait_until(&mut state, deadline)
+                        .timed_out()
+                    {
+                        break;
+                    }
+                }
+                None => self.inner.exited.wait(&mut state),
+            }
+        }
+        let threads = std::mem::take(&mut state.threads);
+        let all_exited = state.num_threads == 0;
+        drop(state);
+        if all_exited {
+            for t in threads {
+                let _ = t.join();
+            }
+        }
+    }
+
+    /// Number of blocking tasks running or queued (for the paused clock: time must not jump
+    /// while blocking work is in flight).
+    #[allow(dead_code)]
+    pub(crate) fn busy(&self) -> bool {
+        let state = self.inner.state.lock();
+        state.num_threads > state.num_idle || !self.inner.rx.is_empty()
+    }
+}
+
+/// A no-op task used to wake idle threads at shutdown.
+fn wakeup_task() -> UnownedTask<BlockingSchedule> {
+    task::unowned(BlockingTask(Some(|| ())), BlockingSchedule, Id::next()).0
+}
+
+impl Inner {
+    fn run(self: Arc<Inner>) {
+        let mut state = self.state.lock();
+        loop {
+            if state.shutdown {
+                break;
+            }
+            state.num_idle += 1;
+            drop(state);
+            let received = self.rx.recv_timeout(self.keep_alive);
+            state = self.state.lock();
+            state.num_idle -= 1;
+            match received {
+                Ok(task) => {
+                    if state.shutdown {
+                        drop(state);
+                        task.shutdown();
+                        state = self.state.lock();
+                        continue;
+                    }
+                    drop(state);
+                    task.run();
+                    state = self.state.lock();
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    if self.rx.is_empty() {
+                        break;
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        state.num_threads -= 1;
+        drop(state);
+        self.exited.notify_all();
+    }
+}
+
+impl fmt::Debug for Spawner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.inner.state.lock();
+        f.debug_struct("blocking::Spawner")
+            .field("threads", &state.num_threads)
+            .field("idle", &state.num_idle)
+            .finish()
+    }
+}
