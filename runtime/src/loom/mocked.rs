@@ -70,7 +70,7 @@ pub(crate) mod cell {
 }
 
 pub(crate) mod thread {
-    pub(crate) use loom::thread::{current, yield_now, Builder, JoinHandle};
+    pub(crate) use loom::thread::{current, yield_now, Builder, JoinHandle, ThreadId};
     pub(crate) use std::thread::panicking;
 }
 

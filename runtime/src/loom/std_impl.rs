@@ -39,7 +39,7 @@ pub(crate) mod cell {
 }
 
 pub(crate) mod thread {
-    pub(crate) use std::thread::{current, panicking, yield_now, Builder, JoinHandle};
+    pub(crate) use std::thread::{current, panicking, yield_now, Builder, JoinHandle, ThreadId};
 }
 
 /// A spin hint; under loom it yields to the model scheduler instead.
