@@ -259,7 +259,7 @@ impl Wake for AssertNotDropped {
 #[test]
 fn loom_no_wake_after_deregister() {
     loom::model(|| {
-        let io = Arc::new(ScheduledIo::new());
+        let io = Arc::new(ScheduledIo::new_empty());
         let dropped = Arc::new(AtomicBool::new(false));
         let waker = Waker::from(std::sync::Arc::new(AssertNotDropped(dropped.clone())));
         let mut cx = std::task::Context::from_waker(&waker);
@@ -281,7 +281,7 @@ fn loom_no_wake_after_deregister() {
 #[test]
 fn loom_shutdown_wakes_waiter() {
     loom::model(|| {
-        let io = Arc::new(ScheduledIo::new());
+        let io = Arc::new(ScheduledIo::new_empty());
         let closer = {
             let io = io.clone();
             loom::thread::spawn(move || io.shutdown())

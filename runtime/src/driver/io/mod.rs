@@ -15,6 +15,8 @@
 //! tick) and, under the `waiters` mutex, the reader and writer slots, `armed` (what the
 //! poller is armed for) and the closed flags.
 //!
+//! 0. A new source starts *assumed* readable and writable, so the first syscall is tried at
+//!    once (a wrong guess costs one `WouldBlock`, not a poller round trip).
 //! 1. **Task** (`poll_ready(dir)`): load `readiness`; if `dir` is ready, return it with its
 //!    tick. Otherwise lock `waiters`, *re-load* `readiness` (return if ready), store the waker
 //!    in `dir`'s slot, and if `armed` lacks `dir`, arm the poller for `armed | dir`

@@ -3,7 +3,7 @@
 use super::{Direction, Registration};
 use std::io::{self, IoSlice, Read, Write};
 use std::os::fd::AsFd;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 /// An owned nonblocking source `S` registered with the reactor.
 ///
@@ -39,13 +39,26 @@ impl<S: AsFd> PollEvented<S> {
         io
     }
 
-    /// Reads into `buf` once readable.
+    /// Reads into `buf` once readable. For stream sockets: a read that fills less than `buf`
+    /// drained the socket, so its readiness is cleared at once, saving the next read's
+    /// `WouldBlock` (the poller, level-triggered, reports data that arrived meanwhile).
     pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>
     where
         for<'a> &'a S: Read,
     {
-        self.registration
-            .poll_io(cx, Direction::Read, || (&self.io).read(buf))
+        loop {
+            let ev = ready!(self.registration.poll_ready(cx, Direction::Read))?;
+            match (&self.io).read(buf) {
+                Ok(n) if n > 0 && n < buf.len() => {
+                    self.registration.clear_readiness(ev);
+                    return Poll::Ready(Ok(n));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.registration.clear_readiness(ev)
+                }
+                r => return Poll::Ready(r),
+            }
+        }
     }
 
     /// Writes `buf` once writable.

@@ -89,9 +89,39 @@ impl Slot {
         self.waker.is_none() && self.extra.is_empty()
     }
 
-    fn take_into(&mut self, out: &mut Vec<Waker>) {
-        out.extend(self.waker.take());
-        out.append(&mut self.extra);
+    fn take_into(&mut self, out: &mut WakeList) {
+        if let Some(w) = self.waker.take() {
+            out.push(w);
+        }
+        if !self.extra.is_empty() {
+            out.more.append(&mut self.extra);
+        }
+    }
+}
+
+/// Wakers taken out of the slots to be called outside the lock. The usual one reader and
+/// one writer fit inline: a dispatch allocates nothing.
+#[derive(Default)]
+struct WakeList {
+    inline: [Option<Waker>; 2],
+    more: Vec<Waker>,
+}
+
+impl WakeList {
+    fn push(&mut self, waker: Waker) {
+        match self.inline.iter_mut().find(|w| w.is_none()) {
+            Some(slot) => *slot = Some(waker),
+            None => self.more.push(waker),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.inline[0].is_none() && self.more.is_empty()
+    }
+
+    fn into_iter(self) -> impl Iterator<Item = Waker> {
+        let [a, b] = self.inline;
+        a.into_iter().chain(b).chain(self.more)
     }
 }
 
@@ -110,11 +140,28 @@ impl Default for ScheduledIo {
 }
 
 impl ScheduledIo {
+    /// A new source starts out *assumed* readable and writable: the first syscall is tried
+    /// at once, and costs one `WouldBlock` when the guess is wrong. (Starting empty would
+    /// cost a whole poller round trip before, say, the first write of a fresh connection.)
     pub(crate) fn new() -> ScheduledIo {
         ScheduledIo {
-            readiness: AtomicUsize::new(0),
+            readiness: AtomicUsize::new(Ready::READABLE.as_usize() | Ready::WRITABLE.as_usize()),
             waiters: Mutex::new(Waiters::default()),
         }
+    }
+
+    /// A source with no readiness assumed (tests: the first poll is `Pending`).
+    #[cfg(test)]
+    pub(crate) fn new_empty() -> ScheduledIo {
+        let io = ScheduledIo::new();
+        io.readiness.store(0, Ordering::Relaxed);
+        io
+    }
+
+    /// Forgets all readiness (tests: what a fresh socket's first `WouldBlock`s do).
+    #[cfg(test)]
+    pub(crate) fn clear_all(&self) {
+        self.readiness.fetch_and(!READY_MASK, Ordering::AcqRel);
     }
 
     /// A snapshot of the readiness bits (for tests and debugging).
@@ -194,7 +241,7 @@ impl ScheduledIo {
     /// readiness, re-arms (through `rearm`, under the lock) the directions that still have
     /// waiters, and wakes the satisfied waiters outside the lock.
     pub(crate) fn dispatch(&self, ready: Ready, rearm: impl FnOnce(Interest) -> io::Result<()>) {
-        let mut wakers = Vec::new();
+        let mut wakers = WakeList::default();
         {
             let mut w = self.waiters.lock();
             if w.shutdown || w.deregistered {
@@ -245,7 +292,7 @@ impl ScheduledIo {
     /// Calls `wakers` outside the lock, this thread being listed in `waking`. A waker is
     /// dropped uncalled if the source was deregistered meanwhile (by one of these very
     /// wakers, on this thread: `deregister` from any other thread waits for us).
-    fn wake_all(&self, wakers: Vec<Waker>) {
+    fn wake_all(&self, wakers: WakeList) {
         struct Unlist<'a>(&'a ScheduledIo, ThreadId);
         impl Drop for Unlist<'_> {
             fn drop(&mut self) {
@@ -256,7 +303,7 @@ impl ScheduledIo {
             }
         }
         let _unlist = Unlist(self, thread::current().id());
-        for waker in wakers {
+        for waker in wakers.into_iter() {
             if self.waiters.lock().deregistered {
                 drop(waker);
             } else {
@@ -268,7 +315,7 @@ impl ScheduledIo {
     /// The driver shuts down: closes the source and wakes every waiter (they then see an
     /// error). Later `poll_ready` calls fail.
     pub(crate) fn shutdown(&self) {
-        let mut wakers = Vec::new();
+        let mut wakers = WakeList::default();
         {
             let mut w = self.waiters.lock();
             if w.shutdown || w.deregistered {
@@ -291,7 +338,7 @@ impl ScheduledIo {
     /// waits for it to finish. Must be called before the fd is removed from the poller.
     pub(crate) fn deregister(&self) {
         let me = thread::current().id();
-        let mut dropped = Vec::new();
+        let mut dropped = WakeList::default();
         {
             let mut w = self.waiters.lock();
             w.deregistered = true;
