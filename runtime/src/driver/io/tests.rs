@@ -548,3 +548,39 @@ fn drop_races_dispatch_stress() {
         t.join().unwrap();
     }
 }
+
+/// With I/O, `park` returns at its timeout when nothing happens.
+#[test]
+fn park_times_out() {
+    let (mut d, h) = io_driver();
+    let start = std::time::Instant::now();
+    d.park(&h, Some(Duration::from_millis(30)));
+    assert!(start.elapsed() >= Duration::from_millis(25));
+    // `poll_events` never blocks.
+    let start = std::time::Instant::now();
+    d.poll_events(&h);
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
+
+/// `into_std` deregisters; the socket keeps working as a std socket.
+#[test]
+fn into_std_deregisters() {
+    let (mut d, h) = io_driver();
+    let io = h.io.as_ref().unwrap();
+    let (listener, std_client) = block_on(&mut d, &h, async {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let c = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        (l, c)
+    });
+    assert_eq!(io.num_registrations(), 1);
+    let (server, _) = block_on(&mut d, &h, listener.accept()).unwrap();
+    assert_eq!(io.num_registrations(), 2);
+    let mut server = server.into_std().unwrap();
+    drop(listener);
+    assert_eq!(io.num_registrations(), 0);
+    server.set_nonblocking(false).unwrap();
+    (&std_client).write_all(b"abc").unwrap();
+    let mut buf = [0u8; 3];
+    server.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"abc");
+}
