@@ -17,6 +17,9 @@ const READY_MASK: usize = Ready::ALL.as_usize();
 /// Set once the registration is closed (deregistered, or the driver shut down); never unset.
 /// Every later `poll_ready` fails.
 const CLOSED: usize = 1 << 5;
+/// Set once by `deregister` (with `CLOSED`), never unset: a waker taken before it is dropped
+/// uncalled when this is seen (see `wake_all`).
+const DEREGISTERED: usize = 1 << 6;
 /// Where the tick starts: bumped by every readiness the driver stores, so a task can tell
 /// whether the readiness it is about to clear is the one it acted on.
 const TICK_SHIFT: u32 = 16;
@@ -39,8 +42,8 @@ pub(crate) struct ReadyEvent {
 /// Readiness and waker slots of one registered source.
 #[derive(Debug)]
 pub(crate) struct ScheduledIo {
-    /// Readiness bits | `CLOSED` | tick. Written only under `waiters` by the driver, or by a
-    /// tick-checked compare-and-swap in `clear_readiness`.
+    /// Readiness bits | `CLOSED` | `DEREGISTERED` | tick. Written only under `waiters`, or
+    /// by a tick-checked compare-and-swap in `clear_readiness`.
     readiness: AtomicUsize,
     waiters: Mutex<Waiters>,
 }
@@ -304,7 +307,7 @@ impl ScheduledIo {
         }
         let _unlist = Unlist(self, thread::current().id());
         for waker in wakers.into_iter() {
-            if self.waiters.lock().deregistered {
+            if self.readiness.load(Ordering::Acquire) & DEREGISTERED != 0 {
                 drop(waker);
             } else {
                 waker.wake();
@@ -342,7 +345,8 @@ impl ScheduledIo {
         {
             let mut w = self.waiters.lock();
             w.deregistered = true;
-            self.readiness.fetch_or(CLOSED, Ordering::AcqRel);
+            self.readiness
+                .fetch_or(CLOSED | DEREGISTERED, Ordering::AcqRel);
             w.reader.take_into(&mut dropped);
             w.writer.take_into(&mut dropped);
         }

@@ -584,3 +584,32 @@ fn into_std_deregisters() {
     server.read_exact(&mut buf).unwrap();
     assert_eq!(&buf, b"abc");
 }
+
+/// A waker that deregisters its own source from inside `wake()` (on the dispatching thread):
+/// no deadlock, and the source's other waker, taken in the same dispatch, is not called.
+#[test]
+fn deregister_from_inside_wake() {
+    use super::ScheduledIo;
+    struct Deregisters(Arc<ScheduledIo>, Arc<AtomicUsize>);
+    impl Wake for Deregisters {
+        fn wake(self: Arc<Self>) {
+            self.1.fetch_add(1, Ordering::SeqCst);
+            self.0.deregister();
+        }
+    }
+    let io = Arc::new(ScheduledIo::new_empty());
+    let reader_calls = Arc::new(AtomicUsize::new(0));
+    let writer = Arc::new(CountWaker::default());
+    let rw = Waker::from(Arc::new(Deregisters(io.clone(), reader_calls.clone())));
+    let ww = Waker::from(writer.clone());
+    assert!(io
+        .poll_ready(&mut Context::from_waker(&rw), Direction::Read, |_| Ok(()))
+        .is_pending());
+    assert!(io
+        .poll_ready(&mut Context::from_waker(&ww), Direction::Write, |_| Ok(()))
+        .is_pending());
+    drop((rw, ww));
+    io.dispatch(Ready::READABLE | Ready::WRITABLE, |_| Ok(()));
+    assert_eq!(reader_calls.load(Ordering::SeqCst), 1);
+    assert_eq!(writer.0.load(Ordering::SeqCst), 0);
+}
