@@ -41,6 +41,7 @@ pub(crate) mod loom;
 mod blocking;
 #[allow(dead_code)]
 pub(crate) mod driver;
+pub mod net;
 mod runtime;
 mod scheduler;
 pub mod task;

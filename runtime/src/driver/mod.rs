@@ -59,7 +59,9 @@ pub(crate) struct Cfg {
 /// The blocking half: owned by whichever thread parks on it.
 #[derive(Debug)]
 pub(crate) struct Driver {
-    _private: (),
+    // [io] The reactor's event buffer; `None` when the runtime was built without I/O (then
+    // `park` sleeps on the handle's condvar).
+    io: Option<io::IoDriver>,
 }
 
 /// The shared half: registration and wake-up, usable from any thread.
@@ -68,16 +70,29 @@ pub(crate) struct Handle {
     /// Set when the driver's owner is asked to return from `park` early.
     notified: Mutex<bool>,
     condvar: Condvar,
+    // [io] The reactor's shared half (poller + registrations); `None` without I/O.
+    pub(crate) io: Option<io::IoHandle>,
 }
 
 impl Driver {
     /// Creates the driver and its handle.
-    pub(crate) fn new(_cfg: Cfg) -> std::io::Result<(Driver, Handle)> {
+    pub(crate) fn new(cfg: Cfg) -> std::io::Result<(Driver, Handle)> {
+        // [io] begin
+        // Under loom the scheduler models run without a real poller (the reactor's own
+        // models use a stand-in for it).
+        let (io_driver, io_handle) = if cfg.enable_io && !cfg!(loom) {
+            let (d, h) = io::IoDriver::new()?;
+            (Some(d), Some(h))
+        } else {
+            (None, None)
+        };
+        // [io] end
         Ok((
-            Driver { _private: () },
+            Driver { io: io_driver },
             Handle {
                 notified: Mutex::new(false),
                 condvar: Condvar::new(),
+                io: io_handle,
             },
         ))
     }
@@ -85,6 +100,14 @@ impl Driver {
     /// Blocks until [`Handle::unpark`] is called or `timeout` passes (`None`: no limit), then
     /// fires the timers that are due and dispatches I/O readiness.
     pub(crate) fn park(&mut self, handle: &Handle, timeout: Option<Duration>) {
+        // [io] begin: with I/O, park is the poller's wait (`Handle::unpark` = `notify`).
+        if let (Some(io), Some(io_handle)) = (self.io.as_mut(), handle.io.as_ref()) {
+            // A failed wait (not EINTR, which `turn` absorbs) leaves nothing to dispatch; the
+            // caller's loop parks again.
+            let _ = io.turn(io_handle, timeout);
+            return;
+        }
+        // [io] end
         let mut notified = handle.notified.lock();
         if !*notified {
             match timeout {
@@ -101,17 +124,35 @@ impl Driver {
     }
 
     /// Runs one non-blocking turn: due timers and ready I/O, without sleeping.
-    pub(crate) fn poll_events(&mut self, _handle: &Handle) {}
+    pub(crate) fn poll_events(&mut self, handle: &Handle) {
+        // [io] begin
+        if let (Some(io), Some(io_handle)) = (self.io.as_mut(), handle.io.as_ref()) {
+            let _ = io.turn(io_handle, Some(Duration::ZERO));
+        }
+        // [io] end
+    }
 }
 
 impl Handle {
     /// Wakes the thread parked in [`Driver::park`], or makes its next park return at once.
     pub(crate) fn unpark(&self) {
+        // [io] begin
+        if let Some(io) = &self.io {
+            io.unpark();
+            return;
+        }
+        // [io] end
         let mut notified = self.notified.lock();
         *notified = true;
         self.condvar.notify_one();
     }
 
     /// Called once when the runtime shuts down: wakes every timer and I/O waiter.
-    pub(crate) fn shutdown(&self) {}
+    pub(crate) fn shutdown(&self) {
+        // [io] begin
+        if let Some(io) = &self.io {
+            io.shutdown();
+        }
+        // [io] end
+    }
 }

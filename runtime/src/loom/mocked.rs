@@ -74,7 +74,7 @@ pub(crate) mod cell {
 
 pub(crate) mod thread {
     #[allow(unused_imports)]
-    pub(crate) use loom::thread::{current, spawn, yield_now, Builder, JoinHandle};
+    pub(crate) use loom::thread::{current, spawn, yield_now, Builder, JoinHandle, ThreadId};
     #[allow(unused_imports)]
     pub(crate) use std::thread::panicking;
 }

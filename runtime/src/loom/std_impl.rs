@@ -43,7 +43,9 @@ pub(crate) mod cell {
 
 pub(crate) mod thread {
     #[allow(unused_imports)]
-    pub(crate) use std::thread::{current, panicking, spawn, yield_now, Builder, JoinHandle};
+    pub(crate) use std::thread::{
+        current, panicking, spawn, yield_now, Builder, JoinHandle, ThreadId,
+    };
 }
 
 /// A spin hint; under loom it yields to the model scheduler instead.

@@ -1,0 +1,295 @@
+//! Loom models of the readiness protocol (see the module docs of `driver::io`).
+//!
+//! The poller is a stand-in, `Kernel`: the socket's "data available" flag and what it is
+//! armed for, under a mutex, with a condvar the stand-in driver thread waits on. Like epoll in
+//! oneshot level-triggered mode, it reports readiness only when armed for it and disarms
+//! when it does; arming while the condition holds reports it.
+//!
+//! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test -p taskio-runtime --release --lib loom`
+
+use super::{Direction, Interest, Ready, ScheduledIo};
+use crate::loom::sync::atomic::{AtomicBool, Ordering};
+use crate::loom::sync::{Arc, Condvar, Mutex};
+use std::future::poll_fn;
+use std::io;
+use std::task::{Poll, Wake, Waker};
+
+#[derive(Debug, Default)]
+struct KState {
+    /// Bytes waiting in the socket (each "read" takes one).
+    data: usize,
+    /// Room in the send buffer.
+    space: bool,
+    armed: Interest,
+    /// The task finished: the driver thread stops.
+    done: bool,
+}
+
+#[derive(Debug)]
+struct Kernel {
+    state: Mutex<KState>,
+    cv: Condvar,
+}
+
+impl Kernel {
+    fn new() -> Kernel {
+        Kernel {
+            state: Mutex::new(KState::default()),
+            cv: Condvar::new(),
+        }
+    }
+
+    /// `Poller::modify`.
+    fn arm(&self, interest: Interest) -> io::Result<()> {
+        let mut s = self.state.lock();
+        s.armed = interest;
+        self.cv.notify_all();
+        Ok(())
+    }
+
+    /// The nonblocking `read`: one unit of data, or `WouldBlock`.
+    fn read(&self) -> io::Result<()> {
+        let mut s = self.state.lock();
+        if s.data > 0 {
+            s.data -= 1;
+            Ok(())
+        } else {
+            Err(io::ErrorKind::WouldBlock.into())
+        }
+    }
+
+    /// The nonblocking `write`: needs room, or `WouldBlock`.
+    fn write(&self) -> io::Result<()> {
+        let s = self.state.lock();
+        if s.space {
+            Ok(())
+        } else {
+            Err(io::ErrorKind::WouldBlock.into())
+        }
+    }
+
+    /// The peer drains the send buffer.
+    fn make_room(&self) {
+        let mut s = self.state.lock();
+        s.space = true;
+        self.cv.notify_all();
+    }
+
+    /// The peer sends one unit.
+    fn send(&self) {
+        let mut s = self.state.lock();
+        s.data += 1;
+        self.cv.notify_all();
+    }
+
+    fn finish(&self) {
+        let mut s = self.state.lock();
+        s.done = true;
+        self.cv.notify_all();
+    }
+
+    /// `Poller::wait` on the driver thread: blocks until an armed condition holds (and
+    /// disarms, oneshot) or the task is done.
+    fn wait(&self) -> Option<Ready> {
+        let mut s = self.state.lock();
+        loop {
+            if s.done {
+                return None;
+            }
+            let mut ready = Ready::EMPTY;
+            if s.armed.is_readable() && s.data > 0 {
+                ready |= Ready::READABLE;
+            }
+            if s.armed.is_writable() && s.space {
+                ready |= Ready::WRITABLE;
+            }
+            if !ready.is_empty() {
+                s.armed = Interest::NONE;
+                return Some(ready);
+            }
+            self.cv.wait(&mut s);
+        }
+    }
+}
+
+/// Wakes a loom thread parked in [`block_on`].
+struct Unparker(loom::thread::Thread);
+
+impl Wake for Unparker {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Polls `fut` on this loom thread, parking while it is pending. A task that is never woken
+/// leaves every thread blocked: loom reports the deadlock.
+fn block_on<F: std::future::Future>(fut: F) -> F::Output {
+    let waker = Waker::from(std::sync::Arc::new(Unparker(loom::thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut fut = std::pin::pin!(fut);
+    loop {
+        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+            return out;
+        }
+        loom::thread::park();
+    }
+}
+
+/// The driver thread: wait, dispatch, until the task is done.
+fn driver_loop(kernel: Arc<Kernel>, io: Arc<ScheduledIo>) {
+    while let Some(ready) = kernel.wait() {
+        io.dispatch(ready, |i| kernel.arm(i));
+    }
+}
+
+/// A task running `Registration::poll_io`'s loop for `dir` until `op` succeeds.
+fn poll_io(kernel: &Kernel, io: &ScheduledIo, dir: Direction, op: impl Fn() -> io::Result<()>) {
+    block_on(poll_fn(|cx| loop {
+        let ev = match io.poll_ready(cx, dir, |i| kernel.arm(i)) {
+            Poll::Ready(r) => r.expect("not closed"),
+            Poll::Pending => return Poll::Pending,
+        };
+        match op() {
+            Ok(()) => return Poll::Ready(()),
+            Err(_) => io.clear_readiness(ev),
+        }
+    }));
+}
+
+/// The task: reads `n` units.
+fn read_n(kernel: &Kernel, io: &ScheduledIo, n: usize) {
+    for _ in 0..n {
+        poll_io(kernel, io, Direction::Read, || kernel.read());
+    }
+}
+
+/// Data sent by a peer thread, racing the task's `poll_ready` (fast path, lock, waker store,
+/// arm) and the driver's dispatch (readiness store, waker take, re-arm): the task always
+/// wakes. A lost wake-up is a deadlock, which loom reports.
+#[test]
+fn loom_readiness_never_lost() {
+    loom::model(|| {
+        let kernel = Arc::new(Kernel::new());
+        let io = Arc::new(ScheduledIo::new());
+        let driver = {
+            let (k, io) = (kernel.clone(), io.clone());
+            loom::thread::spawn(move || driver_loop(k, io))
+        };
+        let peer = {
+            let k = kernel.clone();
+            loom::thread::spawn(move || k.send())
+        };
+        read_n(&kernel, &io, 1);
+        kernel.finish();
+        peer.join().unwrap();
+        driver.join().unwrap();
+    });
+}
+
+/// Two units, sent one at a time by the peer while the task reads: exercises
+/// `clear_readiness` after `WouldBlock` racing a new dispatch (the tick), and re-arming.
+#[test]
+fn loom_readiness_two_sends_tick() {
+    loom::model(|| {
+        let kernel = Arc::new(Kernel::new());
+        let io = Arc::new(ScheduledIo::new());
+        let driver = {
+            let (k, io) = (kernel.clone(), io.clone());
+            loom::thread::spawn(move || driver_loop(k, io))
+        };
+        let peer = {
+            let k = kernel.clone();
+            loom::thread::spawn(move || {
+                k.send();
+                k.send();
+            })
+        };
+        read_n(&kernel, &io, 2);
+        kernel.finish();
+        peer.join().unwrap();
+        driver.join().unwrap();
+    });
+}
+
+/// A reader and a writer waiting on one source at once, each made ready by the peer in
+/// either order: an event for one direction must leave the poller re-armed for the other
+/// (oneshot disarms the whole fd), and neither waiter is lost.
+#[test]
+fn loom_reader_and_writer_rearm() {
+    loom::model(|| {
+        let kernel = Arc::new(Kernel::new());
+        let io = Arc::new(ScheduledIo::new());
+        let driver = {
+            let (k, io) = (kernel.clone(), io.clone());
+            loom::thread::spawn(move || driver_loop(k, io))
+        };
+        let writer = {
+            let (k, io) = (kernel.clone(), io.clone());
+            loom::thread::spawn(move || poll_io(&k, &io, Direction::Write, || k.write()))
+        };
+        let peer = {
+            let k = kernel.clone();
+            loom::thread::spawn(move || {
+                k.send();
+                k.make_room();
+            })
+        };
+        read_n(&kernel, &io, 1);
+        writer.join().unwrap();
+        kernel.finish();
+        peer.join().unwrap();
+        driver.join().unwrap();
+    });
+}
+
+/// Asserts, when called, that `deregister` has not returned yet.
+struct AssertNotDropped(Arc<AtomicBool>);
+
+impl Wake for AssertNotDropped {
+    fn wake(self: std::sync::Arc<Self>) {
+        assert!(
+            !self.0.load(Ordering::SeqCst),
+            "waker called after deregister returned"
+        );
+    }
+}
+
+/// The driver dispatches readiness on one thread while the owner deregisters on another: the
+/// waker may be called before `deregister` returns, never after.
+#[test]
+fn loom_no_wake_after_deregister() {
+    loom::model(|| {
+        let io = Arc::new(ScheduledIo::new_empty());
+        let dropped = Arc::new(AtomicBool::new(false));
+        let waker = Waker::from(std::sync::Arc::new(AssertNotDropped(dropped.clone())));
+        let mut cx = std::task::Context::from_waker(&waker);
+        assert!(io
+            .poll_ready(&mut cx, Direction::Read, |_| Ok(()))
+            .is_pending());
+        drop(waker);
+        let driver = {
+            let io = io.clone();
+            loom::thread::spawn(move || io.dispatch(Ready::READABLE, |_| Ok(())))
+        };
+        io.deregister();
+        dropped.store(true, Ordering::SeqCst);
+        driver.join().unwrap();
+    });
+}
+
+/// Driver shutdown racing a task's `poll_ready`: the task always finishes, with an error.
+#[test]
+fn loom_shutdown_wakes_waiter() {
+    loom::model(|| {
+        let io = Arc::new(ScheduledIo::new_empty());
+        let closer = {
+            let io = io.clone();
+            loom::thread::spawn(move || io.shutdown())
+        };
+        let r = block_on(poll_fn(|cx| {
+            io.poll_ready(cx, Direction::Write, |_| Ok(()))
+        }));
+        assert!(r.is_err());
+        closer.join().unwrap();
+    });
+}

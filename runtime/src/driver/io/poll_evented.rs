@@ -1,0 +1,85 @@
+//! A nonblocking source bundled with its registration.
+
+use super::{Direction, Registration};
+use std::io::{self, IoSlice, Read, Write};
+use std::os::fd::AsFd;
+use std::task::{ready, Context, Poll};
+
+/// An owned nonblocking source `S` registered with the reactor.
+///
+/// Field order matters: `registration` is declared first, so it is dropped (deregistering the
+/// fd from the poller) before `io` closes the fd.
+#[derive(Debug)]
+pub(crate) struct PollEvented<S: AsFd> {
+    registration: Registration,
+    io: S,
+}
+
+impl<S: AsFd> PollEvented<S> {
+    /// Registers `io` with the current runtime's reactor. `io` must already be nonblocking.
+    pub(crate) fn new(io: S) -> io::Result<PollEvented<S>> {
+        // SAFETY: `io` owns the fd and is dropped after `registration` (field order), and
+        // `into_inner` drops the registration before giving `io` back.
+        let registration = unsafe { Registration::new(io.as_fd()) }?;
+        Ok(PollEvented { registration, io })
+    }
+
+    pub(crate) fn registration(&self) -> &Registration {
+        &self.registration
+    }
+
+    pub(crate) fn get_ref(&self) -> &S {
+        &self.io
+    }
+
+    /// Deregisters and returns the source (still nonblocking).
+    pub(crate) fn into_inner(self) -> S {
+        let PollEvented { registration, io } = self;
+        drop(registration);
+        io
+    }
+
+    /// Reads into `buf` once readable. For stream sockets: a read that fills less than `buf`
+    /// drained the socket, so its readiness is cleared at once, saving the next read's
+    /// `WouldBlock` (the poller, level-triggered, reports data that arrived meanwhile).
+    pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>
+    where
+        for<'a> &'a S: Read,
+    {
+        loop {
+            let ev = ready!(self.registration.poll_ready(cx, Direction::Read))?;
+            match (&self.io).read(buf) {
+                Ok(n) if n > 0 && n < buf.len() => {
+                    self.registration.clear_readiness(ev);
+                    return Poll::Ready(Ok(n));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.registration.clear_readiness(ev)
+                }
+                r => return Poll::Ready(r),
+            }
+        }
+    }
+
+    /// Writes `buf` once writable.
+    pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>
+    where
+        for<'a> &'a S: Write,
+    {
+        self.registration
+            .poll_io(cx, Direction::Write, || (&self.io).write(buf))
+    }
+
+    /// Writes `bufs` (one syscall) once writable.
+    pub(crate) fn poll_write_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>>
+    where
+        for<'a> &'a S: Write,
+    {
+        self.registration
+            .poll_io(cx, Direction::Write, || (&self.io).write_vectored(bufs))
+    }
+}

@@ -1,0 +1,367 @@
+//! The per-registration readiness state shared by the driver and the tasks using a socket.
+//!
+//! See the protocol in the [module docs](super). In short: `readiness` is one atomic word
+//! (readiness bits, the `CLOSED` bit and a 16-bit tick); everything else sits under the
+//! `waiters` mutex. The driver sets readiness *under* that mutex, and a task registers its
+//! waker under it after re-reading readiness, so one of the two always sees the other.
+
+use super::ready::{Direction, Interest, Ready};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+use crate::loom::sync::Mutex;
+use crate::loom::thread::{self, ThreadId};
+use std::io;
+use std::task::{Context, Poll, Waker};
+
+/// The readiness bits ([`Ready::ALL`]) live in the low bits of the word.
+const READY_MASK: usize = Ready::ALL.as_usize();
+/// Set once the registration is closed (deregistered, or the driver shut down); never unset.
+/// Every later `poll_ready` fails.
+const CLOSED: usize = 1 << 5;
+/// Set once by `deregister` (with `CLOSED`), never unset: a waker taken before it is dropped
+/// uncalled when this is seen (see `wake_all`).
+const DEREGISTERED: usize = 1 << 6;
+/// Where the tick starts: bumped by every readiness the driver stores, so a task can tell
+/// whether the readiness it is about to clear is the one it acted on.
+const TICK_SHIFT: u32 = 16;
+/// The tick's bits (16 bits, wrapping: a wrap would need 65,536 events on one socket between
+/// a task's read of readiness and its clear, while the socket is oneshot-armed at most once).
+const TICK_MASK: usize = 0xFFFF << TICK_SHIFT;
+
+fn tick_of(word: usize) -> u16 {
+    ((word & TICK_MASK) >> TICK_SHIFT) as u16
+}
+
+/// The readiness a task acted on: pass it back to [`ScheduledIo::clear_readiness`] after a
+/// `WouldBlock`, so that readiness the driver stored since then is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ReadyEvent {
+    pub(crate) tick: u16,
+    pub(crate) ready: Ready,
+}
+
+/// Readiness and waker slots of one registered source.
+#[derive(Debug)]
+pub(crate) struct ScheduledIo {
+    /// Readiness bits | `CLOSED` | `DEREGISTERED` | tick. Written only under `waiters`, or
+    /// by a tick-checked compare-and-swap in `clear_readiness`.
+    readiness: AtomicUsize,
+    waiters: Mutex<Waiters>,
+}
+
+#[derive(Debug, Default)]
+struct Waiters {
+    reader: Slot,
+    writer: Slot,
+    /// What the poller is armed for right now. Oneshot: the driver resets it to `NONE` on
+    /// every event it dispatches, then re-arms what still has waiters.
+    armed: Interest,
+    /// Set by `shutdown` (driver gone). Never unset.
+    shutdown: bool,
+    /// Set by `deregister`. Never unset. After it, no waker of this source is called.
+    deregistered: bool,
+    /// Threads calling wakers taken from this source right now (the dispatching driver, and
+    /// `shutdown`). `deregister` waits until no *other* thread is listed.
+    waking: Vec<ThreadId>,
+}
+
+/// One direction's waiters: the usual single waker, plus the rare extra wakers of other tasks
+/// polling the same direction at once (several acceptors on one listener). All are woken
+/// together; a waker replaced by the same task's newer one is not kept twice.
+#[derive(Debug, Default)]
+struct Slot {
+    waker: Option<Waker>,
+    extra: Vec<Waker>,
+}
+
+impl Slot {
+    fn register(&mut self, waker: &Waker) {
+        match &mut self.waker {
+            None => self.waker = Some(waker.clone()),
+            Some(w) if w.will_wake(waker) => {}
+            Some(_) => {
+                if let Some(w) = self.extra.iter_mut().find(|w| w.will_wake(waker)) {
+                    w.clone_from(waker);
+                } else {
+                    self.extra.push(waker.clone());
+                }
+            }
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.waker.is_none() && self.extra.is_empty()
+    }
+
+    fn take_into(&mut self, out: &mut WakeList) {
+        if let Some(w) = self.waker.take() {
+            out.push(w);
+        }
+        if !self.extra.is_empty() {
+            out.more.append(&mut self.extra);
+        }
+    }
+}
+
+/// Wakers taken out of the slots to be called outside the lock. The usual one reader and
+/// one writer fit inline: a dispatch allocates nothing.
+#[derive(Default)]
+struct WakeList {
+    inline: [Option<Waker>; 2],
+    more: Vec<Waker>,
+}
+
+impl WakeList {
+    fn push(&mut self, waker: Waker) {
+        match self.inline.iter_mut().find(|w| w.is_none()) {
+            Some(slot) => *slot = Some(waker),
+            None => self.more.push(waker),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.inline[0].is_none() && self.more.is_empty()
+    }
+
+    fn into_iter(self) -> impl Iterator<Item = Waker> {
+        let [a, b] = self.inline;
+        a.into_iter().chain(b).chain(self.more)
+    }
+}
+
+fn closed_error(shutdown: bool) -> io::Error {
+    if shutdown {
+        io::Error::other("the taskio runtime's I/O driver has shut down")
+    } else {
+        io::Error::other("the I/O source was deregistered")
+    }
+}
+
+impl Default for ScheduledIo {
+    fn default() -> Self {
+        ScheduledIo::new()
+    }
+}
+
+impl ScheduledIo {
+    /// A new source starts out *assumed* readable and writable: the first syscall is tried
+    /// at once, and costs one `WouldBlock` when the guess is wrong. (Starting empty would
+    /// cost a whole poller round trip before, say, the first write of a fresh connection.)
+    pub(crate) fn new() -> ScheduledIo {
+        ScheduledIo {
+            readiness: AtomicUsize::new(Ready::READABLE.as_usize() | Ready::WRITABLE.as_usize()),
+            waiters: Mutex::new(Waiters::default()),
+        }
+    }
+
+    /// A source with no readiness assumed (tests: the first poll is `Pending`).
+    #[cfg(test)]
+    pub(crate) fn new_empty() -> ScheduledIo {
+        let io = ScheduledIo::new();
+        io.readiness.store(0, Ordering::Relaxed);
+        io
+    }
+
+    /// Forgets all readiness (tests: what a fresh socket's first `WouldBlock`s do).
+    #[cfg(test)]
+    pub(crate) fn clear_all(&self) {
+        self.readiness.fetch_and(!READY_MASK, Ordering::AcqRel);
+    }
+
+    /// A snapshot of the readiness bits (for tests and debugging).
+    pub(crate) fn readiness(&self) -> Ready {
+        Ready::from_usize(self.readiness.load(Ordering::Acquire) & READY_MASK)
+    }
+
+    fn check(word: usize, dir: Direction, shutdown: bool) -> Option<io::Result<ReadyEvent>> {
+        if word & CLOSED != 0 {
+            return Some(Err(closed_error(shutdown)));
+        }
+        let ready = Ready::from_usize(word) & dir.mask();
+        if ready.is_empty() {
+            None
+        } else {
+            Some(Ok(ReadyEvent {
+                tick: tick_of(word),
+                ready,
+            }))
+        }
+    }
+
+    /// Ready when `dir` has readiness; otherwise stores the waker and makes sure the poller is
+    /// armed for `dir` (calling `arm` with the full interest, under the lock, when it is not).
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        arm: impl FnOnce(Interest) -> io::Result<()>,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        // Fast path: no lock when readiness is already there.
+        let word = self.readiness.load(Ordering::Acquire);
+        if word & CLOSED == 0 {
+            if let Some(r) = Self::check(word, dir, false) {
+                return Poll::Ready(r);
+            }
+        }
+        let mut w = self.waiters.lock();
+        // Re-read under the lock: the driver stores readiness under it, so either it did so
+        // before we locked (we see it here) or it will after we unlock (it takes our waker).
+        let word = self.readiness.load(Ordering::Acquire);
+        if let Some(r) = Self::check(word, dir, w.shutdown) {
+            return Poll::Ready(r);
+        }
+        match dir {
+            Direction::Read => w.reader.register(cx.waker()),
+            Direction::Write => w.writer.register(cx.waker()),
+        }
+        let want = dir.interest();
+        if !w.armed.contains(want) {
+            let new = w.armed | want;
+            // Under the lock, so the driver's re-arm and ours reach the poller in the order
+            // their `armed` updates happen.
+            if let Err(e) = arm(new) {
+                return Poll::Ready(Err(e));
+            }
+            w.armed = new;
+        }
+        Poll::Pending
+    }
+
+    /// Clears the readiness a task acted on, unless the driver stored newer readiness since.
+    /// Every bit of `ev` is cleared, hang-up and error included: the poller is level-triggered
+    /// oneshot, so a condition that persists is reported again on the next arm.
+    pub(crate) fn clear_readiness(&self, ev: ReadyEvent) {
+        let _ = self
+            .readiness
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |word| {
+                if tick_of(word) != ev.tick {
+                    return None;
+                }
+                Some(word & !ev.ready.as_usize())
+            });
+    }
+
+    /// Driver side: the poller reported `ready` for this source (and disarmed it). Stores the
+    /// readiness, re-arms (through `rearm`, under the lock) the directions that still have
+    /// waiters, and wakes the satisfied waiters outside the lock.
+    pub(crate) fn dispatch(&self, ready: Ready, rearm: impl FnOnce(Interest) -> io::Result<()>) {
+        let mut wakers = WakeList::default();
+        {
+            let mut w = self.waiters.lock();
+            if w.shutdown || w.deregistered {
+                return;
+            }
+            w.armed = Interest::NONE;
+            let mut ready = ready;
+            let mut rest = Interest::NONE;
+            if !w.reader.is_empty() && !ready.intersects(Direction::Read.mask()) {
+                rest |= Interest::READ;
+            }
+            if !w.writer.is_empty() && !ready.intersects(Direction::Write.mask()) {
+                rest |= Interest::WRITE;
+            }
+            if !rest.is_none() {
+                match rearm(rest) {
+                    Ok(()) => w.armed = rest,
+                    // Cannot re-arm: report an error so every waiter retries its syscall and
+                    // sees what is wrong.
+                    Err(_) => ready |= Ready::ERROR,
+                }
+            }
+            self.store_readiness(ready);
+            if ready.intersects(Direction::Read.mask()) {
+                w.reader.take_into(&mut wakers);
+            }
+            if ready.intersects(Direction::Write.mask()) {
+                w.writer.take_into(&mut wakers);
+            }
+            if wakers.is_empty() {
+                return;
+            }
+            w.waking.push(thread::current().id());
+        }
+        self.wake_all(wakers);
+    }
+
+    /// Ors `ready` into the word and bumps the tick. Called with `waiters` locked.
+    fn store_readiness(&self, ready: Ready) {
+        let _ = self
+            .readiness
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |word| {
+                let tick = tick_of(word).wrapping_add(1) as usize;
+                Some((word & !TICK_MASK) | ready.as_usize() | (tick << TICK_SHIFT))
+            });
+    }
+
+    /// Calls `wakers` outside the lock, this thread being listed in `waking`. A waker is
+    /// dropped uncalled if the source was deregistered meanwhile (by one of these very
+    /// wakers, on this thread: `deregister` from any other thread waits for us).
+    fn wake_all(&self, wakers: WakeList) {
+        struct Unlist<'a>(&'a ScheduledIo, ThreadId);
+        impl Drop for Unlist<'_> {
+            fn drop(&mut self) {
+                let mut w = self.0.waiters.lock();
+                if let Some(i) = w.waking.iter().position(|t| *t == self.1) {
+                    w.waking.swap_remove(i);
+                }
+            }
+        }
+        let _unlist = Unlist(self, thread::current().id());
+        for waker in wakers.into_iter() {
+            if self.readiness.load(Ordering::Acquire) & DEREGISTERED != 0 {
+                drop(waker);
+            } else {
+                waker.wake();
+            }
+        }
+    }
+
+    /// The driver shuts down: closes the source and wakes every waiter (they then see an
+    /// error). Later `poll_ready` calls fail.
+    pub(crate) fn shutdown(&self) {
+        let mut wakers = WakeList::default();
+        {
+            let mut w = self.waiters.lock();
+            if w.shutdown || w.deregistered {
+                return;
+            }
+            w.shutdown = true;
+            self.readiness.fetch_or(CLOSED, Ordering::AcqRel);
+            w.reader.take_into(&mut wakers);
+            w.writer.take_into(&mut wakers);
+            if wakers.is_empty() {
+                return;
+            }
+            w.waking.push(thread::current().id());
+        }
+        self.wake_all(wakers);
+    }
+
+    /// The owner drops the source: no waker stored here is called once this returns. Wakers
+    /// are dropped uncalled; if another thread is calling wakers it took from this source,
+    /// waits for it to finish. Must be called before the fd is removed from the poller.
+    pub(crate) fn deregister(&self) {
+        let me = thread::current().id();
+        let mut dropped = WakeList::default();
+        {
+            let mut w = self.waiters.lock();
+            w.deregistered = true;
+            self.readiness
+                .fetch_or(CLOSED | DEREGISTERED, Ordering::AcqRel);
+            w.reader.take_into(&mut dropped);
+            w.writer.take_into(&mut dropped);
+        }
+        // Dropping a waker may drop a task and its future: never under our lock.
+        drop(dropped);
+        loop {
+            {
+                let w = self.waiters.lock();
+                if w.waking.iter().all(|t| *t == me) {
+                    return;
+                }
+            }
+            // Another thread is between taking our wakers and calling them: a short wait,
+            // the length of a `wake()`.
+            thread::yield_now();
+        }
+    }
+}

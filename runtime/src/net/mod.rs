@@ -1,0 +1,65 @@
+//! TCP, UDP and Unix-domain sockets driven by the runtime's reactor.
+//!
+//! Each type wraps the matching `std` socket, made nonblocking and registered with the
+//! current runtime's I/O driver when it is created, so it must be created inside a runtime
+//! built with I/O enabled (otherwise creation fails with an `io::Error` of kind `Other`:
+//! "no taskio runtime with I/O enabled"). Streams implement the runtime-neutral
+//! [`futures_io::AsyncRead`] and [`futures_io::AsyncWrite`].
+//!
+//! Limits, for now:
+//! - address resolution in `bind`/`connect`/`send_to` goes through `std::net::ToSocketAddrs`,
+//!   which may block on DNS for host names (IP literals never block);
+//! - [`UnixStream::connect`] uses std's blocking `connect`, which returns at once for a
+//!   listening socket unless its backlog is full;
+//! - each direction of a socket has one waker slot (plus overflow for several tasks waiting on
+//!   the same direction, e.g. several acceptors): all waiters wake on readiness and race.
+//!
+//! This module is Unix-only.
+
+pub mod tcp;
+pub mod unix;
+
+mod udp;
+
+pub use tcp::{TcpListener, TcpStream};
+pub use udp::UdpSocket;
+pub use unix::{UnixListener, UnixStream};
+
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+
+/// Resolves `addr` and runs `f` on each address until one succeeds; returns the last error.
+pub(crate) fn each_addr<A: ToSocketAddrs, T>(
+    addr: A,
+    mut f: impl FnMut(SocketAddr) -> io::Result<T>,
+) -> io::Result<T> {
+    let mut last = None;
+    for a in addr.to_socket_addrs()? {
+        match f(a) {
+            Ok(t) => return Ok(t),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(no_addresses))
+}
+
+pub(crate) fn no_addresses() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "could not resolve to any addresses",
+    )
+}
+
+#[cfg(test)]
+fn _assert_send_sync() {
+    fn is<T: Send + Sync + Unpin>() {}
+    is::<TcpListener>();
+    is::<TcpStream>();
+    is::<tcp::OwnedReadHalf>();
+    is::<tcp::OwnedWriteHalf>();
+    is::<UdpSocket>();
+    is::<UnixListener>();
+    is::<UnixStream>();
+    is::<unix::OwnedReadHalf>();
+    is::<unix::OwnedWriteHalf>();
+}
