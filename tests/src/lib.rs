@@ -1,1 +1,3 @@
 //! Shared helpers for taskio's integration tests (see `tests/tests/`).
+
+pub mod io;
