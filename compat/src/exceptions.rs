@@ -586,7 +586,10 @@ impl Error {
         let rebuild = |part: Vec<Error>| {
             if part.is_empty() {
                 None
-            } else if part.len() == errors.len() {
+            } else if part.len() == errors.len()
+                && part.iter().zip(errors).all(|(p, e)| p.ptr_eq(e))
+            {
+                // Every child went to this side whole: the group itself did.
                 Some(self.clone())
             } else {
                 Some(Error::group(message.clone(), part))

@@ -75,7 +75,13 @@ impl Core {
 
 /// asyncio's `Semaphore`: `value` permits, handed out FIFO with no barging.
 ///
-/// The value is a `usize`, so asyncio's "negative value is an error" cannot happen.
+/// The value is a `usize`, so asyncio's "negative value is an error" cannot happen: it does
+/// not compile.
+///
+/// ```compile_fail
+/// let sem = taskio::Semaphore::new(-1);
+/// ```
+///
 /// `acquire().await` returns a [`SemaphorePermit`] that gives the permit back on drop;
 /// [`SemaphorePermit::forget`] and [`Semaphore::release`] give asyncio's manual style.
 ///
