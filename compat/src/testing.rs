@@ -6,13 +6,18 @@
 //! poll B, release, see who is ready, drop a woken one, see the next one woken.
 //!
 //! Everything here is `#[doc(hidden)]`: it is not part of taskio's API.
+//!
+//! Under `cfg(loom)`, [`block_on`] and [`spawn`] use loom's threads (through `crate::loom`),
+//! so loom models can drive the primitives with them; a wake-up that never comes is then
+//! reported by loom as a deadlock.
 
 use std::future::Future;
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, Thread};
+
+use crate::loom::thread::{self, Thread};
 
 struct ThreadWaker(Thread);
 

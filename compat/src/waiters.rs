@@ -338,7 +338,7 @@ mod loom_tests {
             let p = permits();
             let p2 = p.clone();
             let t = loom::thread::spawn(move || p2.release());
-            loom::future::block_on(Acquire {
+            crate::__testing::block_on(Acquire {
                 permits: &p,
                 id: None,
             });
@@ -366,7 +366,7 @@ mod loom_tests {
             });
             let pb = p.clone();
             let b = loom::thread::spawn(move || pb.release());
-            loom::future::block_on(Acquire {
+            crate::__testing::block_on(Acquire {
                 permits: &p,
                 id: None,
             });
