@@ -905,3 +905,19 @@ impl<T, S: Storage<T>> fmt::Debug for Join<'_, T, S> {
         f.debug_struct("Join").finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn _assert_send_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Queue<String>>();
+        check::<PriorityQueue<u32>>();
+        check::<LifoQueue<Vec<u8>>>();
+        check::<Put<'_, String, Fifo<String>>>();
+        check::<Get<'_, String, Fifo<String>>>();
+        check::<Join<'_, String, Fifo<String>>>();
+        check::<PutError<String>>();
+    }
+}

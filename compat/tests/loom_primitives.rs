@@ -219,3 +219,71 @@ fn barrier_releases_both_parties() {
         assert_eq!(mine + theirs, 1);
     });
 }
+
+#[test]
+fn queue_woken_putter_dropped_passes_the_slot_on() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(1));
+        q.put_nowait(0).unwrap();
+        let a = {
+            let q = q.clone();
+            thread::spawn(move || poll_once_and_drop(q.put(1)))
+        };
+        let b = {
+            let q = q.clone();
+            thread::spawn(move || block_on(q.put(2)).unwrap())
+        };
+        // Take items until b's arrives: a lost slot would leave b (and us) blocked.
+        while block_on(q.get()).unwrap() != 2 {}
+        a.join().unwrap();
+        b.join().unwrap();
+    });
+}
+
+#[test]
+fn condition_notified_waiter_dropped_passes_on() {
+    loom::model(|| {
+        let cond = Arc::new(Condition::new());
+        let flag = Arc::new(AtomicBool::new(false));
+        let a = {
+            let c = cond.clone();
+            thread::spawn(move || {
+                let g = block_on(c.acquire());
+                poll_once_and_drop(c.wait(g));
+            })
+        };
+        let b = {
+            let (c, f) = (cond.clone(), flag.clone());
+            thread::spawn(move || {
+                block_on(async {
+                    let g = c.acquire().await;
+                    drop(c.wait_for(g, || f.load(Ordering::SeqCst)).await.unwrap());
+                })
+            })
+        };
+        block_on(async {
+            let _g = cond.acquire().await;
+            flag.store(true, Ordering::SeqCst);
+            cond.notify(1).unwrap();
+        });
+        a.join().unwrap();
+        b.join().unwrap();
+        assert!(!cond.locked());
+    });
+}
+
+#[test]
+fn barrier_abort_wakes_waiter() {
+    loom::model(|| {
+        let barrier = Arc::new(Barrier::new(2).unwrap());
+        let t = {
+            let b = barrier.clone();
+            thread::spawn(move || block_on(b.wait()).is_err())
+        };
+        barrier.abort();
+        assert!(
+            t.join().unwrap(),
+            "aborted before or while it waited: broken"
+        );
+    });
+}

@@ -219,6 +219,15 @@ impl fmt::Debug for Lock {
 /// let guard: taskio::LockGuard<'_> = lock.try_acquire().unwrap();
 /// assert!(std::ptr::eq(guard.lock(), &lock));
 /// ```
+///
+/// A guard cannot outlive its lock:
+///
+/// ```compile_fail
+/// let guard = {
+///     let lock = taskio::Lock::new();
+///     lock.try_acquire().unwrap()
+/// };
+/// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct LockGuard<'a> {
     lock: &'a Lock,
