@@ -492,7 +492,8 @@ impl<T, S: Storage<T>> BaseQueue<T, S> {
     }
 
     /// Takes the next item now, or fails with QueueEmpty (no item, or every item is promised
-    /// to a woken getter) or, once shut down and drained, QueueShutDown.
+    /// to a woken getter) or, once shut down, QueueShutDown (nothing is left for this caller,
+    /// and nothing more will come).
     ///
     /// # Examples
     ///

@@ -101,6 +101,8 @@ pub struct Polled<F> {
     fut: Pin<Box<F>>,
     waker: Waker,
     wakes: WakeCount,
+    /// The wake count when it was last polled.
+    seen: usize,
 }
 
 impl<F: Future> Polled<F> {
@@ -111,11 +113,13 @@ impl<F: Future> Polled<F> {
             fut: Box::pin(fut),
             waker,
             wakes,
+            seen: 0,
         }
     }
 
     /// Polls once.
     pub fn poll(&mut self) -> Poll<F::Output> {
+        self.seen = self.wakes.count();
         self.fut
             .as_mut()
             .poll(&mut Context::from_waker(&self.waker))
@@ -142,6 +146,11 @@ impl<F: Future> Polled<F> {
     /// Whether the waker given at the last poll has been woken (ever).
     pub fn woken(&self) -> bool {
         self.wakes.count() > 0
+    }
+
+    /// Whether it has been woken since it was last polled.
+    pub fn woken_since_poll(&self) -> bool {
+        self.wakes.count() > self.seen
     }
 
     /// How many times it has been woken.

@@ -6,14 +6,15 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::Poll;
 
 use proptest::prelude::*;
-use taskio::__testing::{block_on, noop_waker, spawn};
+use taskio::__testing::{block_on, noop_waker, spawn, Polled};
 use taskio::{ErrorKind, Lock, Queue, Semaphore};
 
 fn config() -> ProptestConfig {
     ProptestConfig {
-        cases: 24,
+        cases: 48,
         ..ProptestConfig::default()
     }
 }
@@ -54,7 +55,7 @@ proptest! {
                             let mut fut = std::pin::pin!(q.get());
                             let waker = noop_waker();
                             let cx = &mut std::task::Context::from_waker(&waker);
-                            if let std::task::Poll::Ready(r) = fut.as_mut().poll(cx) {
+                            if let Poll::Ready(r) = fut.as_mut().poll(cx) {
                                 match r {
                                     Ok(item) => got.push(item),
                                     Err(e) => {
@@ -188,5 +189,236 @@ proptest! {
         prop_assert!(!lock.locked());
         let free = block_on(async { lock.try_acquire().is_some() });
         prop_assert!(free);
+    }
+}
+
+/// One step of the single-threaded queue scenario.
+#[derive(Clone, Debug)]
+enum Op {
+    PutNowait,
+    GetNowait,
+    StartPut,
+    StartGet,
+    Poll(usize),
+    Drop(usize),
+    TaskDone,
+    Shutdown(bool),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => Just(Op::PutNowait),
+        3 => Just(Op::GetNowait),
+        3 => Just(Op::StartPut),
+        3 => Just(Op::StartGet),
+        6 => any::<usize>().prop_map(Op::Poll),
+        2 => any::<usize>().prop_map(Op::Drop),
+        2 => Just(Op::TaskDone),
+        1 => any::<bool>().prop_map(Op::Shutdown),
+    ]
+}
+
+type Q = Queue<u32>;
+
+enum Pending<'a> {
+    Get(Polled<taskio::queues::Get<'a, u32, taskio::queues::Fifo<u32>>>),
+    Put(
+        Polled<taskio::queues::Put<'a, u32, taskio::queues::Fifo<u32>>>,
+        u32,
+    ),
+}
+
+/// What the scenario observed.
+#[derive(Default)]
+struct Seen {
+    /// Items in the order their put completed.
+    put: Vec<u32>,
+    /// Items in the order their get completed.
+    got: Vec<u32>,
+    /// `put.len()` minus `task_done`s minus items dropped by an immediate shutdown.
+    unfinished: usize,
+    shut_down: bool,
+    immediate: bool,
+}
+
+impl Seen {
+    fn check_fifo(&self) -> std::result::Result<(), TestCaseError> {
+        prop_assert!(self.got.len() <= self.put.len());
+        prop_assert_eq!(&self.got[..], &self.put[..self.got.len()], "not FIFO");
+        Ok(())
+    }
+}
+
+/// Polls `p`; on completion records the outcome and returns true.
+fn poll_pending(p: &mut Pending<'_>, seen: &mut Seen) -> std::result::Result<bool, TestCaseError> {
+    match p {
+        Pending::Get(f) => match f.poll() {
+            Poll::Pending => Ok(false),
+            Poll::Ready(Ok(v)) => {
+                seen.got.push(v);
+                seen.check_fifo()?;
+                Ok(true)
+            }
+            Poll::Ready(Err(e)) => {
+                prop_assert!(seen.shut_down);
+                prop_assert_eq!(e.kind(), ErrorKind::QueueShutDown);
+                Ok(true)
+            }
+        },
+        Pending::Put(f, v) => match f.poll() {
+            Poll::Pending => Ok(false),
+            Poll::Ready(Ok(())) => {
+                prop_assert!(!seen.shut_down);
+                seen.put.push(*v);
+                seen.unfinished += 1;
+                Ok(true)
+            }
+            Poll::Ready(Err(e)) => {
+                prop_assert!(seen.shut_down);
+                prop_assert_eq!(e.error().kind(), ErrorKind::QueueShutDown);
+                prop_assert_eq!(e.into_item(), *v, "the item comes back");
+                Ok(true)
+            }
+        },
+    }
+}
+
+fn woken(p: &Pending<'_>) -> bool {
+    match p {
+        Pending::Get(f) => f.woken_since_poll(),
+        Pending::Put(f, _) => f.woken_since_poll(),
+    }
+}
+
+fn run_scenario(maxsize: usize, ops: &[Op]) -> std::result::Result<(), TestCaseError> {
+    let q = Q::new(maxsize);
+    let mut seen = Seen::default();
+    let mut pending: Vec<Pending<'_>> = Vec::new();
+    let mut next = 0u32;
+    for op in ops {
+        match op {
+            Op::PutNowait => {
+                next += 1;
+                match q.put_nowait(next) {
+                    Ok(()) => {
+                        prop_assert!(!seen.shut_down);
+                        // No barging: a successful put_nowait means no putter is waiting
+                        // unwoken for the slot it took.
+                        prop_assert!(pending
+                            .iter()
+                            .all(|p| matches!(p, Pending::Get(_)) || woken(p)));
+                        seen.put.push(next);
+                        seen.unfinished += 1;
+                    }
+                    Err(e) => {
+                        let kind = if seen.shut_down {
+                            ErrorKind::QueueShutDown
+                        } else {
+                            ErrorKind::QueueFull
+                        };
+                        prop_assert_eq!(e.error().kind(), kind);
+                        prop_assert!(maxsize > 0 || seen.shut_down, "unbounded never full");
+                    }
+                }
+            }
+            Op::GetNowait => match q.get_nowait() {
+                Ok(v) => {
+                    prop_assert!(pending
+                        .iter()
+                        .all(|p| matches!(p, Pending::Put(..)) || woken(p)));
+                    seen.got.push(v);
+                    seen.check_fifo()?;
+                }
+                Err(e) => {
+                    // After a shutdown nothing more will come: items still in the queue
+                    // are promised to woken getters.
+                    let expected = if seen.shut_down {
+                        ErrorKind::QueueShutDown
+                    } else {
+                        ErrorKind::QueueEmpty
+                    };
+                    prop_assert_eq!(e.kind(), expected);
+                }
+            },
+            Op::StartPut => {
+                next += 1;
+                let mut p = Pending::Put(Polled::new(q.put(next)), next);
+                if !poll_pending(&mut p, &mut seen)? {
+                    pending.push(p);
+                }
+            }
+            Op::StartGet => {
+                let mut p = Pending::Get(Polled::new(q.get()));
+                if !poll_pending(&mut p, &mut seen)? {
+                    pending.push(p);
+                }
+            }
+            Op::Poll(i) if !pending.is_empty() => {
+                let i = i % pending.len();
+                let was_woken = woken(&pending[i]);
+                let done = poll_pending(&mut pending[i], &mut seen)?;
+                // Progress only ever comes with a wake-up.
+                prop_assert!(!done || was_woken, "completed without being woken");
+                if done {
+                    drop(pending.remove(i));
+                }
+            }
+            Op::Drop(i) if !pending.is_empty() => {
+                let i = i % pending.len();
+                drop(pending.remove(i));
+            }
+            Op::Poll(_) | Op::Drop(_) => {}
+            Op::TaskDone => {
+                let r = q.task_done();
+                prop_assert_eq!(r.is_ok(), seen.unfinished > 0);
+                seen.unfinished = seen.unfinished.saturating_sub(1);
+            }
+            Op::Shutdown(immediate) => {
+                if *immediate {
+                    seen.unfinished = seen.unfinished.saturating_sub(q.qsize());
+                    seen.immediate = true;
+                }
+                seen.shut_down = true;
+                q.shutdown(*immediate);
+                prop_assert!(q.put_nowait(0).is_err());
+            }
+        }
+        let join_ready = Polled::new(q.join()).poll().is_ready();
+        prop_assert_eq!(join_ready, seen.unfinished == 0);
+    }
+    // Shut down: every waiter must have been woken, and completes when polled.
+    seen.shut_down = true;
+    q.shutdown(false);
+    for mut p in pending.drain(..) {
+        prop_assert!(woken(&p), "a waiter was not woken by shutdown");
+        prop_assert!(
+            poll_pending(&mut p, &mut seen)?,
+            "woken by shutdown but still pending"
+        );
+    }
+    while let Ok(v) = q.get_nowait() {
+        seen.got.push(v);
+    }
+    seen.check_fifo()?;
+    if !seen.immediate {
+        prop_assert_eq!(seen.got.len(), seen.put.len(), "items lost");
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// A random single-threaded sequence of puts, gets, waits, cancellations, task_dones and
+    /// shutdowns: items come out in put order, none is lost or duplicated, a put's item
+    /// comes back when it fails, nothing completes without a wake-up, no `*_nowait` barges
+    /// past an unwoken waiter, `task_done`/`join` follow the unfinished count, and shutdown
+    /// wakes every waiter.
+    #[test]
+    fn queue_matches_its_model_under_random_operations(
+        maxsize in 0usize..4,
+        ops in proptest::collection::vec(op(), 0..60),
+    ) {
+        run_scenario(maxsize, &ops)?;
     }
 }
