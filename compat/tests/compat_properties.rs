@@ -422,3 +422,221 @@ proptest! {
         run_scenario(maxsize, &ops)?;
     }
 }
+
+/// One step of the single-threaded semaphore / lock scenarios.
+#[derive(Clone, Debug)]
+enum SemOp {
+    TryAcquire,
+    StartAcquire,
+    Poll(usize),
+    DropWaiter(usize),
+    DropHeld(usize),
+    Release,
+}
+
+fn sem_op() -> impl Strategy<Value = SemOp> {
+    prop_oneof![
+        2 => Just(SemOp::TryAcquire),
+        3 => Just(SemOp::StartAcquire),
+        4 => any::<usize>().prop_map(SemOp::Poll),
+        2 => any::<usize>().prop_map(SemOp::DropWaiter),
+        3 => any::<usize>().prop_map(SemOp::DropHeld),
+        1 => Just(SemOp::Release),
+    ]
+}
+
+/// FIFO: when waiter `i` completes, every live waiter that arrived before it has been woken.
+fn check_fifo_wakes<F: Future>(
+    pending: &[(u64, Polled<F>)],
+    seq: u64,
+) -> std::result::Result<(), TestCaseError> {
+    for (s, p) in pending {
+        if *s < seq {
+            prop_assert!(p.woken_since_poll(), "waiter {} served before {}", seq, s);
+        }
+    }
+    Ok(())
+}
+
+fn run_semaphore(initial: usize, ops: &[SemOp]) -> std::result::Result<(), TestCaseError> {
+    let sem = Semaphore::new(initial);
+    let mut total = initial; // permits that exist: initial + manual releases
+    let mut held = Vec::new();
+    let mut pending = Vec::new();
+    let mut next = 0u64;
+    for op in ops {
+        match op {
+            SemOp::TryAcquire => {
+                if let Some(p) = sem.try_acquire() {
+                    prop_assert!(
+                        pending
+                            .iter()
+                            .all(|(_, w): &(u64, Polled<_>)| w.woken_since_poll()),
+                        "try_acquire barged past a waiter"
+                    );
+                    held.push(p);
+                }
+            }
+            SemOp::StartAcquire => {
+                next += 1;
+                let mut w = Polled::new(sem.acquire());
+                match w.poll() {
+                    Poll::Ready(p) => {
+                        check_fifo_wakes(&pending, next)?;
+                        prop_assert!(pending.iter().all(|(_, w)| w.woken_since_poll()));
+                        held.push(p);
+                    }
+                    Poll::Pending => pending.push((next, w)),
+                }
+            }
+            SemOp::Poll(i) if !pending.is_empty() => {
+                let i = i % pending.len();
+                let was_woken = pending[i].1.woken_since_poll();
+                if let Poll::Ready(p) = pending[i].1.poll() {
+                    prop_assert!(was_woken, "completed without a wake-up");
+                    let (seq, _) = pending.remove(i);
+                    check_fifo_wakes(&pending, seq)?;
+                    held.push(p);
+                }
+            }
+            SemOp::DropWaiter(i) if !pending.is_empty() => {
+                let i = i % pending.len();
+                drop(pending.remove(i));
+            }
+            SemOp::DropHeld(i) if !held.is_empty() => {
+                let i = i % held.len();
+                drop(held.remove(i));
+            }
+            SemOp::Poll(_) | SemOp::DropWaiter(_) | SemOp::DropHeld(_) => {}
+            SemOp::Release => {
+                sem.release();
+                total += 1;
+            }
+        }
+        prop_assert!(held.len() + sem.value() <= total, "more permits than exist");
+        prop_assert_eq!(sem.locked(), sem.value() == 0 || !pending.is_empty());
+    }
+    // Drain: every permit that exists ends up back in the count.
+    drop(held);
+    while !pending.is_empty() {
+        let i = pending
+            .iter()
+            .position(|(_, w)| w.woken_since_poll())
+            .unwrap_or(0);
+        let (_, mut w) = pending.remove(i);
+        if w.woken_since_poll() {
+            let ready = w.poll();
+            prop_assert!(ready.is_ready(), "woken but not ready");
+        }
+        // Drop it (and its permit, if any): a woken waiter's permit passes on.
+    }
+    prop_assert_eq!(sem.value(), total, "a permit was lost or made up");
+    Ok(())
+}
+
+fn run_lock(ops: &[SemOp]) -> std::result::Result<(), TestCaseError> {
+    let lock = Lock::new();
+    let mut held = Vec::new(); // at most one guard
+    let mut detached = false; // held with no guard (manual style)
+    let mut pending = Vec::new();
+    let mut next = 0u64;
+    for op in ops {
+        match op {
+            SemOp::TryAcquire => {
+                if let Some(g) = lock.try_acquire() {
+                    prop_assert!(pending.is_empty(), "try_acquire barged past a waiter");
+                    held.push(g);
+                }
+            }
+            SemOp::StartAcquire => {
+                next += 1;
+                let mut w = Polled::new(lock.acquire());
+                match w.poll() {
+                    Poll::Ready(g) => {
+                        prop_assert!(pending.is_empty());
+                        held.push(g);
+                    }
+                    Poll::Pending => pending.push((next, w)),
+                }
+            }
+            SemOp::Poll(i) if !pending.is_empty() => {
+                let i = i % pending.len();
+                let was_woken = pending[i].1.woken_since_poll();
+                if let Poll::Ready(g) = pending[i].1.poll() {
+                    prop_assert!(was_woken, "completed without a wake-up");
+                    let (seq, _) = pending.remove(i);
+                    check_fifo_wakes(&pending, seq)?;
+                    held.push(g);
+                }
+            }
+            SemOp::DropWaiter(i) if !pending.is_empty() => {
+                let i = i % pending.len();
+                drop(pending.remove(i));
+            }
+            SemOp::DropHeld(i) if !held.is_empty() => {
+                // Alternate between dropping the guard and detaching it.
+                let g = held.remove(i % held.len());
+                if i % 2 == 0 {
+                    drop(g);
+                } else {
+                    g.detach();
+                    detached = true;
+                }
+            }
+            SemOp::Poll(_) | SemOp::DropWaiter(_) | SemOp::DropHeld(_) => {}
+            SemOp::Release => {
+                let r = lock.release();
+                prop_assert_eq!(r.is_ok(), !held.is_empty() || detached);
+                if r.is_ok() {
+                    // Whoever held it released: a guard left over is now stale.
+                    held.clear();
+                    detached = false;
+                }
+            }
+        }
+        prop_assert!(held.len() + usize::from(detached) <= 1, "two holders");
+        prop_assert_eq!(lock.locked(), !held.is_empty() || detached);
+    }
+    drop(held);
+    if detached {
+        lock.release().unwrap();
+    }
+    while !pending.is_empty() {
+        let i = pending
+            .iter()
+            .position(|(_, w)| w.woken_since_poll())
+            .unwrap_or(0);
+        let (_, mut w) = pending.remove(i);
+        if w.woken_since_poll() {
+            prop_assert!(w.poll().is_ready(), "woken but not ready");
+        }
+    }
+    prop_assert!(!lock.locked());
+    prop_assert!(lock.try_acquire().is_some(), "the lock leaked");
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Random acquires, cancellations, releases: never more holders than permits, FIFO
+    /// service, no barging, no progress without a wake-up, `locked()` as asyncio defines
+    /// it, and every permit back in the count at the end.
+    #[test]
+    fn semaphore_matches_its_model_under_random_operations(
+        initial in 0usize..3,
+        ops in proptest::collection::vec(sem_op(), 0..60),
+    ) {
+        run_semaphore(initial, &ops)?;
+    }
+
+    /// The same for Lock, with guards, detached holds and explicit releases mixed: one
+    /// holder at most, `release` fails exactly when nobody holds it, FIFO, and the lock is
+    /// free at the end.
+    #[test]
+    fn lock_matches_its_model_under_random_operations(
+        ops in proptest::collection::vec(sem_op(), 0..60),
+    ) {
+        run_lock(&ops)?;
+    }
+}
