@@ -556,3 +556,25 @@ fn barrier_synchronises_threads_over_many_cycles() {
         assert_eq!(idx, [0, 1, 2], "cycle {cycle}");
     }
 }
+
+#[test]
+fn conditions_can_share_one_lock() {
+    let lock = Arc::new(Lock::new());
+    let a = Condition::with_lock(lock.clone());
+    let b = Condition::with_lock(lock.clone());
+    let mut wa = Polled::new(a.wait(lock.try_acquire().unwrap()));
+    wa.pending();
+    let mut wb = Polled::new(b.wait(lock.try_acquire().unwrap()));
+    wb.pending();
+    {
+        let _g = lock.try_acquire().unwrap();
+        b.notify(1).unwrap(); // only b's waiter
+    }
+    assert!(wb.woken() && !wa.woken());
+    let g = wb.ready().unwrap();
+    assert!(lock.locked());
+    // A guard of the shared lock is a valid guard for either condition.
+    let mut wa2 = Polled::new(a.wait(g));
+    wa2.pending();
+    assert!(!lock.locked());
+}

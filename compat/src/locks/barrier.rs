@@ -17,6 +17,10 @@ use crate::waiters::{WaitList, WaiterId, Wakers};
 /// usable; [`abort`](Barrier::abort) breaks it for good. A waiter dropped before the barrier
 /// filled leaves it (the count goes down), as a cancelled asyncio waiter does.
 ///
+/// asyncio makes new arrivals wait while the previous cycle's waiters are still leaving
+/// ("draining"); here each waiter learns its outcome when the cycle completes, so a new cycle
+/// can start at once, with the same indices and results.
+///
 /// # Examples
 ///
 /// ```

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::lock::{Lock, LockAcquire, LockGuard};
@@ -10,7 +11,8 @@ use crate::exceptions::{Error, Result};
 use crate::loom::Mutex;
 use crate::waiters::{WaitList, WaiterId, Wakers};
 
-/// asyncio's `Condition`, over its own [`Lock`].
+/// asyncio's `Condition`, over a [`Lock`] of its own or one shared with others
+/// ([`Condition::with_lock`]).
 ///
 /// # The guard model, and what "re-acquires even when cancelled" becomes
 ///
@@ -51,7 +53,7 @@ use crate::waiters::{WaitList, WaiterId, Wakers};
 /// assert_eq!(consumer.join().unwrap(), "consumed");
 /// ```
 pub struct Condition {
-    lock: Lock,
+    lock: Arc<Lock>,
     waiters: Mutex<WaitList<()>>,
 }
 
@@ -64,8 +66,26 @@ impl Condition {
     /// assert!(!taskio::Condition::new().locked());
     /// ```
     pub fn new() -> Condition {
+        Condition::with_lock(Arc::new(Lock::new()))
+    }
+
+    /// A condition over `lock`, which other conditions (or plain users) may share, like
+    /// asyncio's `Condition(lock)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let lock = Arc::new(taskio::Lock::new());
+    /// let not_empty = taskio::Condition::with_lock(lock.clone());
+    /// let not_full = taskio::Condition::with_lock(lock.clone());
+    /// let _g = lock.try_acquire().unwrap();
+    /// assert!(not_empty.locked() && not_full.locked());
+    /// not_full.notify(1).unwrap(); // the shared lock is held
+    /// ```
+    pub fn with_lock(lock: Arc<Lock>) -> Condition {
         Condition {
-            lock: Lock::new(),
+            lock,
             waiters: Mutex::new(WaitList::new()),
         }
     }
