@@ -867,6 +867,43 @@ impl From<Error> for Box<dyn StdError + Send + Sync + 'static> {
     }
 }
 
+/// For `futures_io` traits and other `io::Result` APIs: an [`ErrorKind::Io`] error gives its
+/// `io::Error` back (moved out when no clone is alive; else a copy of its kind and message);
+/// a timeout becomes `TimedOut`, a cancellation `Interrupted`, an incomplete read
+/// `UnexpectedEof`; anything else is wrapped with kind `Other` (its `get_ref()` displays the
+/// taskio error).
+///
+/// # Examples
+///
+/// ```
+/// let io: std::io::Error = taskio::Error::timeout().into();
+/// assert_eq!(io.kind(), std::io::ErrorKind::TimedOut);
+/// let original = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+/// let back: std::io::Error = taskio::Error::from(original).into();
+/// assert_eq!(back.kind(), std::io::ErrorKind::BrokenPipe);
+/// ```
+impl From<Error> for std::io::Error {
+    fn from(error: Error) -> std::io::Error {
+        use std::io::ErrorKind as Io;
+        let kind = match error.kind() {
+            ErrorKind::Io => match error.downcast::<std::io::Error>() {
+                Ok(io) => return io,
+                Err(shared) => {
+                    let Repr::Io(io) = &shared.inner.repr else {
+                        unreachable!("kind is Io")
+                    };
+                    return std::io::Error::new(io.kind(), io.to_string());
+                }
+            },
+            ErrorKind::Timeout => Io::TimedOut,
+            ErrorKind::Cancelled => Io::Interrupted,
+            ErrorKind::IncompleteRead => Io::UnexpectedEof,
+            _ => Io::Other,
+        };
+        std::io::Error::new(kind, Boxed(error))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

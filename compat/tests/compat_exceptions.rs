@@ -234,3 +234,27 @@ fn errors_cross_threads() {
         .unwrap();
     assert_eq!(seen, 2);
 }
+
+#[test]
+fn converts_into_io_errors() {
+    let io: std::io::Error = Error::incomplete_read(vec![1], Some(4)).into();
+    assert_eq!(io.kind(), std::io::ErrorKind::UnexpectedEof);
+    assert_eq!(
+        io.to_string(),
+        "1 bytes read on a total of 4 expected bytes"
+    );
+    let io: std::io::Error = Error::cancelled(None).into();
+    assert_eq!(io.kind(), std::io::ErrorKind::Interrupted);
+    let io: std::io::Error = Error::new(MyError(5)).into();
+    assert_eq!(io.kind(), std::io::ErrorKind::Other);
+    assert_eq!(io.to_string(), "my error 5");
+    // A shared io error keeps its kind and message.
+    let err = Error::from(std::io::Error::new(std::io::ErrorKind::NotFound, "gone"));
+    let keep = err.clone();
+    let io: std::io::Error = err.into();
+    assert_eq!(
+        (io.kind(), io.to_string()),
+        (std::io::ErrorKind::NotFound, "gone".into())
+    );
+    drop(keep);
+}
