@@ -48,6 +48,7 @@ pub use taskio_runtime as runtime;
 
 pub use crate::exceptions::{Error, ErrorKind, Result};
 pub use crate::locks::{
-    Barrier, BoundedSemaphore, Condition, Event, Lock, LockGuard, Semaphore, SemaphorePermit,
+    Barrier, BoundedSemaphore, Condition, Event, Lock, LockGuard, OwnedLockGuard,
+    OwnedSemaphorePermit, Semaphore, SemaphorePermit,
 };
 pub use crate::queues::{LifoQueue, PriorityQueue, PutError, Queue};

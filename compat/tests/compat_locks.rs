@@ -578,3 +578,32 @@ fn conditions_can_share_one_lock() {
     wa2.pending();
     assert!(!lock.locked());
 }
+
+#[test]
+fn owned_guards_move_across_threads_and_keep_fifo() {
+    let lock = Arc::new(Lock::new());
+    let g = block_on(lock.clone().acquire_owned());
+    let mut a = Polled::new(lock.clone().acquire_owned());
+    let mut b = Polled::new(lock.clone().acquire_owned());
+    a.pending();
+    b.pending();
+    std::thread::spawn(move || drop(g)).join().unwrap();
+    assert!(a.woken() && !b.woken());
+    drop(a); // woken, then cancelled: passes on
+    assert!(b.woken());
+    let gb = b.ready();
+    assert!(lock.locked());
+    drop(gb);
+    assert!(!lock.locked());
+
+    let sem = Arc::new(Semaphore::new(1));
+    let p = block_on(sem.clone().acquire_owned());
+    let mut w = Polled::new(sem.clone().acquire_owned());
+    w.pending();
+    std::thread::spawn(move || drop(p)).join().unwrap();
+    assert!(w.woken());
+    let p = w.ready();
+    assert_eq!(sem.value(), 0);
+    drop(p);
+    assert_eq!(sem.value(), 1);
+}

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::exceptions::{Error, Result};
@@ -92,6 +93,27 @@ impl Lock {
             lock: self,
             state: AcquireState::Init,
         }
+    }
+
+    /// [`acquire`](Lock::acquire) for an `Arc<Lock>`: the guard owns a reference to the lock,
+    /// so it can be stored or moved into another task. Same FIFO and cancellation rules.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// # taskio::__testing::block_on(async {
+    /// let lock = Arc::new(taskio::Lock::new());
+    /// let guard: taskio::locks::OwnedLockGuard = lock.clone().acquire_owned().await;
+    /// std::thread::spawn(move || drop(guard)).join().unwrap();
+    /// assert!(!lock.locked());
+    /// # });
+    /// ```
+    pub async fn acquire_owned(self: Arc<Self>) -> OwnedLockGuard {
+        let guard = self.acquire().await;
+        let epoch = guard.epoch;
+        std::mem::forget(guard);
+        OwnedLockGuard { lock: self, epoch }
     }
 
     /// Takes the lock if it is free and nobody waits for it.
@@ -274,6 +296,53 @@ impl Drop for LockGuard<'_> {
 impl fmt::Debug for LockGuard<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LockGuard").finish_non_exhaustive()
+    }
+}
+
+/// Holds an `Arc<Lock>`'s lock; releases it on drop. From [`Lock::acquire_owned`].
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// # taskio::__testing::block_on(async {
+/// let lock = Arc::new(taskio::Lock::new());
+/// let guard = lock.clone().acquire_owned().await;
+/// assert!(Arc::ptr_eq(guard.lock(), &lock));
+/// # });
+/// ```
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct OwnedLockGuard {
+    lock: Arc<Lock>,
+    epoch: u64,
+}
+
+impl OwnedLockGuard {
+    /// The lock this guard holds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// # taskio::__testing::block_on(async {
+    /// let guard = Arc::new(taskio::Lock::new()).acquire_owned().await;
+    /// assert!(guard.lock().locked());
+    /// # });
+    /// ```
+    pub fn lock(&self) -> &Arc<Lock> {
+        &self.lock
+    }
+}
+
+impl Drop for OwnedLockGuard {
+    fn drop(&mut self) {
+        self.lock.release_epoch(self.epoch);
+    }
+}
+
+impl fmt::Debug for OwnedLockGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedLockGuard").finish_non_exhaustive()
     }
 }
 

@@ -40,8 +40,10 @@ mod semaphore;
 pub use self::barrier::{Barrier, BarrierWait};
 pub use self::condition::{Condition, ConditionWait};
 pub use self::event::{Event, EventWait};
-pub use self::lock::{Lock, LockAcquire, LockGuard};
-pub use self::semaphore::{BoundedSemaphore, Semaphore, SemaphoreAcquire, SemaphorePermit};
+pub use self::lock::{Lock, LockAcquire, LockGuard, OwnedLockGuard};
+pub use self::semaphore::{
+    BoundedSemaphore, OwnedSemaphorePermit, Semaphore, SemaphoreAcquire, SemaphorePermit,
+};
 
 #[cfg(test)]
 mod tests {
@@ -60,7 +62,15 @@ mod tests {
         check::<BoundedSemaphore>();
         check::<SemaphorePermit<'_>>();
         check::<SemaphoreAcquire<'_>>();
+        check::<OwnedLockGuard>();
+        check::<OwnedSemaphorePermit>();
         check::<Barrier>();
         check::<BarrierWait<'_>>();
+    }
+
+    fn _owned_futures_are_send(lock: std::sync::Arc<Lock>, sem: std::sync::Arc<Semaphore>) {
+        fn check<T: Send>(_: T) {}
+        check(lock.acquire_owned());
+        check(sem.acquire_owned());
     }
 }

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::exceptions::{Error, Result};
@@ -138,6 +139,26 @@ impl Semaphore {
     /// ```
     pub fn acquire(&self) -> SemaphoreAcquire<'_> {
         SemaphoreAcquire::new(&self.core)
+    }
+
+    /// [`acquire`](Semaphore::acquire) for an `Arc<Semaphore>`: the permit owns a reference
+    /// to the semaphore, so it can be stored or moved into another task.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// # taskio::__testing::block_on(async {
+    /// let sem = Arc::new(taskio::Semaphore::new(1));
+    /// let permit: taskio::locks::OwnedSemaphorePermit = sem.clone().acquire_owned().await;
+    /// assert_eq!(sem.value(), 0);
+    /// std::thread::spawn(move || drop(permit)).join().unwrap();
+    /// assert_eq!(sem.value(), 1);
+    /// # });
+    /// ```
+    pub async fn acquire_owned(self: Arc<Self>) -> OwnedSemaphorePermit {
+        self.acquire().await.forget();
+        OwnedSemaphorePermit { sem: self }
     }
 
     /// Takes a permit if one is free and nobody waits.
@@ -350,6 +371,69 @@ impl Drop for SemaphorePermit<'_> {
 impl fmt::Debug for SemaphorePermit<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SemaphorePermit").finish_non_exhaustive()
+    }
+}
+
+/// A permit of an `Arc<Semaphore>`, from [`Semaphore::acquire_owned`]; given back on drop.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// # taskio::__testing::block_on(async {
+/// let sem = Arc::new(taskio::Semaphore::new(1));
+/// let permit = sem.clone().acquire_owned().await;
+/// assert!(Arc::ptr_eq(permit.semaphore(), &sem));
+/// # });
+/// ```
+#[must_use = "the permit is given back as soon as it is dropped"]
+pub struct OwnedSemaphorePermit {
+    sem: Arc<Semaphore>,
+}
+
+impl OwnedSemaphorePermit {
+    /// The semaphore this permit belongs to.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// # taskio::__testing::block_on(async {
+    /// let permit = Arc::new(taskio::Semaphore::new(1)).acquire_owned().await;
+    /// assert_eq!(permit.semaphore().value(), 0);
+    /// # });
+    /// ```
+    pub fn semaphore(&self) -> &Arc<Semaphore> {
+        &self.sem
+    }
+
+    /// Keeps the permit taken; give it back later with [`Semaphore::release`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// # taskio::__testing::block_on(async {
+    /// let sem = Arc::new(taskio::Semaphore::new(1));
+    /// sem.clone().acquire_owned().await.forget();
+    /// assert_eq!(sem.value(), 0);
+    /// # });
+    /// ```
+    pub fn forget(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for OwnedSemaphorePermit {
+    fn drop(&mut self) {
+        self.sem.release();
+    }
+}
+
+impl fmt::Debug for OwnedSemaphorePermit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedSemaphorePermit")
+            .finish_non_exhaustive()
     }
 }
 
