@@ -287,3 +287,33 @@ fn barrier_abort_wakes_waiter() {
         );
     });
 }
+
+#[test]
+fn lock_three_contenders_and_a_canceller() {
+    loom::model(|| {
+        let lock = Arc::new(Lock::new());
+        let inside = Arc::new(AtomicUsize::new(0));
+        let contenders: Vec<_> = (0..2)
+            .map(|_| {
+                let (l, i) = (lock.clone(), inside.clone());
+                thread::spawn(move || {
+                    let _g = block_on(l.acquire());
+                    assert_eq!(i.fetch_add(1, Ordering::SeqCst), 0);
+                    i.fetch_sub(1, Ordering::SeqCst);
+                })
+            })
+            .collect();
+        let canceller = {
+            let l = lock.clone();
+            thread::spawn(move || poll_once_and_drop(l.acquire()))
+        };
+        {
+            let _g = block_on(lock.acquire());
+            assert_eq!(inside.fetch_add(1, Ordering::SeqCst), 0);
+            inside.fetch_sub(1, Ordering::SeqCst);
+        }
+        contenders.into_iter().for_each(|t| t.join().unwrap());
+        canceller.join().unwrap();
+        assert!(!lock.locked());
+    });
+}
