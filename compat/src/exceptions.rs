@@ -1,0 +1,928 @@
+//! asyncio's exceptions as one Rust error type: [`Error`], with its [`ErrorKind`].
+//!
+//! Python code raises and catches exception *objects*; taskio code returns
+//! `taskio::Result<T>` and matches on [`Error::kind`]. One type covers every kind
+//! asyncio raises (Cancelled, Timeout, an exception group, the queue, lock and stream errors),
+//! panics caught in a task, I/O errors, and any user error, which `?` converts.
+//!
+//! # The trade-off: `Error` does not implement `std::error::Error`
+//!
+//! This follows `anyhow::Error`. For `?` to convert *any* user error into `Error`, the crate
+//! needs a blanket `impl<E: std::error::Error + Send + Sync + 'static> From<E> for Error`.
+//! If `Error` implemented `std::error::Error` itself, that blanket impl would overlap with the
+//! standard `impl<T> From<T> for T`, so the two cannot coexist. The blanket conversion is what
+//! users touch all day, so it wins. Where a `&dyn std::error::Error` is needed, `Error`
+//! derefs to one (`&*err`, or [`Error::as_std_error`]), and `Box<dyn std::error::Error + Send +
+//! Sync>` converts from it.
+//!
+//! # Sharing
+//!
+//! An error may be reported to several awaiters at once (a task's result is seen by its
+//! `gather` and by whoever awaits the task), so `Error` is one `Arc`: `Clone` is cheap and
+//! the user's error is shared, not copied. The price is [`Error::downcast`], which can only
+//! move the user's error out when no clone is alive; [`Error::downcast_ref`] always works.
+//!
+//! # Examples
+//!
+//! ```
+//! use taskio::{Error, ErrorKind, Result};
+//!
+//! fn parse(s: &str) -> Result<i32> {
+//!     Ok(s.parse::<i32>()?) // any std error converts through `?`
+//! }
+//!
+//! let err = parse("x").unwrap_err();
+//! assert_eq!(err.kind(), ErrorKind::Other);
+//! assert!(err.downcast_ref::<std::num::ParseIntError>().is_some());
+//! assert!(Error::timeout().is_timeout());
+//! ```
+
+use std::any::Any;
+use std::error::Error as StdError;
+use std::fmt;
+use std::sync::Arc;
+
+/// `Result` with taskio's [`Error`] as the default error type.
+///
+/// # Examples
+///
+/// ```
+/// fn half(n: u32) -> taskio::Result<u32> {
+///     if n % 2 == 1 {
+///         return Err(taskio::Error::runtime("odd"));
+///     }
+///     Ok(n / 2)
+/// }
+/// assert_eq!(half(4).unwrap(), 2);
+/// assert!(half(3).is_err());
+/// ```
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What kind of error an [`Error`] is: the asyncio exception class it stands for.
+///
+/// # Examples
+///
+/// ```
+/// use taskio::{Error, ErrorKind};
+/// assert_eq!(Error::cancelled(None).kind(), ErrorKind::Cancelled);
+/// assert_eq!(ErrorKind::QueueFull.to_string(), "QueueFull");
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// `asyncio.CancelledError`: the task was cancelled (optionally with a message).
+    Cancelled,
+    /// `TimeoutError`: a deadline passed.
+    Timeout,
+    /// A task panicked; the error carries the panic's message (and payload).
+    Panic,
+    /// An exception group: several errors, each of which may be a group itself.
+    Group,
+    /// `asyncio.InvalidStateError`: e.g. the result of a task that is not done.
+    InvalidState,
+    /// `asyncio.QueueEmpty`: `get_nowait` on an empty queue.
+    QueueEmpty,
+    /// `asyncio.QueueFull`: `put_nowait` on a full queue.
+    QueueFull,
+    /// `asyncio.QueueShutDown`: the queue was shut down.
+    QueueShutDown,
+    /// `asyncio.BrokenBarrierError`: the barrier was reset or aborted.
+    BrokenBarrier,
+    /// `asyncio.LimitOverrunError`: a stream's buffer limit was reached.
+    LimitOverrun,
+    /// `asyncio.IncompleteReadError`: EOF came before the expected bytes.
+    IncompleteRead,
+    /// Misuse (asyncio's `RuntimeError` and `ValueError`): "Lock is not acquired",
+    /// "TaskGroup is finished", ...
+    Runtime,
+    /// An I/O error.
+    Io,
+    /// Any other (user) error, converted with `?` or [`Error::new`].
+    Other,
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// taskio's one error type: an asyncio exception object.
+///
+/// See the [module docs](self) for why it does not implement `std::error::Error` (it derefs to
+/// one instead), and why it is cheap to clone.
+///
+/// # Examples
+///
+/// ```
+/// use taskio::{Error, ErrorKind};
+///
+/// let group = Error::group(
+///     "unhandled errors in a TaskGroup",
+///     vec![Error::timeout(), Error::runtime("boom")],
+/// );
+/// assert_eq!(group.kind(), ErrorKind::Group);
+/// assert_eq!(group.to_string(), "unhandled errors in a TaskGroup (2 sub-exceptions)");
+/// assert_eq!(group.group_errors().unwrap().len(), 2);
+/// ```
+#[derive(Clone)]
+pub struct Error {
+    inner: Arc<Inner>,
+}
+
+/// The shared body of an [`Error`]. It implements `std::error::Error`, which is what an
+/// `Error` derefs to.
+struct Inner {
+    repr: Repr,
+}
+
+enum Repr {
+    Cancelled(Option<String>),
+    Timeout,
+    Panic {
+        message: String,
+        // Behind a mutex so that `Inner` is `Sync`; taken at most once.
+        payload: parking_lot::Mutex<Option<Box<dyn Any + Send>>>,
+    },
+    Group {
+        message: String,
+        errors: Vec<Error>,
+    },
+    Simple {
+        kind: ErrorKind,
+        message: String,
+    },
+    IncompleteRead {
+        partial: Vec<u8>,
+        expected: Option<usize>,
+    },
+    LimitOverrun {
+        message: String,
+        consumed: usize,
+    },
+    Io(std::io::Error),
+    Other(Box<dyn StdError + Send + Sync + 'static>),
+}
+
+/// A plain message used as the user error of [`Error::msg`].
+struct Message(String);
+
+impl fmt::Debug for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl StdError for Message {}
+
+impl Error {
+    fn from_repr(repr: Repr) -> Error {
+        Error {
+            inner: Arc::new(Inner { repr }),
+        }
+    }
+
+    fn simple(kind: ErrorKind, message: impl Into<String>) -> Error {
+        Error::from_repr(Repr::Simple {
+            kind,
+            message: message.into(),
+        })
+    }
+
+    /// Wraps a user error (kind [`ErrorKind::Other`], or [`ErrorKind::Io`] for an
+    /// `std::io::Error`). `?` does the same through `From`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = taskio::Error::new(std::fmt::Error);
+    /// assert_eq!(err.kind(), taskio::ErrorKind::Other);
+    /// assert!(err.downcast_ref::<std::fmt::Error>().is_some());
+    /// ```
+    pub fn new<E>(error: E) -> Error
+    where
+        E: StdError + Send + Sync + 'static,
+    {
+        // Route `io::Error` to the Io kind without specialisation: look at it as `Any`.
+        let mut slot = Some(error);
+        if let Some(io) = (&mut slot as &mut dyn Any).downcast_mut::<Option<std::io::Error>>() {
+            if let Some(io) = io.take() {
+                return Error::from_repr(Repr::Io(io));
+            }
+        }
+        match slot {
+            Some(error) => Error::from_repr(Repr::Other(Box::new(error))),
+            None => unreachable!("the error is only taken when it is an io::Error"),
+        }
+    }
+
+    /// A user error made of a message (kind [`ErrorKind::Other`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = taskio::Error::msg("no such user");
+    /// assert_eq!(err.to_string(), "no such user");
+    /// assert_eq!(err.kind(), taskio::ErrorKind::Other);
+    /// ```
+    pub fn msg(message: impl fmt::Display) -> Error {
+        Error::from_repr(Repr::Other(Box::new(Message(message.to_string()))))
+    }
+
+    /// `CancelledError(msg)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = taskio::Error::cancelled(Some("shutting down".into()));
+    /// assert_eq!(err.cancel_message(), Some("shutting down"));
+    /// assert_eq!(err.to_string(), "Cancelled: shutting down");
+    /// assert_eq!(taskio::Error::cancelled(None).to_string(), "Cancelled");
+    /// ```
+    pub fn cancelled(message: Option<String>) -> Error {
+        Error::from_repr(Repr::Cancelled(message))
+    }
+
+    /// `TimeoutError`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(taskio::Error::timeout().to_string(), "Timeout");
+    /// ```
+    pub fn timeout() -> Error {
+        Error::from_repr(Repr::Timeout)
+    }
+
+    /// A caught panic. The message is taken from a `&str` or `String` payload; the payload
+    /// itself is kept and can be taken back with [`Error::take_panic_payload`] (to resume
+    /// the panic).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let payload = std::panic::catch_unwind(|| panic!("oh no")).unwrap_err();
+    /// let err = taskio::Error::panic(payload);
+    /// assert!(err.is_panic());
+    /// assert_eq!(err.panic_message(), Some("oh no"));
+    /// assert_eq!(err.to_string(), "task panicked: oh no");
+    /// ```
+    pub fn panic(payload: Box<dyn Any + Send>) -> Error {
+        let message = if let Some(s) = payload.downcast_ref::<&'static str>() {
+            (*s).to_owned()
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "Box<dyn Any>".to_owned()
+        };
+        Error::from_repr(Repr::Panic {
+            message,
+            payload: parking_lot::Mutex::new(Some(payload)),
+        })
+    }
+
+    /// An exception group: `message` and the errors it holds (which may be groups).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let inner = taskio::Error::group("inner", vec![taskio::Error::timeout()]);
+    /// let outer = taskio::Error::group("outer", vec![inner]);
+    /// assert_eq!(outer.to_string(), "outer (1 sub-exception)");
+    /// assert!(outer.group_errors().unwrap()[0].group_errors().is_some());
+    /// ```
+    pub fn group(message: impl Into<String>, errors: Vec<Error>) -> Error {
+        Error::from_repr(Repr::Group {
+            message: message.into(),
+            errors,
+        })
+    }
+
+    /// `InvalidStateError(msg)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = taskio::Error::invalid_state("Result is not set.");
+    /// assert_eq!(err.kind(), taskio::ErrorKind::InvalidState);
+    /// ```
+    pub fn invalid_state(message: impl Into<String>) -> Error {
+        Error::simple(ErrorKind::InvalidState, message)
+    }
+
+    /// A misuse error, asyncio's `RuntimeError` (and `ValueError`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = taskio::Error::runtime("Lock is not acquired");
+    /// assert_eq!(err.to_string(), "Lock is not acquired");
+    /// assert_eq!(err.kind(), taskio::ErrorKind::Runtime);
+    /// ```
+    pub fn runtime(message: impl Into<String>) -> Error {
+        Error::simple(ErrorKind::Runtime, message)
+    }
+
+    /// `QueueEmpty`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(taskio::Error::queue_empty().kind(), taskio::ErrorKind::QueueEmpty);
+    /// ```
+    pub fn queue_empty() -> Error {
+        Error::simple(ErrorKind::QueueEmpty, "QueueEmpty")
+    }
+
+    /// `QueueFull`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(taskio::Error::queue_full().kind(), taskio::ErrorKind::QueueFull);
+    /// ```
+    pub fn queue_full() -> Error {
+        Error::simple(ErrorKind::QueueFull, "QueueFull")
+    }
+
+    /// `QueueShutDown`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = taskio::Error::queue_shut_down();
+    /// assert_eq!(err.kind(), taskio::ErrorKind::QueueShutDown);
+    /// ```
+    pub fn queue_shut_down() -> Error {
+        Error::simple(ErrorKind::QueueShutDown, "QueueShutDown")
+    }
+
+    /// `BrokenBarrierError`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = taskio::Error::broken_barrier();
+    /// assert_eq!(err.kind(), taskio::ErrorKind::BrokenBarrier);
+    /// ```
+    pub fn broken_barrier() -> Error {
+        Error::simple(ErrorKind::BrokenBarrier, "BrokenBarrierError")
+    }
+
+    /// `IncompleteReadError(partial, expected)`: EOF after `partial`, when `expected` bytes
+    /// (or, with `None`, a separator) were wanted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = taskio::Error::incomplete_read(b"ab".to_vec(), Some(5));
+    /// assert_eq!(err.partial(), Some(&b"ab"[..]));
+    /// assert_eq!(err.expected(), Some(5));
+    /// assert_eq!(err.to_string(), "2 bytes read on a total of 5 expected bytes");
+    /// ```
+    pub fn incomplete_read(partial: Vec<u8>, expected: Option<usize>) -> Error {
+        Error::from_repr(Repr::IncompleteRead { partial, expected })
+    }
+
+    /// `LimitOverrunError(msg, consumed)`: a stream's limit was reached after `consumed`
+    /// bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = taskio::Error::limit_overrun("Separator is not found, and chunk exceed the limit", 70000);
+    /// assert_eq!(err.consumed(), Some(70000));
+    /// ```
+    pub fn limit_overrun(message: impl Into<String>, consumed: usize) -> Error {
+        Error::from_repr(Repr::LimitOverrun {
+            message: message.into(),
+            consumed,
+        })
+    }
+
+    /// The kind of this error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let io = std::io::Error::new(std::io::ErrorKind::Other, "disk");
+    /// assert_eq!(taskio::Error::from(io).kind(), taskio::ErrorKind::Io);
+    /// ```
+    pub fn kind(&self) -> ErrorKind {
+        match &self.inner.repr {
+            Repr::Cancelled(_) => ErrorKind::Cancelled,
+            Repr::Timeout => ErrorKind::Timeout,
+            Repr::Panic { .. } => ErrorKind::Panic,
+            Repr::Group { .. } => ErrorKind::Group,
+            Repr::Simple { kind, .. } => *kind,
+            Repr::IncompleteRead { .. } => ErrorKind::IncompleteRead,
+            Repr::LimitOverrun { .. } => ErrorKind::LimitOverrun,
+            Repr::Io(_) => ErrorKind::Io,
+            Repr::Other(_) => ErrorKind::Other,
+        }
+    }
+
+    /// Whether this is a cancellation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(taskio::Error::cancelled(None).is_cancelled());
+    /// assert!(!taskio::Error::timeout().is_cancelled());
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        self.kind() == ErrorKind::Cancelled
+    }
+
+    /// Whether this is a timeout.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(taskio::Error::timeout().is_timeout());
+    /// ```
+    pub fn is_timeout(&self) -> bool {
+        self.kind() == ErrorKind::Timeout
+    }
+
+    /// Whether this is a caught panic.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(taskio::Error::panic(Box::new("x")).is_panic());
+    /// ```
+    pub fn is_panic(&self) -> bool {
+        self.kind() == ErrorKind::Panic
+    }
+
+    /// The message a cancellation carries (`None` if not a cancellation or no message).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(taskio::Error::cancelled(Some("bye".into())).cancel_message(), Some("bye"));
+    /// assert_eq!(taskio::Error::cancelled(None).cancel_message(), None);
+    /// ```
+    pub fn cancel_message(&self) -> Option<&str> {
+        match &self.inner.repr {
+            Repr::Cancelled(m) => m.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The message of a caught panic.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = taskio::Error::panic(Box::new(String::from("bad")));
+    /// assert_eq!(err.panic_message(), Some("bad"));
+    /// ```
+    pub fn panic_message(&self) -> Option<&str> {
+        match &self.inner.repr {
+            Repr::Panic { message, .. } => Some(message),
+            _ => None,
+        }
+    }
+
+    /// Takes the payload of a caught panic (once: later calls, also on clones, return
+    /// `None`), e.g. to `std::panic::resume_unwind` it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = taskio::Error::panic(Box::new(7_u32));
+    /// let payload = err.take_panic_payload().unwrap();
+    /// assert_eq!(payload.downcast_ref::<u32>(), Some(&7));
+    /// assert!(err.take_panic_payload().is_none());
+    /// ```
+    pub fn take_panic_payload(&self) -> Option<Box<dyn Any + Send>> {
+        match &self.inner.repr {
+            Repr::Panic { payload, .. } => payload.lock().take(),
+            _ => None,
+        }
+    }
+
+    /// The errors of a group (`None` if this is not a group). Groups nest.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let g = taskio::Error::group("g", vec![taskio::Error::timeout()]);
+    /// assert!(g.group_errors().unwrap()[0].is_timeout());
+    /// assert!(taskio::Error::timeout().group_errors().is_none());
+    /// ```
+    pub fn group_errors(&self) -> Option<&[Error]> {
+        match &self.inner.repr {
+            Repr::Group { errors, .. } => Some(errors),
+            _ => None,
+        }
+    }
+
+    /// Every non-group error in this error, depth first (itself, if it is not a group).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio::Error;
+    /// let g = Error::group("a", vec![Error::timeout(), Error::group("b", vec![Error::msg("x")])]);
+    /// let leaves = g.leaves();
+    /// assert_eq!(leaves.len(), 2);
+    /// assert!(leaves[0].is_timeout());
+    /// ```
+    pub fn leaves(&self) -> Vec<&Error> {
+        let mut out = Vec::new();
+        self.collect_leaves(&mut out);
+        out
+    }
+
+    fn collect_leaves<'a>(&'a self, out: &mut Vec<&'a Error>) {
+        match self.group_errors() {
+            Some(errors) => errors.iter().for_each(|e| e.collect_leaves(out)),
+            None => out.push(self),
+        }
+    }
+
+    /// `ExceptionGroup.split`: the part of this error whose leaves match `pred`, and the
+    /// rest, keeping the group structure and messages. Either side is `None` when empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio::Error;
+    /// let g = Error::group("g", vec![Error::timeout(), Error::msg("x"), Error::timeout()]);
+    /// let (timeouts, rest) = g.split(|e| e.is_timeout());
+    /// assert_eq!(timeouts.unwrap().group_errors().unwrap().len(), 2);
+    /// assert_eq!(rest.unwrap().group_errors().unwrap().len(), 1);
+    /// ```
+    pub fn split<F>(&self, mut pred: F) -> (Option<Error>, Option<Error>)
+    where
+        F: FnMut(&Error) -> bool,
+    {
+        self.split_with(&mut pred)
+    }
+
+    fn split_with(&self, pred: &mut dyn FnMut(&Error) -> bool) -> (Option<Error>, Option<Error>) {
+        let Repr::Group { message, errors } = &self.inner.repr else {
+            return if pred(self) {
+                (Some(self.clone()), None)
+            } else {
+                (None, Some(self.clone()))
+            };
+        };
+        let (mut matched, mut rest) = (Vec::new(), Vec::new());
+        for e in errors {
+            let (m, r) = e.split_with(pred);
+            matched.extend(m);
+            rest.extend(r);
+        }
+        let rebuild = |part: Vec<Error>| {
+            if part.is_empty() {
+                None
+            } else if part.len() == errors.len()
+                && part.iter().zip(errors).all(|(p, e)| p.ptr_eq(e))
+            {
+                // Every child went to this side whole: the group itself did.
+                Some(self.clone())
+            } else {
+                Some(Error::group(message.clone(), part))
+            }
+        };
+        (rebuild(matched), rebuild(rest))
+    }
+
+    /// The bytes read before EOF, for [`ErrorKind::IncompleteRead`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = taskio::Error::incomplete_read(vec![1, 2], None);
+    /// assert_eq!(err.partial(), Some(&[1u8, 2][..]));
+    /// ```
+    pub fn partial(&self) -> Option<&[u8]> {
+        match &self.inner.repr {
+            Repr::IncompleteRead { partial, .. } => Some(partial),
+            _ => None,
+        }
+    }
+
+    /// The number of bytes that were expected, for [`ErrorKind::IncompleteRead`] (`None`
+    /// also when a separator, not a count, was expected).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = taskio::Error::incomplete_read(vec![], None);
+    /// assert_eq!(err.expected(), None);
+    /// assert_eq!(err.to_string(), "0 bytes read on a total of undefined expected bytes");
+    /// ```
+    pub fn expected(&self) -> Option<usize> {
+        match &self.inner.repr {
+            Repr::IncompleteRead { expected, .. } => *expected,
+            _ => None,
+        }
+    }
+
+    /// The number of bytes to consume, for [`ErrorKind::LimitOverrun`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(taskio::Error::limit_overrun("limit", 3).consumed(), Some(3));
+    /// assert_eq!(taskio::Error::timeout().consumed(), None);
+    /// ```
+    pub fn consumed(&self) -> Option<usize> {
+        match &self.inner.repr {
+            Repr::LimitOverrun { consumed, .. } => Some(*consumed),
+            _ => None,
+        }
+    }
+
+    /// A reference to the wrapped user error (or `std::io::Error`) if it is an `E`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err: taskio::Error = std::io::Error::from(std::io::ErrorKind::NotFound).into();
+    /// let io = err.downcast_ref::<std::io::Error>().unwrap();
+    /// assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+    /// ```
+    pub fn downcast_ref<E>(&self) -> Option<&E>
+    where
+        E: StdError + 'static,
+    {
+        match &self.inner.repr {
+            Repr::Other(e) => e.downcast_ref::<E>(),
+            Repr::Io(e) => (e as &dyn Any).downcast_ref::<E>(),
+            _ => None,
+        }
+    }
+
+    /// Moves the wrapped user error out if it is an `E`; otherwise gives `self` back.
+    ///
+    /// An `Error` is shared (see the module docs): when a clone of it is alive, the user
+    /// error cannot be moved out and `self` comes back too. Use [`Error::downcast_ref`] then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// #[derive(Debug)]
+    /// struct NotFound;
+    /// impl std::fmt::Display for NotFound {
+    ///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("not found") }
+    /// }
+    /// impl std::error::Error for NotFound {}
+    ///
+    /// let err = taskio::Error::new(NotFound);
+    /// let err = err.downcast::<std::fmt::Error>().unwrap_err(); // wrong type: back
+    /// assert!(err.downcast::<NotFound>().is_ok());
+    /// ```
+    pub fn downcast<E>(self) -> Result<E, Error>
+    where
+        E: StdError + Send + Sync + 'static,
+    {
+        if self.downcast_ref::<E>().is_none() {
+            return Err(self);
+        }
+        let inner = Arc::try_unwrap(self.inner).map_err(|inner| Error { inner })?;
+        match inner.repr {
+            Repr::Other(e) => Ok(*e.downcast::<E>().expect("checked by downcast_ref")),
+            Repr::Io(e) => {
+                let mut slot = Some(e);
+                let any = &mut slot as &mut dyn Any;
+                let e = any
+                    .downcast_mut::<Option<E>>()
+                    .expect("checked by downcast_ref");
+                Ok(e.take().expect("just set"))
+            }
+            _ => unreachable!("downcast_ref only succeeds on Other and Io"),
+        }
+    }
+
+    /// This error as a `&dyn std::error::Error` (also available through `Deref`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = taskio::Error::timeout();
+    /// let std_err: &(dyn std::error::Error + Send + Sync) = err.as_std_error();
+    /// assert_eq!(std_err.to_string(), "Timeout");
+    /// ```
+    pub fn as_std_error(&self) -> &(dyn StdError + Send + Sync + 'static) {
+        &*self.inner
+    }
+
+    /// Whether `self` and `other` are the same error object (clones of one another).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let a = taskio::Error::timeout();
+    /// assert!(a.ptr_eq(&a.clone()));
+    /// assert!(!a.ptr_eq(&taskio::Error::timeout()));
+    /// ```
+    pub fn ptr_eq(&self, other: &Error) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    fn fmt_tree(&self, f: &mut fmt::Formatter<'_>, depth: usize) -> fmt::Result {
+        fmt::Display::fmt(&*self.inner, f)?;
+        if let Some(errors) = self.group_errors() {
+            for (i, e) in errors.iter().enumerate() {
+                write!(f, "\n{:indent$}{}: ", "", i + 1, indent = 2 * (depth + 1))?;
+                e.fmt_tree(f, depth + 1)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Inner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            Repr::Cancelled(None) => f.write_str("Cancelled"),
+            Repr::Cancelled(Some(m)) => write!(f, "Cancelled: {m}"),
+            Repr::Timeout => f.write_str("Timeout"),
+            Repr::Panic { message, .. } => write!(f, "task panicked: {message}"),
+            Repr::Group { message, errors } => {
+                let n = errors.len();
+                let s = if n == 1 { "" } else { "s" };
+                write!(f, "{message} ({n} sub-exception{s})")
+            }
+            Repr::Simple { message, .. } => f.write_str(message),
+            Repr::IncompleteRead { partial, expected } => {
+                write!(f, "{} bytes read on a total of ", partial.len())?;
+                match expected {
+                    Some(n) => write!(f, "{n} expected bytes"),
+                    None => f.write_str("undefined expected bytes"),
+                }
+            }
+            Repr::LimitOverrun { message, .. } => f.write_str(message),
+            Repr::Io(e) => fmt::Display::fmt(e, f),
+            Repr::Other(e) => fmt::Display::fmt(e, f),
+        }
+    }
+}
+
+impl fmt::Debug for Inner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl StdError for Inner {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match &self.repr {
+            Repr::Io(e) => e.source(),
+            Repr::Other(e) => e.source(),
+            Repr::Group { errors, .. } => errors.first().map(|e| &*e.inner as _),
+            _ => None,
+        }
+    }
+}
+
+/// `{}` prints one line; `{:#}` adds, for a group, its errors as an indented numbered tree.
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.alternate() {
+            self.fmt_tree(f, 0)
+        } else {
+            fmt::Display::fmt(&*self.inner, f)
+        }
+    }
+}
+
+/// `Error(Kind): message`, then a group's errors as an indented tree and, for a user error,
+/// its `Debug` and its chain of sources.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Error({:?}): ", self.kind())?;
+        self.fmt_tree(f, 0)?;
+        if let Repr::Other(e) = &self.inner.repr {
+            write!(f, " [{e:?}]")?;
+            let mut source = e.source();
+            while let Some(s) = source {
+                write!(f, "\n  caused by: {s}")?;
+                source = s.source();
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<E> From<E> for Error
+where
+    E: StdError + Send + Sync + 'static,
+{
+    fn from(error: E) -> Error {
+        Error::new(error)
+    }
+}
+
+impl std::ops::Deref for Error {
+    type Target = dyn StdError + Send + Sync + 'static;
+
+    fn deref(&self) -> &Self::Target {
+        self.as_std_error()
+    }
+}
+
+impl AsRef<dyn StdError + Send + Sync + 'static> for Error {
+    fn as_ref(&self) -> &(dyn StdError + Send + Sync + 'static) {
+        self.as_std_error()
+    }
+}
+
+/// A `std::error::Error` that holds a taskio [`Error`], for APIs that want a boxed std error.
+struct Boxed(Error);
+
+impl fmt::Debug for Boxed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for Boxed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl StdError for Boxed {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.0.inner.source()
+    }
+}
+
+impl From<Error> for Box<dyn StdError + Send + Sync + 'static> {
+    fn from(error: Error) -> Self {
+        Box::new(Boxed(error))
+    }
+}
+
+/// For `futures_io` traits and other `io::Result` APIs: an [`ErrorKind::Io`] error gives its
+/// `io::Error` back (moved out when no clone is alive; else a copy of its kind and message);
+/// a timeout becomes `TimedOut`, a cancellation `Interrupted`, an incomplete read
+/// `UnexpectedEof`; anything else is wrapped with kind `Other` (its `get_ref()` displays the
+/// taskio error).
+///
+/// # Examples
+///
+/// ```
+/// let io: std::io::Error = taskio::Error::timeout().into();
+/// assert_eq!(io.kind(), std::io::ErrorKind::TimedOut);
+/// let original = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+/// let back: std::io::Error = taskio::Error::from(original).into();
+/// assert_eq!(back.kind(), std::io::ErrorKind::BrokenPipe);
+/// ```
+impl From<Error> for std::io::Error {
+    fn from(error: Error) -> std::io::Error {
+        use std::io::ErrorKind as Io;
+        let kind = match error.kind() {
+            ErrorKind::Io => match error.downcast::<std::io::Error>() {
+                Ok(io) => return io,
+                Err(shared) => {
+                    let Repr::Io(io) = &shared.inner.repr else {
+                        unreachable!("kind is Io")
+                    };
+                    return std::io::Error::new(io.kind(), io.to_string());
+                }
+            },
+            ErrorKind::Timeout => Io::TimedOut,
+            ErrorKind::Cancelled => Io::Interrupted,
+            ErrorKind::IncompleteRead => Io::UnexpectedEof,
+            _ => Io::Other,
+        };
+        std::io::Error::new(kind, Boxed(error))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn _assert_send_sync_static() {
+        fn check<T: Send + Sync + Clone + 'static>() {}
+        check::<Error>();
+        check::<ErrorKind>();
+    }
+
+    #[test]
+    fn io_error_is_io_kind_through_question_mark() {
+        fn f() -> Result<()> {
+            Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe))?;
+            Ok(())
+        }
+        let err = f().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Io);
+        let io = err.downcast::<std::io::Error>().unwrap();
+        assert_eq!(io.kind(), std::io::ErrorKind::BrokenPipe);
+    }
+}
