@@ -85,7 +85,10 @@ impl JoinError {
     /// let rt = taskio_runtime::Runtime::new().unwrap();
     /// let err = rt.block_on(rt.spawn(async { panic!("x") })).unwrap_err();
     /// // Re-raise the panic in this thread:
-    /// let result = std::panic::catch_unwind(|| std::panic::resume_unwind(err.into_panic()));
+    /// let payload = err.into_panic();
+    /// let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    ///     std::panic::resume_unwind(payload)
+    /// }));
     /// assert!(result.is_err());
     /// ```
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
