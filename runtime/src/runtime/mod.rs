@@ -40,6 +40,8 @@ use std::time::Duration;
 pub struct Runtime {
     scheduler: Scheduler,
     handle: Handle,
+    /// Set by the first shutdown (`shutdown_timeout`, or drop) so the second does nothing.
+    shut_down: bool,
 }
 
 pub(crate) enum Scheduler {
@@ -114,6 +116,7 @@ impl Runtime {
         Runtime {
             scheduler,
             handle: Handle { inner },
+            shut_down: false,
         }
     }
 
@@ -220,6 +223,9 @@ impl Runtime {
     }
 
     fn shutdown(&mut self, timeout: Option<Duration>) {
+        if std::mem::replace(&mut self.shut_down, true) {
+            return;
+        }
         let start = std::time::Instant::now();
         match (&self.scheduler, &self.handle.inner) {
             (Scheduler::CurrentThread(s), h) => s.shutdown(h),
