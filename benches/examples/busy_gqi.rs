@@ -25,7 +25,10 @@ fn chain(flag: Arc<AtomicBool>) {
 }
 
 fn main() {
-    let args: Vec<u32> = std::env::args().skip(1).map(|a| a.parse().unwrap()).collect();
+    let args: Vec<u32> = std::env::args()
+        .skip(1)
+        .map(|a| a.parse().unwrap())
+        .collect();
     let (which, workers, interval) = (args[0], args[1] as usize, args[2]);
     let rt = taskio_runtime::Builder::new_multi_thread()
         .worker_threads(workers)
@@ -55,7 +58,10 @@ fn main() {
                 h.await.unwrap();
             }
         });
-        println!("busy{which} {workers}w interval {interval}: {:?}", start.elapsed());
+        println!(
+            "busy{which} {workers}w interval {interval}: {:?}",
+            start.elapsed()
+        );
     }
     flag.store(false, Relaxed);
 }
