@@ -2,7 +2,7 @@
 # Runs tokio's rt_multi_threaded and rt_current_thread workloads on taskio and tokio (same
 # criterion run, short settings), then prints one markdown table of medians and ratios.
 #
-#   bash benches/compare.sh                  # everything (~4 minutes on 2 cores)
+#   bash benches/compare.sh                  # everything (~11 minutes on 2 cores today)
 #   bash benches/compare.sh ping_pong        # extra args go to criterion (e.g. a filter)
 #
 # Honours CARGO_TARGET_DIR (criterion writes to $CARGO_TARGET_DIR/criterion).
