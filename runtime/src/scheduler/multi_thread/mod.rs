@@ -15,7 +15,7 @@
 mod idle;
 mod park;
 mod queue;
-mod worker;
+pub(crate) mod worker;
 
 use crate::driver::{self, Driver};
 use crate::loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
