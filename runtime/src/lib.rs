@@ -7,3 +7,5 @@ pub(crate) mod loom;
 
 #[allow(dead_code)]
 pub(crate) mod driver;
+
+pub mod time;

@@ -68,16 +68,20 @@ pub(crate) struct Handle {
     /// Set when the driver's owner is asked to return from `park` early.
     notified: Mutex<bool>,
     condvar: Condvar,
+    // [time] The timer wheel and clock; `None` unless the builder enabled time.
+    pub(crate) time: Option<time::Handle>,
 }
 
 impl Driver {
     /// Creates the driver and its handle.
-    pub(crate) fn new(_cfg: Cfg) -> std::io::Result<(Driver, Handle)> {
+    pub(crate) fn new(cfg: Cfg) -> std::io::Result<(Driver, Handle)> {
         Ok((
             Driver { _private: () },
             Handle {
                 notified: Mutex::new(false),
                 condvar: Condvar::new(),
+                // [time]
+                time: cfg.enable_time.then(|| time::Handle::new(cfg.start_paused)),
             },
         ))
     }
@@ -85,6 +89,11 @@ impl Driver {
     /// Blocks until [`Handle::unpark`] is called or `timeout` passes (`None`: no limit), then
     /// fires the timers that are due and dispatches I/O readiness.
     pub(crate) fn park(&mut self, handle: &Handle, timeout: Option<Duration>) {
+        // [time] Sleep no later than the next timer deadline (exact, not rounded to a tick).
+        let timeout = match &handle.time {
+            Some(time) => time.park_timeout(timeout),
+            None => timeout,
+        };
         let mut notified = handle.notified.lock();
         if !*notified {
             match timeout {
@@ -98,10 +107,20 @@ impl Driver {
             }
         }
         *notified = false;
+        drop(notified);
+        // [time] Fire what came due while parked.
+        if let Some(time) = &handle.time {
+            time.process();
+        }
     }
 
     /// Runs one non-blocking turn: due timers and ready I/O, without sleeping.
-    pub(crate) fn poll_events(&mut self, _handle: &Handle) {}
+    pub(crate) fn poll_events(&mut self, handle: &Handle) {
+        // [time]
+        if let Some(time) = &handle.time {
+            time.process();
+        }
+    }
 }
 
 impl Handle {
@@ -113,5 +132,10 @@ impl Handle {
     }
 
     /// Called once when the runtime shuts down: wakes every timer and I/O waiter.
-    pub(crate) fn shutdown(&self) {}
+    pub(crate) fn shutdown(&self) {
+        // [time] Fire every timer: their `Sleep`s complete.
+        if let Some(time) = &self.time {
+            time.shutdown();
+        }
+    }
 }
