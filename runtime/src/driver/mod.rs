@@ -88,6 +88,10 @@ impl Driver {
 
     /// Blocks until [`Handle::unpark`] is called or `timeout` passes (`None`: no limit), then
     /// fires the timers that are due and dispatches I/O readiness.
+    ///
+    /// [time] `timeout` is shortened to the next timer deadline (exactly). With a paused clock
+    /// it is not (virtual time does not flow while parked): when every worker is idle the
+    /// scheduler calls `time.auto_advance()` first and, if it returns `true`, does not block.
     pub(crate) fn park(&mut self, handle: &Handle, timeout: Option<Duration>) {
         // [time] Sleep no later than the next timer deadline (exact, not rounded to a tick).
         let timeout = match &handle.time {

@@ -132,6 +132,19 @@ pub fn advance(duration: Duration) -> impl Future<Output = ()> + Send + 'static 
     YieldOnce(false)
 }
 
+/// The public time types are `Send + Sync` (a `Sleep` may be polled on one worker and fired
+/// on another).
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Sleep>();
+    send_sync::<Interval>();
+    send_sync::<Timeout<std::future::Ready<()>>>();
+    send_sync::<Instant>();
+    send_sync::<error::Elapsed>();
+    send_sync::<driver::time::Handle>();
+}
+
 /// Returns `Pending` once (waking itself), then `Ready`.
 struct YieldOnce(bool);
 

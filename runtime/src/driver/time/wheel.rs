@@ -333,7 +333,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(512))]
+        #![proptest_config(ProptestConfig::with_cases(2048))]
 
         /// The wheel fires exactly the model's due set, each entry once, none early, in
         /// deadline order; `next_deadline` never overshoots the model's earliest deadline and
