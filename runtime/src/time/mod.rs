@@ -105,7 +105,8 @@ pub fn resume() {
 }
 
 /// Moves the current runtime's paused clock forward by `duration`, fires the timers that
-/// became due (in deadline order), and yields once so the tasks they woke run.
+/// became due (in deadline order), and yields once so the tasks they woke run. Like every
+/// `async fn`, it does nothing until awaited.
 ///
 /// # Panics
 ///
@@ -123,13 +124,12 @@ pub fn resume() {
 ///     assert_eq!(start.elapsed(), Duration::from_secs(5));
 /// }
 /// ```
-#[track_caller]
-pub fn advance(duration: Duration) -> impl Future<Output = ()> + Send + 'static {
+pub async fn advance(duration: Duration) {
     let driver = current_driver();
     let time = driver.time.as_ref().expect("checked");
     time.clock().advance(duration);
     time.process();
-    YieldOnce(false)
+    YieldOnce(false).await;
 }
 
 /// The public time types are `Send + Sync` (a `Sleep` may be polled on one worker and fired

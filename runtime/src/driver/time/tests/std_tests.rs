@@ -118,6 +118,14 @@ fn sleep_zero_and_past_deadlines_complete_without_registering() {
     let mut s = time::sleep_until(Instant::now() - Duration::from_secs(1));
     assert!(poll_once(&mut s, &w).is_ready());
     assert_eq!(th(&h).len(), 0);
+    // Far beyond the wheel's span: parked in the top level, no overflow.
+    let mut s = time::sleep(Duration::MAX);
+    assert!(poll_once(&mut s, &w).is_pending());
+    assert_eq!(th(&h).len(), 1);
+    advance(&h, Duration::from_secs(86400 * 365 * 5));
+    assert!(poll_once(&mut s, &w).is_pending());
+    drop(s);
+    assert_eq!(th(&h).len(), 0);
 }
 
 #[test]
