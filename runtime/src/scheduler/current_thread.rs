@@ -249,6 +249,8 @@ impl Context {
             .is_some_and(|c| c.tasks.is_empty());
         if timeout == Some(Duration::ZERO) || has_remote || !idle {
             driver.poll_events(&h.driver);
+        } else if h.driver.is_paused() && !h.blocking.busy() && driver.auto_advance(&h.driver) {
+            // Paused clock and nothing else to do: time jumped to the next timer.
         } else {
             driver.park(&h.driver, timeout);
         }

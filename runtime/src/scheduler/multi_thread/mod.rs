@@ -276,6 +276,15 @@ impl Handle {
         }
     }
 
+    /// True if the clock is paused and nothing can run until time moves: every worker is
+    /// parked, the global queue is empty and no blocking work is in flight.
+    fn can_auto_advance(&self) -> bool {
+        self.driver.is_paused()
+            && self.shared.idle.all_parked()
+            && self.shared.inject.is_empty()
+            && !self.blocking.busy()
+    }
+
     /// Wakes a worker if any queue holds work.
     fn notify_if_work_pending(&self) {
         let shared = &self.shared;

@@ -297,8 +297,18 @@ impl Core {
         let shared = self.shared();
         let unparker = &shared.remotes[self.index].unpark;
         if let Some(mut driver) = shared.driver.try_lock() {
+            if self.handle.can_auto_advance() && driver.auto_advance(&self.handle.driver) {
+                // Paused clock, whole runtime idle: time jumped to the next timer, whose
+                // wakes are now in this worker's queue.
+                return;
+            }
             unparker.park_driver(&mut driver, &self.handle.driver, None);
         } else {
+            if self.handle.can_auto_advance() {
+                // The last worker to go idle while another sleeps in the driver: let that
+                // one move the paused clock.
+                self.handle.driver.unpark();
+            }
             unparker.park_condvar();
         }
     }
