@@ -35,6 +35,15 @@ rt_tests! {
     woken_while_running_is_polled_again_never_concurrently,
     thread_hooks,
     thread_name,
+    join_waker_replaced,
+    coop_budget_exhaustion,
+    config_variants,
+    join_handle_drop_racing_completion,
+    tasks_survive_between_block_ons,
+    concurrent_block_on,
+    handle_block_on_from_thread,
+    self_abort_and_self_detach,
+    drop_runtime_on_own_worker,
 }
 
 /// The panic payload as text (`&str` or `String`).
@@ -833,4 +842,341 @@ fn helpers_work() {
     let t = thread::spawn(move || tx.send(1));
     assert_eq!(block_on_std(rx.recv()), 1);
     t.join().unwrap();
+}
+
+/// A `JoinHandle` polled with one waker, then another (moved to another thread): the last
+/// waker is the one woken on completion.
+fn join_waker_replaced(flavor: Flavor) {
+    let rt = flavor.rt();
+    for _ in 0..100 {
+        let (tx, mut rx) = chan::<u32>();
+        let mut h = rt.spawn(async move { rx.recv().await });
+        // First waker: does nothing when woken.
+        assert!(taskio_tests::poll_once(&mut h).is_pending());
+        // Second waker, from another thread; the value is sent while it waits.
+        let t = thread::spawn(move || block_on_std(h));
+        tx.send(3);
+        if flavor == Flavor::CurrentThread {
+            // Someone has to drive the task.
+            rt.block_on(async {
+                for _ in 0..3 {
+                    yield_now().await;
+                }
+            });
+        }
+        assert_eq!(t.join().unwrap().unwrap(), 3);
+    }
+    // Swapping wakers inside the runtime: two tasks take turns awaiting one handle.
+    rt.block_on(async {
+        let (tx, mut rx) = chan::<u32>();
+        let h = spawn(async move { rx.recv().await });
+        let (htx, mut hrx) = chan::<JoinHandle<u32>>();
+        let first = spawn(async move {
+            let mut h = h;
+            // Registers this task's waker, then hands the handle over.
+            let _ = std::future::poll_fn(|cx| {
+                let _ = Pin::new(&mut h).poll(cx);
+                Poll::Ready(())
+            })
+            .await;
+            htx.send(h);
+        });
+        first.await.unwrap();
+        let second = spawn(async move { hrx.recv().await.await.unwrap() });
+        yield_now().await;
+        tx.send(8);
+        assert_eq!(second.await.unwrap(), 8);
+    });
+}
+
+/// Awaiting many finished handles exhausts the coop budget: the awaiting task must be
+/// rescheduled (not lost) each time.
+fn coop_budget_exhaustion(flavor: Flavor) {
+    let rt = flavor.rt();
+    let sum = rt.block_on(async {
+        let hs: Vec<_> = (0..2000u64).map(|i| spawn(async move { i })).collect();
+        while !hs.iter().all(|h| h.is_finished()) {
+            yield_now().await;
+        }
+        // In the block_on future.
+        let mut sum = 0;
+        for h in hs {
+            sum += h.await.unwrap();
+        }
+        // In a task.
+        let hs: Vec<_> = (0..2000u64).map(|i| spawn(async move { i })).collect();
+        sum += spawn(async move {
+            for _ in 0..10 {
+                yield_now().await;
+            }
+            let mut s = 0;
+            for h in hs {
+                s += h.await.unwrap();
+            }
+            s
+        })
+        .await
+        .unwrap();
+        sum
+    });
+    assert_eq!(sum, 2 * (0..2000u64).sum::<u64>());
+}
+
+/// The scheduler options that change the search order keep every task running.
+fn config_variants(flavor: Flavor) {
+    let variants: [fn(&mut taskio_runtime::Builder); 4] = [
+        |b| {
+            b.disable_lifo_slot();
+        },
+        |b| {
+            b.global_queue_interval(1);
+        },
+        |b| {
+            b.event_interval(1);
+        },
+        |b| {
+            b.global_queue_interval(2)
+                .event_interval(3)
+                .disable_lifo_slot();
+        },
+    ];
+    for v in variants {
+        let mut b = flavor.builder();
+        v(&mut b);
+        let rt = b.build().unwrap();
+        let counts = Counts::new();
+        let (ping_tx, mut ping_rx) = chan::<u32>();
+        let (pong_tx, mut pong_rx) = chan::<u32>();
+        let c = counts.clone();
+        let n = rt.block_on(async move {
+            let g = c.fut_guard();
+            let ponger = spawn(async move {
+                let _g = g;
+                for _ in 0..2000 {
+                    let v = ping_rx.recv().await;
+                    pong_tx.send(v + 1);
+                }
+            });
+            let hs: Vec<_> = (0..500u32)
+                .map(|i| {
+                    spawn(async move {
+                        yield_now().await;
+                        i
+                    })
+                })
+                .collect();
+            let mut v = 0;
+            for _ in 0..2000 {
+                ping_tx.send(v);
+                v = pong_rx.recv().await;
+            }
+            ponger.await.unwrap();
+            let mut sum = 0;
+            for h in hs {
+                sum += h.await.unwrap();
+            }
+            v + sum
+        });
+        assert_eq!(n, 2000 + (0..500).sum::<u32>());
+        drop(rt);
+        assert_eq!(counts.futs_dropped(), 1);
+    }
+}
+
+/// Dropping a `JoinHandle` while its task completes: the output is dropped exactly once,
+/// by whichever side ends up owning it.
+fn join_handle_drop_racing_completion(flavor: Flavor) {
+    const N: u64 = 3000;
+    let rt = flavor.rt();
+    let counts = Counts::new();
+    let (tx, rx) = mpsc::channel::<JoinHandle<taskio_tests::Out>>();
+    let dropper = thread::spawn(move || {
+        for h in rx {
+            drop(h);
+        }
+    });
+    rt.block_on(async {
+        let mut hs = Vec::new();
+        for i in 0..N {
+            let c = counts.clone();
+            let g = counts.fut_guard();
+            let h = spawn(async move {
+                let _g = g;
+                if i % 3 == 0 {
+                    yield_now().await;
+                }
+                c.out(i)
+            });
+            tx.send(h).unwrap();
+            if i % 100 == 0 {
+                // Let some complete before their handle is dropped.
+                yield_now().await;
+            }
+            hs.push(());
+        }
+        drop(tx);
+    });
+    dropper.join().unwrap();
+    drop(rt);
+    assert_eq!(counts.futs_dropped() as u64, N);
+    assert_eq!(counts.outs_dropped(), counts.out_created.load(SeqCst));
+    assert_eq!(Arc::strong_count(&counts), 1);
+}
+
+/// On the current-thread runtime, tasks left pending when `block_on` returns are still
+/// there for the next `block_on`, including wakes that came in between.
+fn tasks_survive_between_block_ons(flavor: Flavor) {
+    let rt = flavor.rt();
+    let (tx, mut rx) = chan::<u32>();
+    // The handle comes out of block_on by a side channel (clippy dislikes returning a
+    // future from an async block).
+    let mut slot = None;
+    rt.block_on(async {
+        slot = Some(spawn(async move { rx.recv().await + rx.recv().await }));
+        yield_now().await;
+    });
+    let h = slot.unwrap();
+    tx.send(1);
+    let t = thread::spawn(move || tx.send(2));
+    t.join().unwrap();
+    assert_eq!(rt.block_on(h).unwrap(), 3);
+}
+
+/// Two threads in `Runtime::block_on` at once (the current-thread one lets them take
+/// turns driving it).
+fn concurrent_block_on(flavor: Flavor) {
+    let rt = Arc::new(flavor.rt());
+    let threads: Vec<_> = (0..3u64)
+        .map(|t| {
+            let rt = rt.clone();
+            thread::spawn(move || {
+                rt.block_on(async move {
+                    let mut s = 0;
+                    for i in 0..100 {
+                        s += spawn(async move { i * t }).await.unwrap();
+                    }
+                    s
+                })
+            })
+        })
+        .collect();
+    let sums: Vec<u64> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(sums, [0, 4950, 9900]);
+}
+
+/// `Handle::block_on` from a plain thread, awaiting a task of the runtime. Its docs say
+/// that on the current-thread runtime it works "while no other thread drives it"; that
+/// case is `current_thread_handle_block_on_drives_runtime` below (ignored: bug).
+fn handle_block_on_from_thread(flavor: Flavor) {
+    if flavor == Flavor::CurrentThread {
+        return;
+    }
+    handle_block_on_check(flavor);
+}
+
+#[test]
+#[ignore = "bug: Handle::block_on on a current-thread runtime never drives the scheduler \
+            (runtime/src/runtime/mod.rs Handle::block_on parks on a ParkThread), so a \
+            future awaiting a task of that runtime hangs, contrary to its docs"]
+fn current_thread_handle_block_on_drives_runtime() {
+    taskio_tests::watchdog("current_thread_handle_block_on", || {
+        handle_block_on_check(Flavor::CurrentThread)
+    });
+}
+
+fn handle_block_on_check(flavor: Flavor) {
+    let rt = flavor.rt();
+    let h = rt.handle().clone();
+    let (done_tx, done_rx) = mpsc::channel();
+    let t = thread::spawn(move || {
+        let v = h.block_on(async { h.spawn(async { 5 }).await });
+        let _ = done_tx.send(v.ok());
+    });
+    // The 20 s bound only keeps a broken runtime from hanging the suite.
+    let v = done_rx.recv_timeout(std::time::Duration::from_secs(20));
+    assert_eq!(
+        v.ok().flatten(),
+        Some(5),
+        "Handle::block_on never saw the task complete (nobody drives the runtime)"
+    );
+    t.join().unwrap();
+    drop(rt);
+}
+
+/// A task aborts itself and drops its own `JoinHandle` while running.
+fn self_abort_and_self_detach(flavor: Flavor) {
+    let rt = flavor.rt();
+    let counts = Counts::new();
+    rt.block_on(async {
+        // Self-abort: the task is cancelled at its next await.
+        let (htx, mut hrx) = chan::<JoinHandle<()>>();
+        let (otx, mut orx) = chan::<JoinHandle<()>>();
+        let g = counts.fut_guard();
+        let h = spawn(async move {
+            let _g = g;
+            let me = hrx.recv().await;
+            me.abort();
+            otx.send(me);
+            yield_now().await;
+            unreachable!("polled after aborting itself");
+        });
+        htx.send(h);
+        let h = orx.recv().await;
+        assert!(h.await.unwrap_err().is_cancelled());
+        assert_eq!(counts.futs_dropped(), 1);
+
+        // Self-detach: the task drops its own handle and still finishes; its output is
+        // dropped by the runtime.
+        let (htx, mut hrx) = chan::<JoinHandle<taskio_tests::Out>>();
+        let (dtx, mut drx) = chan::<()>();
+        let g = counts.fut_guard();
+        let c = counts.clone();
+        let h = spawn(async move {
+            let _g = g;
+            drop(hrx.recv().await);
+            yield_now().await;
+            dtx.send(());
+            c.out(1)
+        });
+        htx.send(h);
+        drx.recv().await;
+    });
+    drop(rt);
+    assert_eq!(counts.futs_dropped(), 2);
+    assert_eq!(counts.out_created.load(SeqCst), 1);
+    assert_eq!(counts.outs_dropped(), 1);
+    assert_eq!(Arc::strong_count(&counts), 1);
+}
+
+/// A multi-thread runtime dropped by one of its own tasks: no deadlock, every other task
+/// cancelled with its future dropped once.
+fn drop_runtime_on_own_worker(flavor: Flavor) {
+    if flavor == Flavor::CurrentThread {
+        // Impossible there: its tasks only run inside `block_on`, which borrows it.
+        return;
+    }
+    let counts = Counts::new();
+    let rt = Arc::new(Mutex::new(Some(flavor.rt())));
+    let mut kept = Vec::new();
+    let guard = rt.lock().unwrap();
+    let runtime = guard.as_ref().unwrap();
+    for _ in 0..50 {
+        let g = counts.fut_guard();
+        kept.push(runtime.spawn(async move {
+            let _g = g;
+            std::future::pending::<()>().await;
+        }));
+    }
+    let slot = rt.clone();
+    let killer = runtime.spawn(async move {
+        let rt = slot.lock().unwrap().take();
+        drop(rt);
+        7
+    });
+    drop(guard);
+    assert_eq!(block_on_std(killer).unwrap(), 7);
+    for h in kept {
+        assert!(block_on_std(h).unwrap_err().is_cancelled());
+    }
+    assert_eq!(counts.futs_dropped(), 50);
 }
