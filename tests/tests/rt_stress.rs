@@ -19,6 +19,8 @@ rt_tests! {
     spawn_chain_depth,
     stampede_wakes_from_threads,
     stampede_abort_racing_wakes,
+    no_starvation_lifo_pair,
+    no_starvation_busy_yielders,
 }
 
 /// Counts down; the last `done` wakes the waiter.
@@ -362,4 +364,76 @@ fn stampede_abort_racing_wakes(flavor: Flavor) {
     assert_eq!(counts.outs_dropped(), counts.out_created.load(SeqCst));
     assert_eq!(counts.out_created.load(SeqCst), ok);
     assert_eq!(Arc::strong_count(&counts), 1);
+}
+
+/// A message-passing pair that is always ready (and would live in the LIFO slot forever)
+/// does not starve a task waiting in the queue, nor the `block_on` future, nor a task
+/// spawned from outside.
+fn no_starvation_lifo_pair(flavor: Flavor) {
+    let rt = flavor.rt();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (a_tx, mut a_rx) = chan::<u64>();
+    let (b_tx, mut b_rx) = chan::<u64>();
+    let s1 = stop.clone();
+    let ping = rt.spawn(async move {
+        let mut n = 0;
+        while !s1.load(SeqCst) {
+            a_tx.send(n);
+            n = b_rx.recv().await;
+        }
+        // Tell the other side to stop.
+        a_tx.send(u64::MAX);
+        n
+    });
+    let pong = rt.spawn(async move {
+        loop {
+            let n = a_rx.recv().await;
+            if n == u64::MAX {
+                return;
+            }
+            b_tx.send(n + 1);
+        }
+    });
+    // Spawned from outside while the pair runs; it stops them.
+    let stopper = {
+        let handle = rt.handle().clone();
+        let stop = stop.clone();
+        thread::spawn(move || {
+            handle.spawn(async move {
+                stop.store(true, SeqCst);
+            })
+        })
+    };
+    let stopper = stopper.join().unwrap();
+    rt.block_on(async {
+        stopper.await.unwrap();
+        ping.await.unwrap();
+        pong.await.unwrap();
+    });
+}
+
+/// Tasks that yield forever do not starve the `block_on` future woken from another
+/// thread, nor a queued task.
+fn no_starvation_busy_yielders(flavor: Flavor) {
+    let rt = flavor.rt();
+    let counts = Counts::new();
+    for _ in 0..8 {
+        let g = counts.fut_guard();
+        drop(rt.spawn(async move {
+            let _g = g;
+            loop {
+                yield_now().await;
+            }
+        }));
+    }
+    let (tx, mut rx) = chan::<u32>();
+    let t = thread::spawn(move || tx.send(11));
+    let v = rt.block_on(async {
+        let v = rx.recv().await;
+        v + spawn(async { 1 }).await.unwrap()
+    });
+    t.join().unwrap();
+    assert_eq!(v, 12);
+    drop(rt);
+    assert_eq!(counts.futs_dropped(), 8);
 }
