@@ -44,6 +44,7 @@ rt_tests! {
     handle_block_on_from_thread,
     self_abort_and_self_detach,
     drop_runtime_on_own_worker,
+    panic_in_block_on_future,
 }
 
 /// The panic payload as text (`&str` or `String`).
@@ -1179,4 +1180,39 @@ fn drop_runtime_on_own_worker(flavor: Flavor) {
         assert!(block_on_std(h).unwrap_err().is_cancelled());
     }
     assert_eq!(counts.futs_dropped(), 50);
+}
+
+/// A panic out of the `block_on` future leaves the runtime and the thread usable, and its
+/// tasks alive (the current-thread core is put back).
+fn panic_in_block_on_future(flavor: Flavor) {
+    let rt = flavor.rt();
+    let counts = Counts::new();
+    let (tx, mut rx) = chan::<u32>();
+    let g = counts.fut_guard();
+    let h = rt.spawn(async move {
+        let _g = g;
+        rx.recv().await
+    });
+    let err = catch_unwind(AssertUnwindSafe(|| {
+        rt.block_on(async {
+            yield_now().await;
+            panic!("main panicked");
+        })
+    }))
+    .unwrap_err();
+    assert_eq!(payload_text(&*err), "main panicked");
+    assert!(
+        Handle::try_current().is_err(),
+        "the context leaked out of block_on"
+    );
+    tx.send(4);
+    assert_eq!(rt.block_on(h).unwrap(), 4);
+    assert_eq!(rt.block_on(async { spawn(async { 1 }).await.unwrap() }), 1);
+    let g = counts.fut_guard();
+    drop(rt.spawn(async move {
+        let _g = g;
+        std::future::pending::<()>().await
+    }));
+    drop(rt);
+    assert_eq!(counts.futs_dropped(), 2);
 }

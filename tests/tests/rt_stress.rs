@@ -21,6 +21,8 @@ rt_tests! {
     stampede_abort_racing_wakes,
     no_starvation_lifo_pair,
     no_starvation_busy_yielders,
+    stress_cross_runtime_ping_pong,
+    stress_runtime_churn,
 }
 
 /// Counts down; the last `done` wakes the waiter.
@@ -436,4 +438,91 @@ fn no_starvation_busy_yielders(flavor: Flavor) {
     assert_eq!(v, 12);
     drop(rt);
     assert_eq!(counts.futs_dropped(), 8);
+}
+
+/// Ping-pong between tasks of two different runtimes of the same flavour (each wake
+/// crosses runtimes: the waking thread is inside the other runtime), awaiting each other's
+/// join handles at the end.
+fn stress_cross_runtime_ping_pong(flavor: Flavor) {
+    const ROUND_TRIPS: u64 = 20_000;
+    let rt1 = flavor.rt();
+    let rt2 = Arc::new(flavor.rt());
+    let (ping_tx, mut ping_rx) = chan::<u64>();
+    let (pong_tx, mut pong_rx) = chan::<u64>();
+    let ponger = rt2.spawn(async move {
+        for _ in 0..ROUND_TRIPS {
+            let v = ping_rx.recv().await;
+            pong_tx.send(v + 1);
+        }
+        ROUND_TRIPS
+    });
+    // Someone must drive rt2 if it is a current-thread runtime: a thread in its block_on,
+    // until told to stop.
+    let (stop_tx, mut stop_rx) = chan::<()>();
+    let driver = {
+        let rt2 = rt2.clone();
+        thread::spawn(move || rt2.block_on(stop_rx.recv()))
+    };
+    let total = rt1.block_on(async move {
+        let pinger = spawn(async move {
+            let mut v = 0;
+            for _ in 0..ROUND_TRIPS {
+                ping_tx.send(v);
+                v = pong_rx.recv().await;
+            }
+            v
+        });
+        // A join handle of the other runtime, awaited here.
+        ponger.await.unwrap() + pinger.await.unwrap()
+    });
+    assert_eq!(total, 2 * ROUND_TRIPS);
+    stop_tx.send(());
+    driver.join().unwrap();
+}
+
+/// Many short-lived runtimes with live tasks: start-up and shutdown races.
+fn stress_runtime_churn(flavor: Flavor) {
+    let counts = Counts::new();
+    for i in 0..100u64 {
+        let rt = flavor.rt();
+        let (tx, mut rx) = chan::<u64>();
+        for k in 0..20 {
+            let g = counts.fut_guard();
+            let tx = tx.clone();
+            drop(rt.spawn(async move {
+                let _g = g;
+                tx.send(k);
+                if k % 2 == 0 {
+                    std::future::pending::<()>().await;
+                }
+                yield_now().await;
+            }));
+        }
+        if i % 2 == 0 {
+            rt.block_on(async {
+                for _ in 0..20 {
+                    rx.recv().await;
+                }
+            });
+        }
+        drop(rt);
+        assert_eq!(counts.futs_dropped() as u64, (i + 1) * 20);
+    }
+    assert_eq!(Arc::strong_count(&counts), 1);
+}
+
+/// Oversubscribed and odd-sized multi-thread runtimes (16 and 3 workers on a small
+/// machine) through the wake-heavy bodies: the idle/search protocol under pressure.
+#[test]
+fn stress_oversubscribed_workers() {
+    taskio_tests::watchdog("stress_oversubscribed_workers", || {
+        for n in [16, 3] {
+            let flavor = Flavor::MultiThread(n);
+            spsc_ping_pong(flavor);
+            stampede_wakes_from_threads(flavor);
+            stampede_abort_racing_wakes(flavor);
+            no_starvation_lifo_pair(flavor);
+            stress_runtime_churn(flavor);
+        }
+    });
 }
