@@ -1216,3 +1216,46 @@ fn panic_in_block_on_future(flavor: Flavor) {
     drop(rt);
     assert_eq!(counts.futs_dropped(), 2);
 }
+
+/// Thread-safety contracts of the public types (compile-time where they hold).
+#[test]
+fn send_sync_contracts() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<Runtime>();
+    send_sync::<Handle>();
+    send_sync::<JoinHandle<u8>>();
+    send_sync::<taskio_runtime::task::Id>();
+    send::<JoinError>();
+    send::<taskio_runtime::Builder>();
+}
+
+/// Detects `Sync` at run time (inherent methods win over trait methods when they apply).
+struct SyncProbe<T>(std::marker::PhantomData<T>);
+trait NotSyncFallback {
+    fn is_sync(&self) -> bool {
+        false
+    }
+}
+impl<T> NotSyncFallback for SyncProbe<T> {}
+impl<T: Sync> SyncProbe<T> {
+    fn is_sync(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn sync_probe_works() {
+    assert!(SyncProbe::<u8>(std::marker::PhantomData).is_sync());
+    assert!(!SyncProbe::<std::cell::Cell<u8>>(std::marker::PhantomData).is_sync());
+}
+
+/// tokio's `JoinError` is `Send + Sync`, so it converts into `Box<dyn Error + Send + Sync>`
+/// and `anyhow::Error` with `?`; DESIGN.md says the public surface follows tokio's shape.
+#[test]
+#[ignore = "bug: JoinError is not Sync (task/error.rs: Repr::Panic holds a \
+            Box<dyn Any + Send> without a Sync wrapper), so `?` into \
+            Box<dyn Error + Send + Sync> / anyhow::Error does not compile"]
+fn join_error_is_sync() {
+    assert!(SyncProbe::<JoinError>(std::marker::PhantomData).is_sync());
+}
