@@ -1259,3 +1259,23 @@ fn sync_probe_works() {
 fn join_error_is_sync() {
     assert!(SyncProbe::<JoinError>(std::marker::PhantomData).is_sync());
 }
+
+/// Builder options that make no sense are refused at once, with a message.
+#[test]
+fn builder_rejects_zero() {
+    let err = catch_unwind(|| {
+        taskio_runtime::Builder::new_multi_thread().worker_threads(0);
+    })
+    .unwrap_err();
+    assert!(payload_text(&*err).contains("worker_threads"));
+    let err = catch_unwind(|| {
+        taskio_runtime::Builder::new_multi_thread().global_queue_interval(0);
+    })
+    .unwrap_err();
+    assert!(payload_text(&*err).contains("global_queue_interval"));
+    let err = catch_unwind(|| {
+        taskio_runtime::Builder::new_current_thread().event_interval(0);
+    })
+    .unwrap_err();
+    assert!(payload_text(&*err).contains("event_interval"));
+}
