@@ -160,6 +160,11 @@ impl MultiThread {
     /// Shuts down and waits up to `timeout` (`None`: no limit) for the workers to exit.
     pub(crate) fn shutdown(&self, handle: &Arc<Handle>, timeout: Option<Duration>) {
         handle.shutdown();
+        if self.threads.lock().is_empty() {
+            // Already shut down (`shutdown_timeout`, then the `Runtime`'s drop): the threads
+            // were joined or deliberately detached; waiting again would undo the timeout.
+            return;
+        }
         // A runtime dropped from one of its own workers cannot wait for that worker.
         let on_own_worker = worker::with_current(handle, |core| core.is_some());
         let all_exited = if on_own_worker {
