@@ -1076,9 +1076,6 @@ fn handle_block_on_from_thread(flavor: Flavor) {
 }
 
 #[test]
-#[ignore = "bug: Handle::block_on on a current-thread runtime never drives the scheduler \
-            (runtime/src/runtime/mod.rs Handle::block_on parks on a ParkThread), so a \
-            future awaiting a task of that runtime hangs, contrary to its docs"]
 fn current_thread_handle_block_on_drives_runtime() {
     taskio_tests::watchdog("current_thread_handle_block_on", || {
         handle_block_on_check(Flavor::CurrentThread)
@@ -1253,9 +1250,6 @@ fn sync_probe_works() {
 /// tokio's `JoinError` is `Send + Sync`, so it converts into `Box<dyn Error + Send + Sync>`
 /// and `anyhow::Error` with `?`; DESIGN.md says the public surface follows tokio's shape.
 #[test]
-#[ignore = "bug: JoinError is not Sync (task/error.rs: Repr::Panic holds a \
-            Box<dyn Any + Send> without a Sync wrapper), so `?` into \
-            Box<dyn Error + Send + Sync> / anyhow::Error does not compile"]
 fn join_error_is_sync() {
     assert!(SyncProbe::<JoinError>(std::marker::PhantomData).is_sync());
 }
@@ -1283,9 +1277,6 @@ fn builder_rejects_zero() {
 /// `EnterGuard`s dropped out of order must not leave a runtime current on the thread after
 /// every guard is gone (tokio panics on the out-of-order drop instead; either is fine).
 #[test]
-#[ignore = "bug (minor): out-of-order EnterGuard drops leave the first runtime current \
-            forever (runtime/src/runtime/context.rs SetCurrentGuard restores a stale \
-            `prev`), keeping its Handle alive in TLS and making `spawn` target it"]
 fn enter_guards_dropped_out_of_order() {
     let rt1 = Flavor::CurrentThread.rt();
     let rt2 = Flavor::CurrentThread.rt();
@@ -1303,10 +1294,6 @@ fn enter_guards_dropped_out_of_order() {
 
 /// A panic in `on_thread_start` must not make dropping the runtime hang.
 #[test]
-#[ignore = "bug (minor): a panicking on_thread_start hook kills its worker before \
-            worker::run, so Shared::worker_exited is never called for it and \
-            Runtime::drop waits forever in wait_exited(None) \
-            (runtime/src/scheduler/multi_thread/mod.rs, the spawned closure in MultiThread::new)"]
 fn panicking_thread_start_hook_does_not_hang_drop() {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {

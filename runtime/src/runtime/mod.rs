@@ -346,9 +346,10 @@ impl Handle {
         }
     }
 
-    /// Runs `future` to completion on the calling thread. On the current-thread runtime
-    /// this is only possible while no other thread drives it through its `Runtime`; prefer
-    /// [`Runtime::block_on`].
+    /// Runs `future` to completion on the calling thread. On the current-thread runtime this
+    /// drives the runtime's tasks, timers and I/O as [`Runtime::block_on`] does (waiting
+    /// first if another thread is driving it); on the multi-thread runtime the workers run
+    /// the tasks.
     ///
     /// # Panics
     ///
@@ -364,6 +365,9 @@ impl Handle {
     /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        if let scheduler::Handle::CurrentThread(_) = &self.inner {
+            return crate::scheduler::current_thread::block_on(&self.inner, future);
+        }
         let _enter = context::enter_runtime(&self.inner);
         let park = park::ParkThread::new();
         let waker = park.waker();

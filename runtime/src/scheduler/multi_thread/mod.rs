@@ -113,12 +113,14 @@ impl MultiThread {
             let start = config.on_thread_start.clone();
             let stop = config.on_thread_stop.clone();
             let spawned = builder.spawn(move || {
+                // A panicking hook is reported by the panic hook like any panic, but must
+                // not take the worker (and the runtime's shutdown, which waits for it) down.
                 if let Some(f) = &start {
-                    f();
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f()));
                 }
                 worker::run(h, index, local);
                 if let Some(f) = &stop {
-                    f();
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f()));
                 }
             });
             match spawned {
