@@ -133,7 +133,7 @@ impl Wheel {
     /// this deadline is now the earliest one (the parked driver must be woken to re-arm).
     pub(crate) fn insert(&mut self, deadline: u64, entry: Arc<TimerShared>) -> bool {
         debug_assert_eq!(entry.pos(), NOT_IN_WHEEL);
-        let earliest = self.next_deadline().map_or(true, |next| deadline < next);
+        let earliest = self.next_deadline().is_none_or(|next| deadline < next);
         let seq = self.next_seq;
         self.next_seq += 1;
         self.place(Item {
@@ -217,7 +217,7 @@ impl Wheel {
                 debug_assert_eq!(level, NUM_LEVELS - 1);
                 tick += level_range;
             }
-            if best.map_or(true, |b| tick < b.tick) {
+            if best.is_none_or(|b| tick < b.tick) {
                 best = Some(Expiration { level, slot, tick });
             }
         }
@@ -356,7 +356,7 @@ mod tests {
                         // new deadline is before that.
                         let parked_until = wheel.next_deadline();
                         let claimed = wheel.insert(d, e.clone());
-                        prop_assert_eq!(claimed, parked_until.map_or(true, |p| d < p));
+                        prop_assert_eq!(claimed, parked_until.is_none_or(|p| d < p));
                         model.insert((d, seq), e);
                         seq += 1;
                     }
