@@ -186,6 +186,19 @@ impl Future for Sleep {
         if this.completed {
             return Poll::Ready(());
         }
+        // Cooperative budget: a loop of already-elapsed sleeps still yields now and then.
+        let coop = std::task::ready!(crate::runtime::coop::poll_proceed(cx));
+        let res = this.poll_inner(cx);
+        if res.is_ready() {
+            coop.made_progress();
+        }
+        res
+    }
+}
+
+impl Sleep {
+    fn poll_inner(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self;
         match &this.entry {
             Some(entry) => {
                 // Protocol step 3 (driver/time/mod.rs): check, register, check.
