@@ -69,6 +69,10 @@ impl futures_io::AsyncRead for Script {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
+        // An empty read would mean EOF: empty chunks deliver nothing, skip them.
+        while matches!(self.chunks.front(), Some(Chunk::Data(d)) if d.is_empty()) {
+            self.chunks.pop_front();
+        }
         match self.chunks.pop_front() {
             Some(Chunk::Pending) => {
                 cx.waker().wake_by_ref();
