@@ -392,6 +392,43 @@ fn drain_blocks_until_the_peer_reads() {
 }
 
 #[test]
+fn abort_clients_unblocks_a_drain_stuck_on_a_peer_that_does_not_read() {
+    on_each_runtime(|| async {
+        let errors = Arc::new(Queue::new(0));
+        let started = Arc::new(Queue::new(0));
+        let (errors2, started2) = (errors.clone(), started.clone());
+        let config = ServerConfig::new().on_error(move |e: &Error| {
+            errors2.put_nowait(e.clone()).unwrap();
+        });
+        let server = start_server_with(
+            move |_r: StreamReader, w: StreamWriter| {
+                let started = started2.clone();
+                async move {
+                    w.write(&vec![1u8; 24 * 1024 * 1024])?;
+                    started.put_nowait(()).unwrap();
+                    w.drain().await // blocks: the client does not read
+                }
+            },
+            "127.0.0.1",
+            0,
+            config,
+        )
+        .await
+        .unwrap();
+        let (mut r, _w) = open_connection("127.0.0.1", port(&server)).await.unwrap();
+        started.get().await.unwrap();
+        server.abort_clients();
+        let err = errors.get().await.unwrap();
+        assert_eq!(err.kind(), ErrorKind::Io, "{err:?}");
+        // The client sees what was sent before the abort, then EOF.
+        let got = r.read_to_end().await.unwrap();
+        assert!(got.len() < 24 * 1024 * 1024);
+        server.close();
+        server.wait_closed().await;
+    });
+}
+
+#[test]
 fn writer_close_write_eof_and_misuse() {
     on_each_runtime(|| async {
         // The server answers with the byte count once it reads EOF.
@@ -529,7 +566,7 @@ fn cancelling_serve_forever_closes_the_server() {
 }
 
 #[test]
-fn to_thread_resolves_host_names() {
+fn host_names_are_resolved() {
     on_each_runtime(|| async {
         let server = start_server(echo_lines, "localhost", 0).await;
         // "localhost" may resolve to ::1 too where IPv6 is off; then binding may fail.

@@ -503,6 +503,22 @@ impl Server {
         }
     }
 
+    /// Aborts the writer of every connection being served (asyncio 3.13's `abort_clients`):
+    /// buffered data is dropped and each write side is shut down now.
+    pub fn abort_clients(&self) {
+        let conns: Vec<_> = self
+            .inner
+            .state
+            .lock()
+            .connections
+            .values()
+            .cloned()
+            .collect();
+        for c in conns {
+            c.abort();
+        }
+    }
+
     /// Waits until the server is closed and every connection's callback has ended.
     pub async fn wait_closed(&self) {
         self.inner.all_closed.wait().await;

@@ -4,7 +4,7 @@
 //!
 //! asyncio's writer hands bytes to a transport that sends them in the background. Here the
 //! transport is a *flusher* task, spawned with the writer, that owns the write half of the
-//! connection. Writer and flusher share one [`Shared`] (a mutex around [`State`]):
+//! connection. Writer and flusher share one `Shared` (a mutex around `State`):
 //!
 //! - `write` appends to `State::buf` and wakes the flusher; it never waits. When the buffer
 //!   goes above the high-water mark, writing is *paused*.
@@ -63,6 +63,8 @@ struct State {
     /// The reader's connection error, for `drain`.
     reader_error: Option<Error>,
     flusher: Option<Waker>,
+    /// The flusher task, for `abort`.
+    task: Option<taskio_runtime::JoinHandle<()>>,
     waiters: Vec<Waker>,
 }
 
@@ -103,6 +105,26 @@ impl Shared {
         st.closing = true;
         st.eof_requested = true;
         st.wake_flusher();
+    }
+
+    /// Drops the buffer and the flusher (with the write half) now.
+    pub(crate) fn abort(&self) {
+        let mut st = self.state.lock();
+        st.closing = true;
+        st.eof_requested = true;
+        if !st.closed {
+            st.error = Some(io::Error::new(io::ErrorKind::ConnectionAborted, "aborted").into());
+        }
+        st.buf.clear();
+        st.head = 0;
+        st.paused = false;
+        st.closed = true;
+        let task = st.task.take();
+        st.wake_waiters();
+        drop(st);
+        if let Some(task) = task {
+            task.abort();
+        }
     }
 
     fn lost(&self, error: Error) {
@@ -195,6 +217,9 @@ async fn flush(shared: Arc<Shared>, mut io: Box<dyn AsyncWrite + Send + Unpin>) 
 /// then shut the write direction down (the peer reads EOF). The socket itself is released when
 /// the reader is dropped too.
 ///
+/// Dropping the writer closes it, like asyncio's `StreamWriter.__del__`: bind it to a name
+/// (`let (r, _w) = ...`), not to `_`, if you only read.
+///
 /// All methods take `&self`: the writer is `Send + Sync` and may be shared (in an `Arc`)
 /// between tasks.
 ///
@@ -269,7 +294,8 @@ impl StreamWriter {
                 ..State::default()
             }),
         });
-        taskio_runtime::spawn(flush(shared.clone(), io));
+        let task = taskio_runtime::spawn(flush(shared.clone(), io));
+        shared.state.lock().task = Some(task);
         let writer = StreamWriter {
             shared: shared.clone(),
             peer,
@@ -403,6 +429,27 @@ impl StreamWriter {
     /// down. Wait for that with [`wait_closed`](Self::wait_closed).
     pub fn close(&self) {
         self.shared.close();
+    }
+
+    /// Closes the connection's write side now: what is buffered is dropped, the flusher is
+    /// stopped (asyncio's `transport.abort()`). Later `drain`/`wait_closed` return
+    /// `ConnectionAborted` (unless the connection had already closed).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # taskio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let (a, _b) = taskio::runtime::net::UnixStream::pair().unwrap();
+    /// let (_r, w) = taskio::streams::from_unix_stream(a);
+    /// w.write(&vec![0u8; 1 << 20]).unwrap(); // the peer does not read
+    /// w.abort();
+    /// assert!(w.is_closing());
+    /// assert_eq!(w.write_buffer_size(), 0);
+    /// assert!(w.wait_closed().await.is_err());
+    /// # });
+    /// ```
+    pub fn abort(&self) {
+        self.shared.abort();
     }
 
     /// Whether `close` was called (or the connection is closed or lost).
