@@ -319,8 +319,15 @@ pub fn run(ops: &[FuzzOp]) {
     drop(rt);
     let probes = world.probes.lock().unwrap();
     for p in probes.iter() {
-        assert_eq!(p.drops.load(Ordering::SeqCst), 1, "a future dropped other than once");
-        assert!(p.finished.load(Ordering::SeqCst) <= 1, "a body finished twice");
+        assert_eq!(
+            p.drops.load(Ordering::SeqCst),
+            1,
+            "a future dropped other than once"
+        );
+        assert!(
+            p.finished.load(Ordering::SeqCst) <= 1,
+            "a body finished twice"
+        );
     }
     let mut started: Vec<_> = probes
         .iter()

@@ -46,7 +46,10 @@ pub struct FuzzInput {
 }
 
 fn text(bytes: &[u8]) -> Vec<u8> {
-    bytes.iter().map(|b| b"\n\rab"[usize::from(b % 4)]).collect()
+    bytes
+        .iter()
+        .map(|b| b"\n\rab"[usize::from(b % 4)])
+        .collect()
 }
 
 /// Runs one scenario; panics if the reader and the model differ.
