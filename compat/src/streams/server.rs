@@ -216,11 +216,13 @@ impl ServerInner {
             return;
         }
         st.serving = false;
-        for t in st.accept_tasks.drain(..) {
-            t.abort();
-        }
+        let accept_tasks = std::mem::take(&mut st.accept_tasks);
         let idle = st.connections.is_empty();
         drop(st);
+        // Outside the lock: an abort may drop the task's future inline.
+        for t in accept_tasks {
+            t.abort();
+        }
         for p in &self.unix_paths {
             let _ = std::fs::remove_file(p);
         }
