@@ -38,6 +38,8 @@ pub mod exceptions;
 pub mod locks;
 pub(crate) mod loom;
 pub mod queues;
+pub mod streams;
+pub mod threads;
 mod waiters;
 
 #[doc(hidden)]
@@ -52,3 +54,8 @@ pub use crate::locks::{
     OwnedSemaphorePermit, Semaphore, SemaphorePermit,
 };
 pub use crate::queues::{LifoQueue, PriorityQueue, PutError, Queue};
+pub use crate::streams::{
+    open_connection, open_unix_connection, start_server, start_unix_server, Server, StreamReader,
+    StreamWriter,
+};
+pub use crate::threads::{run_in_executor, to_thread};
