@@ -280,8 +280,7 @@ impl ServerInner {
 }
 
 async fn back_off() {
-    let _ = crate::threads::to_thread(|| std::thread::sleep(std::time::Duration::from_millis(100)))
-        .await;
+    taskio_runtime::time::sleep(std::time::Duration::from_millis(100)).await;
 }
 
 async fn accept_tcp<F, Fut>(listener: TcpListener, inner: Arc<ServerInner>, cb: Arc<F>)
