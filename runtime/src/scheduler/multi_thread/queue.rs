@@ -82,6 +82,10 @@ mod mock {
         pub(crate) fn is_empty(&self) -> bool {
             self.inner.lock().is_empty()
         }
+
+        pub(crate) fn len(&self) -> usize {
+            self.inner.lock().len()
+        }
     }
 
     impl<T> Stealer<T> {

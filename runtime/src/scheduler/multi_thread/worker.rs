@@ -105,11 +105,14 @@ impl Core {
                 self.run_task(task);
                 continue;
             }
-            if let Some(task) = self.steal_work() {
-                self.run_task(task);
+            // Yielded tasks come back after the global queue was looked at (in
+            // `next_task`) but before stealing: stealing would only move them between
+            // workers.
+            if self.wake_deferred() {
                 continue;
             }
-            if self.wake_deferred() {
+            if let Some(task) = self.steal_work() {
+                self.run_task(task);
                 continue;
             }
             self.park();
@@ -125,6 +128,7 @@ impl Core {
         for waker in deferred {
             waker.wake();
         }
+        self.notify_if_queued();
         true
     }
 
@@ -134,6 +138,15 @@ impl Core {
         self.wake_deferred();
         if let Some(mut driver) = self.shared().driver.try_lock() {
             driver.poll_events(&self.handle.driver);
+        }
+        self.notify_if_queued();
+    }
+
+    /// After a batch of wakes outside any poll: if this worker now has more queued than it
+    /// will run next, wake one other worker to share it.
+    fn notify_if_queued(&self) {
+        if self.local.len() > 1 {
+            self.handle.notify_parked();
         }
     }
 
@@ -240,7 +253,14 @@ impl Core {
 
     /// Schedules a task woken on this worker.
     pub(super) fn schedule_local(&self, task: Task, is_yield: bool) {
-        if is_yield || !self.in_poll.get() || !self.shared().config.lifo_enabled {
+        if !self.in_poll.get() {
+            // Woken by this worker's own driver turn (or its deferred yields): queue it and
+            // let the caller wake a helper once for the whole batch (`notify_if_queued`),
+            // rather than once per task.
+            self.local.push(task);
+            return;
+        }
+        if is_yield || !self.shared().config.lifo_enabled {
             self.local.push(task);
             self.handle.notify_parked();
             return;
@@ -283,6 +303,7 @@ impl Core {
                 let was_parked = shared.idle.unpark_worker_by_id(self.index);
                 // If we were no longer in the sleepers, a notifier counted us searching.
                 self.is_searching.set(!was_parked);
+                self.notify_if_queued();
                 return;
             }
             if !shared.idle.is_parked(self.index) {
