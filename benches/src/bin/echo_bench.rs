@@ -3,7 +3,8 @@
 //! ratios taskio/tokio).
 //!
 //! `echo_bench [--secs S] [--warmup S] [--conns N] [--workers N] [--client same|fixed]
-//!  [--rounds N]`
+//!  [--rounds N] [--only taskio|tokio] [--msg BYTES]` (`--only`: one runtime, stats on stderr, for
+//!  profilers)
 //!
 //! - `--client same` (default): server and clients share the runtime under test (N workers).
 //!   On a small machine this is the fair setup: all the CPU goes to the runtime under test,
@@ -24,7 +25,7 @@ use taskio_benches::{Rt, Taskio, Tokio};
 /// Message sizes.
 const MSG_SIZES: &[usize] = &[64, 16 * 1024];
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Opts {
     secs: f64,
     warmup: f64,
@@ -32,6 +33,10 @@ struct Opts {
     workers: usize,
     fixed_client: bool,
     rounds: usize,
+    /// Run one runtime only (for profilers): `taskio` or `tokio`.
+    only: Option<String>,
+    /// Message sizes to run (default [`MSG_SIZES`]).
+    sizes: Vec<usize>,
 }
 
 /// Round trips per second, p50, p99 of one run.
@@ -78,6 +83,8 @@ fn main() {
         workers: 2,
         fixed_client: false,
         rounds: 1,
+        only: None,
+        sizes: MSG_SIZES.to_vec(),
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     for pair in args.chunks(2) {
@@ -89,8 +96,28 @@ fn main() {
             "--workers" => o.workers = v.parse().expect("--workers"),
             "--rounds" => o.rounds = v.parse().expect("--rounds"),
             "--client" => o.fixed_client = v == "fixed",
+            "--only" => o.only = Some(v.to_string()),
+            "--msg" => o.sizes = vec![v.parse().expect("--msg")],
             other => panic!("unknown option {other}"),
         }
+    }
+    if let Some(only) = &o.only {
+        for &msg in &o.sizes {
+            let lat = match only.as_str() {
+                "taskio" => run::<Taskio>(&o, msg),
+                "tokio" => run::<Tokio>(&o, msg),
+                other => panic!("unknown runtime {other}"),
+            };
+            let n = lat.len();
+            let s = stats(lat, o.secs);
+            eprintln!(
+                "{only} {msg} B: {n} round trips, {:.0}/s, p50 {}, p99 {}",
+                s.rps,
+                us(s.p50),
+                us(s.p99)
+            );
+        }
+        return;
     }
     let client = if o.fixed_client {
         "separate tokio current-thread runtime"
@@ -108,7 +135,7 @@ fn main() {
          (taskio/tokio) |"
     );
     println!("|---|--:|--:|--:|--:|--:|--:|--:|--:|");
-    for &msg in MSG_SIZES {
+    for &msg in &o.sizes {
         let (mut t, mut k) = (Vec::new(), Vec::new());
         for round in 0..o.rounds {
             if round % 2 == 0 {
