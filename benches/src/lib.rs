@@ -12,9 +12,13 @@
 
 use std::fmt::Debug;
 use std::future::Future;
+use std::time::Duration;
 
+pub mod blocking;
 pub mod current;
+pub mod echo;
 pub mod multi;
+pub mod time;
 
 /// The operations a workload needs from a runtime.
 pub trait Rt: Sized + 'static {
@@ -57,6 +61,26 @@ pub trait Rt: Sized + 'static {
         F::Output: Send + 'static;
     /// `yield_now()`.
     fn yield_now() -> impl Future<Output = ()> + Send;
+
+    /// A multi-thread runtime with `workers` workers and the I/O and time drivers on
+    /// (tokio's `enable_all()`; taskio's drivers are always on).
+    fn multi_thread_all(workers: usize) -> Self::Runtime;
+    /// A current-thread runtime with the I/O and time drivers on.
+    fn current_thread_all() -> Self::Runtime;
+    /// `time::sleep(d)`.
+    fn sleep(d: Duration) -> impl Future<Output = ()> + Send;
+    /// `time::sleep_until(deadline)`, the deadline given as a std `Instant`.
+    fn sleep_until(deadline: std::time::Instant) -> impl Future<Output = ()> + Send;
+    /// `time::timeout(d, f)`, `None` when it elapsed.
+    fn timeout<F>(d: Duration, f: F) -> impl Future<Output = Option<F::Output>> + Send
+    where
+        F: Future + Send,
+        F::Output: Send;
+    /// The free `spawn_blocking` (from inside the runtime).
+    fn spawn_blocking<F, T>(f: F) -> Self::JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static;
 }
 
 /// taskio's runtime.
@@ -115,6 +139,40 @@ impl Rt for Taskio {
     fn yield_now() -> impl Future<Output = ()> + Send {
         taskio_runtime::yield_now()
     }
+    fn multi_thread_all(workers: usize) -> Self::Runtime {
+        taskio_runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+    fn current_thread_all() -> Self::Runtime {
+        taskio_runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+    fn sleep(d: Duration) -> impl Future<Output = ()> + Send {
+        taskio_runtime::time::sleep(d)
+    }
+    fn sleep_until(deadline: std::time::Instant) -> impl Future<Output = ()> + Send {
+        taskio_runtime::time::sleep_until(taskio_runtime::time::Instant::from_std(deadline))
+    }
+    fn timeout<F>(d: Duration, f: F) -> impl Future<Output = Option<F::Output>> + Send
+    where
+        F: Future + Send,
+        F::Output: Send,
+    {
+        let t = taskio_runtime::time::timeout(d, f);
+        async move { t.await.ok() }
+    }
+    fn spawn_blocking<F, T>(f: F) -> Self::JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        taskio_runtime::spawn_blocking(f)
+    }
 }
 
 impl Rt for Tokio {
@@ -124,8 +182,9 @@ impl Rt for Tokio {
     type JoinError = tokio::task::JoinError;
     type JoinHandle<T: Send + 'static> = tokio::task::JoinHandle<T>;
 
-    // tokio's benches call `enable_all()`; taskio has no timer/I/O driver yet, so both
-    // runtimes are built without drivers to keep the comparison about the scheduler.
+    // `multi_thread`/`current_thread` build tokio without drivers (the scheduler suites were
+    // ported when taskio had none; taskio's are now always on). The time, blocking and net
+    // workloads use `*_all` (tokio's `enable_all()`).
     fn multi_thread(workers: usize) -> Self::Runtime {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(workers)
@@ -166,6 +225,40 @@ impl Rt for Tokio {
     }
     fn yield_now() -> impl Future<Output = ()> + Send {
         tokio::task::yield_now()
+    }
+    fn multi_thread_all(workers: usize) -> Self::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+    fn current_thread_all() -> Self::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+    fn sleep(d: Duration) -> impl Future<Output = ()> + Send {
+        tokio::time::sleep(d)
+    }
+    fn sleep_until(deadline: std::time::Instant) -> impl Future<Output = ()> + Send {
+        tokio::time::sleep_until(tokio::time::Instant::from_std(deadline))
+    }
+    fn timeout<F>(d: Duration, f: F) -> impl Future<Output = Option<F::Output>> + Send
+    where
+        F: Future + Send,
+        F::Output: Send,
+    {
+        let t = tokio::time::timeout(d, f);
+        async move { t.await.ok() }
+    }
+    fn spawn_blocking<F, T>(f: F) -> Self::JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        tokio::task::spawn_blocking(f)
     }
 }
 

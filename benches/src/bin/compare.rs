@@ -2,8 +2,10 @@
 //! tokio median | ratio (taskio / tokio).
 //!
 //! Run `bash benches/compare.sh` (runs the benches, then this). Alone:
-//! `cargo run --release -p taskio-benches --bin compare [-- <criterion dir>]`; the default
-//! directory is `$CARGO_TARGET_DIR/criterion`, else `<workspace>/target/criterion`.
+//! `cargo run --release -p taskio-benches --bin compare [-- <criterion dir> [<substring>...]]`;
+//! the default directory is `$CARGO_TARGET_DIR/criterion`, else
+//! `<workspace>/target/criterion`. With substrings, only workloads whose name contains one of
+//! them are printed (e.g. `time_ spawn_blocking`).
 //!
 //! Reads `<group>/<function>/new/{benchmark,estimates}.json` by hand (no serde in this
 //! package): the group id from `"group_id":"..."` and the median from
@@ -98,6 +100,7 @@ fn main() {
         eprintln!("no criterion results under {}", dir.display());
         std::process::exit(1);
     }
+    let filters: Vec<String> = env::args().skip(2).collect();
     let mut rows: Vec<(String, String)> = Vec::new();
     for name in multi::WORKLOADS {
         for w in ["2w", "4w"] {
@@ -120,6 +123,9 @@ fn main() {
     println!("| workload | workers | taskio median | tokio median | ratio (taskio/tokio) |");
     println!("|---|---|--:|--:|--:|");
     for (name, w) in rows {
+        if !filters.is_empty() && !filters.iter().any(|f| name.contains(f.as_str())) {
+            continue;
+        }
         let group = format!("{name}/{w}");
         let get = |f: &str| results.get(&(group.clone(), f.to_string())).copied();
         let (t, k) = (get("taskio"), get("tokio"));
