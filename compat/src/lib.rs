@@ -35,10 +35,22 @@
 //! ```
 
 pub mod exceptions;
+#[cfg(not(loom))]
+pub mod gather;
 pub mod locks;
 pub(crate) mod loom;
 pub mod queues;
+#[cfg(not(loom))]
+mod rt_time;
+#[cfg(not(loom))]
+pub mod runners;
+#[cfg(not(loom))]
+pub mod shield;
+#[cfg(not(loom))]
+pub mod tasks;
 mod waiters;
+#[cfg(not(loom))]
+mod watch;
 
 #[doc(hidden)]
 #[path = "testing.rs"]
@@ -52,3 +64,10 @@ pub use crate::locks::{
     OwnedSemaphorePermit, Semaphore, SemaphorePermit,
 };
 pub use crate::queues::{LifoQueue, PriorityQueue, PutError, Queue};
+#[cfg(not(loom))]
+pub use crate::{
+    gather::gather,
+    runners::{run, Runner, RunnerBuilder},
+    shield::shield,
+    tasks::{all_tasks, create_task, current_task, sleep, AnyTask, Task},
+};
