@@ -47,7 +47,11 @@ pub mod runners;
 #[cfg(not(loom))]
 pub mod shield;
 #[cfg(not(loom))]
+pub mod taskgroup;
+#[cfg(not(loom))]
 pub mod tasks;
+#[cfg(not(loom))]
+pub mod wait;
 mod waiters;
 #[cfg(not(loom))]
 mod watch;
@@ -69,5 +73,7 @@ pub use crate::{
     gather::gather,
     runners::{run, Runner, RunnerBuilder},
     shield::shield,
+    taskgroup::TaskGroup,
     tasks::{all_tasks, create_task, current_task, sleep, AnyTask, Task},
+    wait::wait,
 };

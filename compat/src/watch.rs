@@ -27,7 +27,7 @@ struct CollectorInner {
 }
 
 impl DoneListener for Collector {
-    fn on_done(&self, tag: usize, _failure: Option<&Error>) {
+    fn on_done(self: Arc<Self>, tag: usize, _failure: Option<&Error>) {
         let waker = {
             let mut inner = self.inner.lock();
             inner.done.push(tag);

@@ -337,13 +337,15 @@ both!(destructors_run_before_the_task_is_done, || async {
         }
     }
     let dropped = Arc::new(AtomicBool::new(false));
-    let d = dropped.clone();
+    let started = Arc::new(taskio::Event::new());
+    let (d, st) = (dropped.clone(), started.clone());
     let t = create_task(async move {
         let _f = Flag(d);
+        st.set();
         std::future::pending::<()>().await;
         Ok(())
     });
-    yields(1).await?;
+    started.wait().await;
     t.cancel(None);
     let _ = t.clone().await;
     assert!(dropped.load(Ordering::SeqCst));

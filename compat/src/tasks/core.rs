@@ -52,7 +52,7 @@ static ID_COUNTER: AtomicU64 = AtomicU64::new(1);
 pub(crate) trait DoneListener: Send + Sync {
     /// Called once, with no lock held, after the task with this `tag` completed.
     /// `failure` is its error (Cancelled included), `None` when it succeeded.
-    fn on_done(&self, tag: usize, failure: Option<&Error>);
+    fn on_done(self: Arc<Self>, tag: usize, failure: Option<&Error>);
 }
 
 pub(crate) enum Waiter {
