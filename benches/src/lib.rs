@@ -1,1 +1,176 @@
 //! Shared helpers for taskio's benchmarks (see `benches/benches/`).
+//!
+//! Every workload is written once, generic over [`Rt`], a small trait over the two runtimes
+//! ([`Taskio`] and [`Tokio`]). The synchronization around a workload (std `mpsc` channels,
+//! `AtomicUsize` counters, `tokio::sync::oneshot` — which is runtime-neutral) is therefore
+//! literally the same code on both sides; only `spawn`, `block_on` and `yield_now` differ.
+//!
+//! The workloads are ports of tokio's `benches/rt_multi_threaded.rs` and
+//! `benches/rt_current_thread.rs` with tokio's constants. Each is a struct: `new` builds
+//! the runtime and the channels (not measured), `run` is one measured iteration, `Drop`
+//! stops any background load. The criterion benches and the `profile` binary share them.
+
+use std::fmt::Debug;
+use std::future::Future;
+
+pub mod current;
+pub mod multi;
+
+/// The operations a workload needs from a runtime.
+pub trait Rt: Sized + 'static {
+    /// Name used as criterion's function id (`taskio`, `tokio`).
+    const NAME: &'static str;
+    /// The runtime itself.
+    type Runtime: Send + Sync + 'static;
+    /// A cloneable handle that can spawn from any thread.
+    type Handle: Clone + Send + Sync + 'static;
+    /// The error carried by a failed join.
+    type JoinError: Debug + Send + 'static;
+    /// A join handle.
+    type JoinHandle<T: Send + 'static>: Future<Output = Result<T, Self::JoinError>>
+        + Send
+        + Unpin
+        + 'static;
+
+    /// A multi-thread runtime with `workers` worker threads.
+    fn multi_thread(workers: usize) -> Self::Runtime;
+    /// A current-thread runtime.
+    fn current_thread() -> Self::Runtime;
+    /// `Runtime::block_on`.
+    fn block_on<F: Future>(rt: &Self::Runtime, f: F) -> F::Output;
+    /// `Runtime::spawn`.
+    fn rt_spawn<F>(rt: &Self::Runtime, f: F) -> Self::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static;
+    /// `Runtime::handle().clone()`.
+    fn handle(rt: &Self::Runtime) -> Self::Handle;
+    /// `Handle::spawn`.
+    fn handle_spawn<F>(h: &Self::Handle, f: F) -> Self::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static;
+    /// The free `spawn` (from inside the runtime).
+    fn spawn<F>(f: F) -> Self::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static;
+    /// `yield_now()`.
+    fn yield_now() -> impl Future<Output = ()> + Send;
+}
+
+/// taskio's runtime.
+#[derive(Debug, Clone, Copy)]
+pub struct Taskio;
+
+/// tokio's runtime.
+#[derive(Debug, Clone, Copy)]
+pub struct Tokio;
+
+impl Rt for Taskio {
+    const NAME: &'static str = "taskio";
+    type Runtime = taskio_runtime::Runtime;
+    type Handle = taskio_runtime::Handle;
+    type JoinError = taskio_runtime::JoinError;
+    type JoinHandle<T: Send + 'static> = taskio_runtime::JoinHandle<T>;
+
+    fn multi_thread(workers: usize) -> Self::Runtime {
+        taskio_runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .build()
+            .unwrap()
+    }
+    fn current_thread() -> Self::Runtime {
+        taskio_runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+    }
+    fn block_on<F: Future>(rt: &Self::Runtime, f: F) -> F::Output {
+        rt.block_on(f)
+    }
+    fn rt_spawn<F>(rt: &Self::Runtime, f: F) -> Self::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        rt.spawn(f)
+    }
+    fn handle(rt: &Self::Runtime) -> Self::Handle {
+        rt.handle().clone()
+    }
+    fn handle_spawn<F>(h: &Self::Handle, f: F) -> Self::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        h.spawn(f)
+    }
+    fn spawn<F>(f: F) -> Self::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        taskio_runtime::spawn(f)
+    }
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        taskio_runtime::yield_now()
+    }
+}
+
+impl Rt for Tokio {
+    const NAME: &'static str = "tokio";
+    type Runtime = tokio::runtime::Runtime;
+    type Handle = tokio::runtime::Handle;
+    type JoinError = tokio::task::JoinError;
+    type JoinHandle<T: Send + 'static> = tokio::task::JoinHandle<T>;
+
+    // tokio's benches call `enable_all()`; taskio has no timer/I/O driver yet, so both
+    // runtimes are built without drivers to keep the comparison about the scheduler.
+    fn multi_thread(workers: usize) -> Self::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .build()
+            .unwrap()
+    }
+    fn current_thread() -> Self::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+    }
+    fn block_on<F: Future>(rt: &Self::Runtime, f: F) -> F::Output {
+        rt.block_on(f)
+    }
+    fn rt_spawn<F>(rt: &Self::Runtime, f: F) -> Self::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        rt.spawn(f)
+    }
+    fn handle(rt: &Self::Runtime) -> Self::Handle {
+        rt.handle().clone()
+    }
+    fn handle_spawn<F>(h: &Self::Handle, f: F) -> Self::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        h.spawn(f)
+    }
+    fn spawn<F>(f: F) -> Self::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        tokio::spawn(f)
+    }
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        tokio::task::yield_now()
+    }
+}
+
+/// One measured workload: `run` is one iteration.
+pub trait Workload {
+    /// Runs one iteration.
+    fn run(&mut self);
+}

@@ -45,6 +45,7 @@ pub mod net;
 mod runtime;
 mod scheduler;
 pub mod task;
+pub mod time;
 
 pub use runtime::{spawn, spawn_blocking, Builder, EnterGuard, Handle, Runtime, TryCurrentError};
 pub use task::{yield_now, JoinError, JoinHandle};

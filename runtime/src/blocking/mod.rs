@@ -204,7 +204,6 @@ impl Spawner {
 
     /// Number of blocking tasks running or queued (for the paused clock: time must not jump
     /// while blocking work is in flight).
-    #[allow(dead_code)]
     pub(crate) fn busy(&self) -> bool {
         let state = self.inner.state.lock();
         state.num_threads > state.num_idle || !self.inner.rx.is_empty()

@@ -59,25 +59,26 @@ pub(crate) struct Cfg {
 /// The blocking half: owned by whichever thread parks on it.
 #[derive(Debug)]
 pub(crate) struct Driver {
-    // [io] The reactor's event buffer; `None` when the runtime was built without I/O (then
-    // `park` sleeps on the handle's condvar).
+    /// The reactor's event buffer; `None` when the runtime was built without I/O (then
+    /// `park` sleeps on the handle's condvar).
     io: Option<io::IoDriver>,
 }
 
 /// The shared half: registration and wake-up, usable from any thread.
 #[derive(Debug)]
 pub(crate) struct Handle {
-    /// Set when the driver's owner is asked to return from `park` early.
+    /// Set when the driver's owner is asked to return from `park` early (no-I/O runtimes).
     notified: Mutex<bool>,
     condvar: Condvar,
-    // [io] The reactor's shared half (poller + registrations); `None` without I/O.
+    /// The reactor's shared half (poller + registrations); `None` without I/O.
     pub(crate) io: Option<io::IoHandle>,
+    /// The timer wheel and clock; `None` unless the builder enabled time.
+    pub(crate) time: Option<time::Handle>,
 }
 
 impl Driver {
     /// Creates the driver and its handle.
     pub(crate) fn new(cfg: Cfg) -> std::io::Result<(Driver, Handle)> {
-        // [io] begin
         // Under loom the scheduler models run without a real poller (the reactor's own
         // models use a stand-in for it).
         let (io_driver, io_handle) = if cfg.enable_io && !cfg!(loom) {
@@ -86,73 +87,106 @@ impl Driver {
         } else {
             (None, None)
         };
-        // [io] end
         Ok((
             Driver { io: io_driver },
             Handle {
                 notified: Mutex::new(false),
                 condvar: Condvar::new(),
                 io: io_handle,
+                time: cfg.enable_time.then(|| time::Handle::new(cfg.start_paused)),
             },
         ))
     }
 
-    /// Blocks until [`Handle::unpark`] is called or `timeout` passes (`None`: no limit), then
-    /// fires the timers that are due and dispatches I/O readiness.
+    /// Blocks until [`Handle::unpark`] is called, I/O is ready, or `timeout` passes (`None`:
+    /// no limit), then fires the timers that are due and dispatches I/O readiness.
+    ///
+    /// `timeout` is shortened to the next timer deadline, exactly (not rounded up to a
+    /// millisecond tick). With a paused clock it is not: virtual time does not flow while
+    /// parked; the scheduler calls [`auto_advance`](Driver::auto_advance) instead when the
+    /// whole runtime is idle.
     pub(crate) fn park(&mut self, handle: &Handle, timeout: Option<Duration>) {
-        // [io] begin: with I/O, park is the poller's wait (`Handle::unpark` = `notify`).
+        let timeout = match &handle.time {
+            Some(time) => time.park_timeout(timeout),
+            None => timeout,
+        };
         if let (Some(io), Some(io_handle)) = (self.io.as_mut(), handle.io.as_ref()) {
-            // A failed wait (not EINTR, which `turn` absorbs) leaves nothing to dispatch; the
-            // caller's loop parks again.
+            // With I/O, park is the poller's wait (`Handle::unpark` = `notify`). A failed
+            // wait (not EINTR, which `turn` absorbs) leaves nothing to dispatch; the caller's
+            // loop parks again.
             let _ = io.turn(io_handle, timeout);
-            return;
-        }
-        // [io] end
-        let mut notified = handle.notified.lock();
-        if !*notified {
-            match timeout {
-                #[cfg(not(loom))]
-                Some(t) => {
-                    let _ = handle.condvar.wait_for(&mut notified, t);
+        } else {
+            let mut notified = handle.notified.lock();
+            if !*notified {
+                match timeout {
+                    #[cfg(not(loom))]
+                    Some(t) => {
+                        let _ = handle.condvar.wait_for(&mut notified, t);
+                    }
+                    #[cfg(loom)]
+                    Some(_) => {}
+                    None => handle.condvar.wait(&mut notified),
                 }
-                #[cfg(loom)]
-                Some(_) => {}
-                None => handle.condvar.wait(&mut notified),
             }
+            *notified = false;
         }
-        *notified = false;
+        if let Some(time) = &handle.time {
+            time.process();
+        }
     }
 
     /// Runs one non-blocking turn: due timers and ready I/O, without sleeping.
     pub(crate) fn poll_events(&mut self, handle: &Handle) {
-        // [io] begin
         if let (Some(io), Some(io_handle)) = (self.io.as_mut(), handle.io.as_ref()) {
             let _ = io.turn(io_handle, Some(Duration::ZERO));
         }
-        // [io] end
+        if let Some(time) = &handle.time {
+            time.process();
+        }
+    }
+
+    /// With a paused clock, jumps it to the next timer and fires that timer (and polls I/O
+    /// without blocking). The scheduler calls this instead of parking when every worker is
+    /// idle. Returns false if the clock is not paused or no timer is pending.
+    pub(crate) fn auto_advance(&mut self, handle: &Handle) -> bool {
+        let advanced = handle
+            .time
+            .as_ref()
+            .is_some_and(|t| t.clock().is_paused() && t.auto_advance());
+        if advanced {
+            if let (Some(io), Some(io_handle)) = (self.io.as_mut(), handle.io.as_ref()) {
+                let _ = io.turn(io_handle, Some(Duration::ZERO));
+            }
+        }
+        advanced
     }
 }
 
 impl Handle {
     /// Wakes the thread parked in [`Driver::park`], or makes its next park return at once.
     pub(crate) fn unpark(&self) {
-        // [io] begin
         if let Some(io) = &self.io {
             io.unpark();
             return;
         }
-        // [io] end
         let mut notified = self.notified.lock();
         *notified = true;
         self.condvar.notify_one();
     }
 
+    /// True if the runtime's clock is paused.
+    pub(crate) fn is_paused(&self) -> bool {
+        self.time.as_ref().is_some_and(|t| t.clock().is_paused())
+    }
+
     /// Called once when the runtime shuts down: wakes every timer and I/O waiter.
     pub(crate) fn shutdown(&self) {
-        // [io] begin
         if let Some(io) = &self.io {
             io.shutdown();
         }
-        // [io] end
+        // Fire every timer: their `Sleep`s complete.
+        if let Some(time) = &self.time {
+            time.shutdown();
+        }
     }
 }

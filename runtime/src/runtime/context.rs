@@ -7,6 +7,7 @@ use std::cell::{Cell, RefCell};
 crate::loom::rt_thread_local! {
     static CONTEXT: Context = Context {
             handle: RefCell::new(None),
+            depth: Cell::new(0),
             entered: Cell::new(false),
         };
 }
@@ -14,6 +15,8 @@ crate::loom::rt_thread_local! {
 struct Context {
     /// The runtime `Handle::current` returns and `spawn` spawns onto.
     handle: RefCell<Option<scheduler::Handle>>,
+    /// How many `SetCurrentGuard`s are alive on this thread (they must drop in reverse).
+    depth: Cell<usize>,
     /// True on a thread that is running a runtime (worker, or inside `block_on`): a nested
     /// `block_on` there would deadlock, so it is refused.
     entered: Cell<bool>,
@@ -31,10 +34,15 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&scheduler::Handle) -> R) -> Option
 /// Makes `handle` the current runtime (and its driver the current driver) until the guard
 /// drops.
 pub(crate) fn set_current(handle: &scheduler::Handle) -> SetCurrentGuard {
-    let prev = CONTEXT.with(|ctx| ctx.handle.borrow_mut().replace(handle.clone()));
+    let (prev, depth) = CONTEXT.with(|ctx| {
+        let depth = ctx.depth.get() + 1;
+        ctx.depth.set(depth);
+        (ctx.handle.borrow_mut().replace(handle.clone()), depth)
+    });
     let driver = crate::driver::enter(handle.driver().clone());
     SetCurrentGuard {
         prev,
+        depth,
         _driver: driver,
     }
 }
@@ -42,13 +50,27 @@ pub(crate) fn set_current(handle: &scheduler::Handle) -> SetCurrentGuard {
 /// Restores the previous current runtime on drop.
 pub(crate) struct SetCurrentGuard {
     prev: Option<scheduler::Handle>,
+    depth: usize,
     _driver: crate::driver::EnterGuard,
 }
 
 impl Drop for SetCurrentGuard {
     fn drop(&mut self) {
         let prev = self.prev.take();
-        let _ = CONTEXT.try_with(|ctx| *ctx.handle.borrow_mut() = prev);
+        let in_order = CONTEXT
+            .try_with(|ctx| {
+                let in_order = ctx.depth.get() == self.depth;
+                ctx.depth.set(self.depth - 1);
+                *ctx.handle.borrow_mut() = prev;
+                in_order
+            })
+            .unwrap_or(true);
+        if !in_order && !std::thread::panicking() {
+            panic!(
+                "`EnterGuard`s dropped out of order: guards returned by `enter()` must be \
+                 dropped in the reverse order of their creation"
+            );
+        }
     }
 }
 

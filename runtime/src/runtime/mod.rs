@@ -40,6 +40,8 @@ use std::time::Duration;
 pub struct Runtime {
     scheduler: Scheduler,
     handle: Handle,
+    /// Set by the first shutdown (`shutdown_timeout`, or drop) so the second does nothing.
+    shut_down: bool,
 }
 
 pub(crate) enum Scheduler {
@@ -114,6 +116,7 @@ impl Runtime {
         Runtime {
             scheduler,
             handle: Handle { inner },
+            shut_down: false,
         }
     }
 
@@ -220,6 +223,9 @@ impl Runtime {
     }
 
     fn shutdown(&mut self, timeout: Option<Duration>) {
+        if std::mem::replace(&mut self.shut_down, true) {
+            return;
+        }
         let start = std::time::Instant::now();
         match (&self.scheduler, &self.handle.inner) {
             (Scheduler::CurrentThread(s), h) => s.shutdown(h),
@@ -340,9 +346,10 @@ impl Handle {
         }
     }
 
-    /// Runs `future` to completion on the calling thread. On the current-thread runtime
-    /// this is only possible while no other thread drives it through its `Runtime`; prefer
-    /// [`Runtime::block_on`].
+    /// Runs `future` to completion on the calling thread. On the current-thread runtime this
+    /// drives the runtime's tasks, timers and I/O as [`Runtime::block_on`] does (waiting
+    /// first if another thread is driving it); on the multi-thread runtime the workers run
+    /// the tasks.
     ///
     /// # Panics
     ///
@@ -358,6 +365,9 @@ impl Handle {
     /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        if let scheduler::Handle::CurrentThread(_) = &self.inner {
+            return crate::scheduler::current_thread::block_on(&self.inner, future);
+        }
         let _enter = context::enter_runtime(&self.inner);
         let park = park::ParkThread::new();
         let waker = park.waker();

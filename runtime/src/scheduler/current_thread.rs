@@ -26,12 +26,10 @@ use std::sync::Arc as StdArc;
 use std::task::{Context as TaskContext, Poll, Wake, Waker};
 use std::time::Duration;
 
-/// The scheduler as owned by the `Runtime`.
+/// The scheduler as owned by the `Runtime` (its state lives in the shared `Handle`, so that
+/// `Handle::block_on` can drive it too).
 pub(crate) struct CurrentThread {
-    /// The core, while no thread is driving the scheduler.
-    core: Mutex<Option<Box<Core>>>,
-    /// Signalled when the core is put back.
-    core_returned: Condvar,
+    _private: (),
 }
 
 /// Thread-owned state.
@@ -44,6 +42,10 @@ struct Core {
 
 /// The shared state (the tasks' scheduler handle).
 pub(crate) struct Handle {
+    /// The core, while no thread is driving the scheduler.
+    core: Mutex<Option<Box<Core>>>,
+    /// Signalled when the core is put back.
+    core_returned: Condvar,
     inject: Mutex<Inject>,
     owned: OwnedTasks<Arc<Handle>>,
     /// The `block_on` future was woken.
@@ -75,7 +77,14 @@ impl CurrentThread {
         blocking: crate::blocking::Spawner,
         config: Config,
     ) -> (CurrentThread, Arc<Handle>) {
+        let core = Box::new(Core {
+            tasks: VecDeque::with_capacity(64),
+            tick: 0,
+            driver: Some(driver),
+        });
         let handle = Arc::new(Handle {
+            core: Mutex::new(Some(core)),
+            core_returned: Condvar::new(),
             inject: Mutex::new(Inject {
                 queue: VecDeque::new(),
                 closed: false,
@@ -86,20 +95,94 @@ impl CurrentThread {
             driver: Arc::new(driver_handle),
             blocking,
         });
-        let core = Box::new(Core {
-            tasks: VecDeque::with_capacity(64),
-            tick: 0,
-            driver: Some(driver),
-        });
-        (
-            CurrentThread {
-                core: Mutex::new(Some(core)),
-                core_returned: Condvar::new(),
-            },
-            handle,
-        )
+        (CurrentThread { _private: () }, handle)
     }
 
+    /// Drives the scheduler until `future` completes.
+    pub(crate) fn block_on<F: Future>(&self, handle: &scheduler::Handle, future: F) -> F::Output {
+        block_on(handle, future)
+    }
+
+    /// Shuts down: cancels every task (dropping its future on this thread), drops every
+    /// queued notification, and shuts the driver down.
+    pub(crate) fn shutdown(&self, handle: &scheduler::Handle) {
+        let h = match handle {
+            scheduler::Handle::CurrentThread(h) => h.clone(),
+            _ => unreachable!(),
+        };
+        let core = match h.core.lock().take() {
+            Some(core) => core,
+            // The core was lost to a panic while it was out: nothing to drive.
+            None => return,
+        };
+        // Enter the context so that wakes during the futures' destructors find the queue.
+        let _current = context::set_current(handle);
+        let ctx = Context {
+            handle: &*h,
+            core: RefCell::new(Some(core)),
+        };
+        let _guard = ContextGuard::enter(&ctx, &h);
+        h.owned.close_and_shutdown_all();
+        h.inject.lock().closed = true;
+        loop {
+            let task = ctx.next_task(&h);
+            match task {
+                Some(task) => drop(task),
+                None => break,
+            }
+        }
+        let drained: Vec<_> = h.inject.lock().queue.drain(..).collect();
+        drop(drained);
+        h.driver.shutdown();
+        debug_assert!(h.owned.is_empty());
+        // The core (and its driver) is not put back: nothing may run on it any more.
+        drop(ctx.core.borrow_mut().take());
+    }
+}
+
+/// Drives the current-thread scheduler of `handle` on this thread until `future`
+/// completes (waiting first for any other thread driving it to finish).
+pub(crate) fn block_on<F: Future>(handle: &scheduler::Handle, future: F) -> F::Output {
+    let _enter = context::enter_runtime(handle);
+    let h = match handle {
+        scheduler::Handle::CurrentThread(h) => h.clone(),
+        _ => unreachable!(),
+    };
+    let core = h.take_core();
+    let ctx = Context {
+        handle: &*h,
+        core: RefCell::new(Some(core)),
+    };
+    let _guard = ContextGuard::enter(&ctx, &h);
+    let waker = Waker::from(StdArc::new(MainWaker { handle: h.clone() }));
+    let mut cx = TaskContext::from_waker(&waker);
+    let mut future = pin!(future);
+    h.woken.store(true, Ordering::Relaxed);
+
+    'outer: loop {
+        if h.woken.swap(false, Ordering::AcqRel) {
+            if let Poll::Ready(v) = coop::budget(|| future.as_mut().poll(&mut cx)) {
+                return v;
+            }
+        }
+        for _ in 0..h.config.event_interval {
+            let task = ctx.next_task(&h);
+            match task {
+                Some(task) => coop::budget(|| task.run()),
+                None => {
+                    if !h.woken.load(Ordering::Acquire) {
+                        ctx.park(&h, None);
+                    }
+                    continue 'outer;
+                }
+            }
+        }
+        // A busy loop still looks at timers and I/O now and then.
+        ctx.park(&h, Some(Duration::ZERO));
+    }
+}
+
+impl Handle {
     fn take_core(&self) -> Box<Core> {
         let mut slot = self.core.lock();
         loop {
@@ -115,92 +198,17 @@ impl CurrentThread {
         *self.core.lock() = Some(core);
         self.core_returned.notify_one();
     }
-
-    /// Drives the scheduler until `future` completes.
-    pub(crate) fn block_on<F: Future>(&self, handle: &scheduler::Handle, future: F) -> F::Output {
-        let _enter = context::enter_runtime(handle);
-        let h = match handle {
-            scheduler::Handle::CurrentThread(h) => h.clone(),
-            _ => unreachable!(),
-        };
-        let core = self.take_core();
-        let ctx = Context {
-            handle: &*h,
-            core: RefCell::new(Some(core)),
-        };
-        let _guard = ContextGuard::enter(&ctx, self);
-        let waker = Waker::from(StdArc::new(MainWaker { handle: h.clone() }));
-        let mut cx = TaskContext::from_waker(&waker);
-        let mut future = pin!(future);
-        h.woken.store(true, Ordering::Relaxed);
-
-        'outer: loop {
-            if h.woken.swap(false, Ordering::AcqRel) {
-                if let Poll::Ready(v) = coop::budget(|| future.as_mut().poll(&mut cx)) {
-                    return v;
-                }
-            }
-            for _ in 0..h.config.event_interval {
-                let task = ctx.next_task(&h);
-                match task {
-                    Some(task) => coop::budget(|| task.run()),
-                    None => {
-                        if !h.woken.load(Ordering::Acquire) {
-                            ctx.park(&h, None);
-                        }
-                        continue 'outer;
-                    }
-                }
-            }
-            // A busy loop still looks at timers and I/O now and then.
-            ctx.park(&h, Some(Duration::ZERO));
-        }
-    }
-
-    /// Shuts down: cancels every task (dropping its future on this thread), drops every
-    /// queued notification, and shuts the driver down.
-    pub(crate) fn shutdown(&self, handle: &scheduler::Handle) {
-        let h = match handle {
-            scheduler::Handle::CurrentThread(h) => h.clone(),
-            _ => unreachable!(),
-        };
-        let core = match self.core.lock().take() {
-            Some(core) => core,
-            // The core was lost to a panic while it was out: nothing to drive.
-            None => return,
-        };
-        // Enter the context so that wakes during the futures' destructors find the queue.
-        let _current = context::set_current(handle);
-        let ctx = Context {
-            handle: &*h,
-            core: RefCell::new(Some(core)),
-        };
-        let _guard = ContextGuard::enter(&ctx, self);
-        h.owned.close_and_shutdown_all();
-        h.inject.lock().closed = true;
-        loop {
-            let task = ctx.next_task(&h);
-            match task {
-                Some(task) => drop(task),
-                None => break,
-            }
-        }
-        let drained: Vec<_> = h.inject.lock().queue.drain(..).collect();
-        drop(drained);
-        h.driver.shutdown();
-        debug_assert!(h.owned.is_empty());
-    }
 }
 
 /// Puts the context in place for the thread and the core back in the runtime after.
 struct ContextGuard<'a> {
     ctx: &'a Context,
-    sched: &'a CurrentThread,
+    sched: &'a Handle,
     prev: *const Context,
 }
 
 impl<'a> ContextGuard<'a> {
-    fn enter(ctx: &'a Context, sched: &'a CurrentThread) -> ContextGuard<'a> {
+    fn enter(ctx: &'a Context, sched: &'a Handle) -> ContextGuard<'a> {
         let prev = CURRENT.with(|c| c.replace(ctx));
         ContextGuard { ctx, sched, prev }
     }
@@ -249,6 +257,8 @@ impl Context {
             .is_some_and(|c| c.tasks.is_empty());
         if timeout == Some(Duration::ZERO) || has_remote || !idle {
             driver.poll_events(&h.driver);
+        } else if h.driver.is_paused() && !h.blocking.busy() && driver.auto_advance(&h.driver) {
+            // Paused clock and nothing else to do: time jumped to the next timer.
         } else {
             driver.park(&h.driver, timeout);
         }

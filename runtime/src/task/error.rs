@@ -26,8 +26,18 @@ pub struct JoinError {
 
 enum Repr {
     Cancelled,
-    Panic(Box<dyn Any + Send + 'static>),
+    /// The payload, and its message read once at creation (so `&JoinError` never needs to
+    /// look at the payload, which is only `Send`).
+    Panic(SyncWrapper, Option<String>),
 }
+
+/// Makes the `Send`-only panic payload `Sync`: it is only ever reached by value (moved out
+/// by `into_panic`), never through a shared reference.
+struct SyncWrapper(Box<dyn Any + Send + 'static>);
+
+// SAFETY: `SyncWrapper` gives no access to its contents through `&self` (no method takes
+// `&self`); the payload is only moved out by value, which needs `Send` only.
+unsafe impl Sync for SyncWrapper {}
 
 impl JoinError {
     pub(crate) fn cancelled(id: Id) -> JoinError {
@@ -38,8 +48,12 @@ impl JoinError {
     }
 
     pub(crate) fn panic(id: Id, payload: Box<dyn Any + Send + 'static>) -> JoinError {
+        let msg = payload
+            .downcast_ref::<&'static str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned());
         JoinError {
-            repr: Repr::Panic(payload),
+            repr: Repr::Panic(SyncWrapper(payload), msg),
             id,
         }
     }
@@ -70,7 +84,7 @@ impl JoinError {
     /// assert!(err.is_panic());
     /// ```
     pub fn is_panic(&self) -> bool {
-        matches!(self.repr, Repr::Panic(_))
+        matches!(self.repr, Repr::Panic(..))
     }
 
     /// The panic payload.
@@ -85,7 +99,10 @@ impl JoinError {
     /// let rt = taskio_runtime::Runtime::new().unwrap();
     /// let err = rt.block_on(rt.spawn(async { panic!("x") })).unwrap_err();
     /// // Re-raise the panic in this thread:
-    /// let result = std::panic::catch_unwind(|| std::panic::resume_unwind(err.into_panic()));
+    /// let payload = err.into_panic();
+    /// let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    ///     std::panic::resume_unwind(payload)
+    /// }));
     /// assert!(result.is_err());
     /// ```
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
@@ -108,7 +125,7 @@ impl JoinError {
     /// ```
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
-            Repr::Panic(p) => Ok(p),
+            Repr::Panic(p, _) => Ok(p.0),
             _ => Err(self),
         }
     }
@@ -129,13 +146,19 @@ impl JoinError {
         self.id
     }
 
-    /// The panic message when the payload is a `&str` or a `String`.
-    pub(crate) fn panic_message(&self) -> Option<&str> {
+    /// The panic message, when the task panicked with a `&str` or a `String` payload (as
+    /// `panic!` with a message does).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// let err = rt.block_on(rt.spawn(async { panic!("no {}", "luck") })).unwrap_err();
+    /// assert_eq!(err.panic_message(), Some("no luck"));
+    /// ```
+    pub fn panic_message(&self) -> Option<&str> {
         match &self.repr {
-            Repr::Panic(p) => p
-                .downcast_ref::<&'static str>()
-                .copied()
-                .or_else(|| p.downcast_ref::<String>().map(|s| s.as_str())),
+            Repr::Panic(_, msg) => msg.as_deref(),
             Repr::Cancelled => None,
         }
     }
@@ -145,7 +168,7 @@ impl fmt::Display for JoinError {
     fn fmt(&self, fmt: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => write!(fmt, "task {} was cancelled", self.id),
-            Repr::Panic(_) => match self.panic_message() {
+            Repr::Panic(..) => match self.panic_message() {
                 Some(msg) => write!(fmt, "task {} panicked with message {:?}", self.id, msg),
                 None => write!(fmt, "task {} panicked", self.id),
             },
@@ -157,7 +180,7 @@ impl fmt::Debug for JoinError {
     fn fmt(&self, fmt: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => write!(fmt, "JoinError::Cancelled({:?})", self.id),
-            Repr::Panic(_) => match self.panic_message() {
+            Repr::Panic(..) => match self.panic_message() {
                 Some(msg) => write!(fmt, "JoinError::Panic({:?}, {:?}, ...)", self.id, msg),
                 None => write!(fmt, "JoinError::Panic({:?}, ...)", self.id),
             },

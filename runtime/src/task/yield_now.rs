@@ -4,8 +4,13 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-/// Yields once: the task goes to the back of its worker's run queue (not the LIFO slot),
-/// so every task that was ready runs before it resumes. asyncio's `sleep(0)`.
+/// Yields once, so every task that was ready runs before this one resumes. asyncio's
+/// `sleep(0)`.
+///
+/// On the current-thread runtime the task goes to the back of the run queue (asyncio's
+/// exact order). On the multi-thread runtime it resumes once its worker has run what else it
+/// had: its queue, a share of the global queue, stolen work (or at the next maintenance
+/// tick), which keeps a yielding loop from starving tasks that arrive from outside.
 ///
 /// # Examples
 ///
@@ -51,9 +56,11 @@ impl Future for YieldNow {
             return Poll::Ready(());
         }
         self.yielded = true;
-        // Woken during its own poll, the task is resubmitted by the scheduler's `yield_now`
-        // path when this poll returns: to the back of the queue.
-        cx.waker().wake_by_ref();
+        if !crate::scheduler::multi_thread::worker::defer(cx.waker()) {
+            // Woken during its own poll, the task is resubmitted by the scheduler's
+            // `yield_now` path when this poll returns: to the back of the queue.
+            cx.waker().wake_by_ref();
+        }
         Poll::Pending
     }
 }

@@ -113,11 +113,17 @@ impl Registration {
         dir: Direction,
         mut f: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
+        // Cooperative budget: a socket that is always ready must not let its task starve
+        // the others on its worker.
+        let coop = ready!(crate::runtime::coop::poll_proceed(cx));
         loop {
             let ev = ready!(self.poll_ready(cx, dir))?;
             match f() {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(ev),
-                r => return Poll::Ready(r),
+                r => {
+                    coop.made_progress();
+                    return Poll::Ready(r);
+                }
             }
         }
     }

@@ -19,7 +19,7 @@ use std::task::{Context, Poll};
 ///
 /// taskio_runtime::Runtime::new().unwrap().block_on(async {
 ///     let (read, _write) = UnixStream::connect("/tmp/sock").await?.into_split();
-///     println!("reading from {}", read.peer_addr()?);
+///     println!("reading from {:?}", read.peer_addr()?);
 ///     Ok::<_, std::io::Error>(())
 /// }).unwrap();
 /// ```
@@ -140,7 +140,7 @@ impl OwnedReadHalf {
     ///
     /// taskio_runtime::Runtime::new().unwrap().block_on(async {
     ///     let (read, _write) = UnixStream::connect("/tmp/sock").await?.into_split();
-    ///     println!("{}", read.local_addr()?);
+    ///     println!("{:?}", read.local_addr()?);
     ///     Ok::<_, std::io::Error>(())
     /// }).unwrap();
     /// ```
@@ -193,7 +193,7 @@ impl OwnedWriteHalf {
     ///
     /// taskio_runtime::Runtime::new().unwrap().block_on(async {
     ///     let (_read, write) = UnixStream::connect("/tmp/sock").await?.into_split();
-    ///     println!("{}", write.local_addr()?);
+    ///     println!("{:?}", write.local_addr()?);
     ///     Ok::<_, std::io::Error>(())
     /// }).unwrap();
     /// ```

@@ -117,6 +117,11 @@ impl Idle {
         }
     }
 
+    /// True if every worker is parked.
+    pub(super) fn all_parked(&self) -> bool {
+        State(self.state.load(SeqCst)).num_unparked() == 0
+    }
+
     /// True if `worker` is still in the sleepers.
     pub(super) fn is_parked(&self, worker: usize) -> bool {
         self.sleepers.lock().contains(&worker)

@@ -15,7 +15,7 @@
 mod idle;
 mod park;
 mod queue;
-mod worker;
+pub(crate) mod worker;
 
 use crate::driver::{self, Driver};
 use crate::loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
@@ -113,12 +113,14 @@ impl MultiThread {
             let start = config.on_thread_start.clone();
             let stop = config.on_thread_stop.clone();
             let spawned = builder.spawn(move || {
+                // A panicking hook is reported by the panic hook like any panic, but must
+                // not take the worker (and the runtime's shutdown, which waits for it) down.
                 if let Some(f) = &start {
-                    f();
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f()));
                 }
                 worker::run(h, index, local);
                 if let Some(f) = &stop {
-                    f();
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f()));
                 }
             });
             match spawned {
@@ -160,6 +162,11 @@ impl MultiThread {
     /// Shuts down and waits up to `timeout` (`None`: no limit) for the workers to exit.
     pub(crate) fn shutdown(&self, handle: &Arc<Handle>, timeout: Option<Duration>) {
         handle.shutdown();
+        if self.threads.lock().is_empty() {
+            // Already shut down (`shutdown_timeout`, then the `Runtime`'s drop): the threads
+            // were joined or deliberately detached; waiting again would undo the timeout.
+            return;
+        }
         // A runtime dropped from one of its own workers cannot wait for that worker.
         let on_own_worker = worker::with_current(handle, |core| core.is_some());
         let all_exited = if on_own_worker {
@@ -274,6 +281,15 @@ impl Handle {
         if let Some(index) = self.shared.idle.worker_to_notify() {
             self.shared.remotes[index].unpark.unpark(&self.driver);
         }
+    }
+
+    /// True if the clock is paused and nothing can run until time moves: every worker is
+    /// parked, the global queue is empty and no blocking work is in flight.
+    fn can_auto_advance(&self) -> bool {
+        self.driver.is_paused()
+            && self.shared.idle.all_parked()
+            && self.shared.inject.is_empty()
+            && !self.blocking.busy()
     }
 
     /// Wakes a worker if any queue holds work.

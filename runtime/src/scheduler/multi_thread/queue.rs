@@ -36,11 +36,19 @@ mod mock {
     }
 
     fn steal_batch_and_pop<T>(src: &mut VecDeque<T>, dest: &Worker<T>) -> Steal<T> {
+        steal_batch_with_limit_and_pop(src, dest, MAX_BATCH + 1)
+    }
+
+    fn steal_batch_with_limit_and_pop<T>(
+        src: &mut VecDeque<T>,
+        dest: &Worker<T>,
+        limit: usize,
+    ) -> Steal<T> {
         let first = match src.pop_front() {
             Some(t) => t,
             None => return Steal::Empty,
         };
-        let n = (src.len() / 2).min(MAX_BATCH);
+        let n = (src.len() / 2).min(MAX_BATCH).min(limit.saturating_sub(1));
         if n > 0 {
             let mut d = dest.inner.lock();
             for _ in 0..n {
@@ -110,8 +118,21 @@ mod mock {
             steal_batch_and_pop(&mut src, dest)
         }
 
+        pub(crate) fn steal_batch_with_limit_and_pop(
+            &self,
+            dest: &Worker<T>,
+            limit: usize,
+        ) -> Steal<T> {
+            let mut src = self.inner.lock();
+            steal_batch_with_limit_and_pop(&mut src, dest, limit)
+        }
+
         pub(crate) fn is_empty(&self) -> bool {
             self.inner.lock().is_empty()
+        }
+
+        pub(crate) fn len(&self) -> usize {
+            self.inner.lock().len()
         }
     }
 }

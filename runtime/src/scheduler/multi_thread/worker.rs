@@ -14,7 +14,8 @@ use crate::loom::sync::Arc;
 use crate::runtime::{context, coop};
 use crate::scheduler;
 use crate::task::Notified;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::task::Waker;
 
 /// Tasks taken from the LIFO slot in a row before the slot's task goes to the queue.
 const MAX_LIFO_POLLS_PER_TICK: usize = 3;
@@ -28,6 +29,12 @@ pub(super) struct Core {
     pub(super) local: Worker<Task>,
     pub(super) lifo: Cell<Option<Task>>,
     is_searching: Cell<bool>,
+    /// True while a task is being polled: only wakes from inside a poll use the LIFO slot.
+    in_poll: Cell<bool>,
+    /// Tasks that yielded (`yield_now`): woken only when the worker has nothing else to do
+    /// (or at the maintenance interval), so a yielding task lets every other ready task,
+    /// including the global queue's, run first.
+    deferred: RefCell<Vec<Waker>>,
     tick: Cell<u32>,
     rand: Cell<u64>,
 }
@@ -64,6 +71,8 @@ pub(super) fn run(handle: Arc<Handle>, index: usize, local: Worker<Task>) {
         local,
         lifo: Cell::new(None),
         is_searching: Cell::new(false),
+        in_poll: Cell::new(false),
+        deferred: RefCell::new(Vec::new()),
         tick: Cell::new(0),
         rand: Cell::new(0x9E37_79B9_7F4A_7C15 ^ ((index as u64 + 1) << 17)),
     };
@@ -100,12 +109,29 @@ impl Core {
                 self.run_task(task);
                 continue;
             }
+            if self.wake_deferred() {
+                continue;
+            }
             self.park();
         }
     }
 
-    /// Polls timers and I/O without blocking, if no other worker is in the driver.
+    /// Wakes the tasks that yielded; returns false if there were none.
+    fn wake_deferred(&self) -> bool {
+        let deferred = std::mem::take(&mut *self.deferred.borrow_mut());
+        if deferred.is_empty() {
+            return false;
+        }
+        for waker in deferred {
+            waker.wake();
+        }
+        true
+    }
+
+    /// Polls timers and I/O without blocking, if no other worker is in the driver, and
+    /// lets yielded tasks back in (so a worker that always finds work cannot starve them).
     fn maintenance(&self) {
+        self.wake_deferred();
         if let Some(mut driver) = self.shared().driver.try_lock() {
             driver.poll_events(&self.handle.driver);
         }
@@ -114,8 +140,19 @@ impl Core {
     fn next_task(&self, tick: u32) -> Option<Task> {
         let shared = self.shared();
         if tick % shared.config.global_queue_interval == 0 {
-            if let Some(task) = shared.pop_inject() {
-                return Some(task);
+            // Fairness: take a share of the global queue, not one task, so remote spawns
+            // drain at the rate local work does.
+            let n = shared.remotes.len();
+            let limit = (shared.inject.len() / n + 1).min(32);
+            loop {
+                match shared
+                    .inject
+                    .steal_batch_with_limit_and_pop(&self.local, limit)
+                {
+                    Steal::Success(task) => return Some(task),
+                    Steal::Empty => break,
+                    Steal::Retry => crate::loom::spin_loop(),
+                }
             }
         }
         if let Some(task) = self.lifo.take() {
@@ -178,6 +215,14 @@ impl Core {
             // The last searcher found work: keep someone looking for the rest.
             self.handle.notify_parked();
         }
+        struct InPoll<'a>(&'a Cell<bool>);
+        impl Drop for InPoll<'_> {
+            fn drop(&mut self) {
+                self.0.set(false);
+            }
+        }
+        self.in_poll.set(true);
+        let _in_poll = InPoll(&self.in_poll);
         coop::budget(|| {
             task.run();
             let mut lifo_polls = 0;
@@ -195,7 +240,7 @@ impl Core {
 
     /// Schedules a task woken on this worker.
     pub(super) fn schedule_local(&self, task: Task, is_yield: bool) {
-        if is_yield || !self.shared().config.lifo_enabled {
+        if is_yield || !self.in_poll.get() || !self.shared().config.lifo_enabled {
             self.local.push(task);
             self.handle.notify_parked();
             return;
@@ -207,11 +252,11 @@ impl Core {
     }
 
     fn has_local_work(&self) -> bool {
-        // SAFETY-free peek: take and put back (the slot is only touched on this thread).
+        // Peek: take and put back (the slot is only touched on this thread).
         let lifo = self.lifo.take();
         let has = lifo.is_some();
         self.lifo.set(lifo);
-        has || !self.local.is_empty()
+        has || !self.local.is_empty() || !self.deferred.borrow().is_empty()
     }
 
     fn park(&self) {
@@ -252,8 +297,18 @@ impl Core {
         let shared = self.shared();
         let unparker = &shared.remotes[self.index].unpark;
         if let Some(mut driver) = shared.driver.try_lock() {
+            if self.handle.can_auto_advance() && driver.auto_advance(&self.handle.driver) {
+                // Paused clock, whole runtime idle: time jumped to the next timer, whose
+                // wakes are now in this worker's queue.
+                return;
+            }
             unparker.park_driver(&mut driver, &self.handle.driver, None);
         } else {
+            if self.handle.can_auto_advance() {
+                // The last worker to go idle while another sleeps in the driver: let that
+                // one move the paused clock.
+                self.handle.driver.unpark();
+            }
             unparker.park_condvar();
         }
     }
@@ -262,6 +317,8 @@ impl Core {
     fn shutdown(&self) {
         let shared = self.shared();
         shared.owned.close_and_shutdown_all();
+        // Yielded tasks were shut down with the others; their wakers only hold references.
+        drop(std::mem::take(&mut *self.deferred.borrow_mut()));
         loop {
             let mut any = false;
             while let Some(task) = self.lifo.take() {
@@ -288,4 +345,22 @@ impl Core {
         self.rand.set(x);
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
+}
+
+/// Defers a yielding task's wake-up if this thread is a worker running a task; returns false
+/// otherwise (the caller then wakes it at once).
+pub(crate) fn defer(waker: &Waker) -> bool {
+    CURRENT.with(|c| {
+        let core = c.get();
+        if core.is_null() {
+            return false;
+        }
+        // SAFETY: as in `with_current`.
+        let core = unsafe { &*core };
+        if !core.in_poll.get() {
+            return false;
+        }
+        core.deferred.borrow_mut().push(waker.clone());
+        true
+    })
 }

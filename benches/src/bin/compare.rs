@@ -1,0 +1,145 @@
+//! Prints one markdown table from criterion's results: workload | workers | taskio median |
+//! tokio median | ratio (taskio / tokio).
+//!
+//! Run `bash benches/compare.sh` (runs the benches, then this). Alone:
+//! `cargo run --release -p taskio-benches --bin compare [-- <criterion dir>]`; the default
+//! directory is `$CARGO_TARGET_DIR/criterion`, else `<workspace>/target/criterion`.
+//!
+//! Reads `<group>/<function>/new/{benchmark,estimates}.json` by hand (no serde in this
+//! package): the group id from `"group_id":"..."` and the median from
+//! `"median":{"confidence_interval":{...},"point_estimate":X`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::{env, fs};
+
+use taskio_benches::{current, multi};
+
+/// `(group_id, function_id) -> median in ns`.
+type Results = BTreeMap<(String, String), f64>;
+
+fn criterion_dir() -> PathBuf {
+    if let Some(dir) = env::args().nth(1) {
+        return PathBuf::from(dir);
+    }
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    target.join("criterion")
+}
+
+/// The string value of `"key":"value"` in `json`.
+fn string_field<'a>(json: &'a str, key: &str) -> Option<&'a str> {
+    let pat = format!("\"{key}\":\"");
+    let start = json.find(&pat)? + pat.len();
+    let len = json[start..].find('"')?;
+    Some(&json[start..start + len])
+}
+
+/// The median's point estimate in criterion's `estimates.json`.
+fn median(json: &str) -> Option<f64> {
+    let at = json.find("\"median\":")?;
+    let rest = &json[at..];
+    // The confidence interval object holds no nested objects; its `}` ends it.
+    let after_ci = rest.find('}')?;
+    let rest = &rest[after_ci..];
+    let pat = "\"point_estimate\":";
+    let start = rest.find(pat)? + pat.len();
+    let end = rest[start..].find([',', '}'])?;
+    rest[start..start + end].trim().parse().ok()
+}
+
+fn collect(dir: &Path) -> Results {
+    let mut out = Results::new();
+    let Ok(groups) = fs::read_dir(dir) else {
+        return out;
+    };
+    for group in groups.flatten() {
+        let Ok(funcs) = fs::read_dir(group.path()) else {
+            continue;
+        };
+        for func in funcs.flatten() {
+            let new = func.path().join("new");
+            let (Ok(bench), Ok(est)) = (
+                fs::read_to_string(new.join("benchmark.json")),
+                fs::read_to_string(new.join("estimates.json")),
+            ) else {
+                continue;
+            };
+            let (Some(g), Some(f), Some(m)) = (
+                string_field(&bench, "group_id"),
+                string_field(&bench, "function_id"),
+                median(&est),
+            ) else {
+                continue;
+            };
+            out.insert((g.to_string(), f.to_string()), m);
+        }
+    }
+    out
+}
+
+fn fmt_ns(ns: f64) -> String {
+    if ns >= 1e9 {
+        format!("{:.3} s", ns / 1e9)
+    } else if ns >= 1e6 {
+        format!("{:.3} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.1} µs", ns / 1e3)
+    } else {
+        format!("{ns:.1} ns")
+    }
+}
+
+fn main() {
+    let dir = criterion_dir();
+    let results = collect(&dir);
+    if results.is_empty() {
+        eprintln!("no criterion results under {}", dir.display());
+        std::process::exit(1);
+    }
+    let mut rows: Vec<(String, String)> = Vec::new();
+    for name in multi::WORKLOADS {
+        for w in ["2w", "4w"] {
+            rows.push((name.to_string(), w.to_string()));
+        }
+    }
+    for name in current::WORKLOADS {
+        rows.push((name.to_string(), "ct".to_string()));
+    }
+    // Any other group shaped `<workload>/<workers>` (benches added later) goes last.
+    for (g, _) in results.keys() {
+        if let Some((name, w)) = g.rsplit_once('/') {
+            let row = (name.to_string(), w.to_string());
+            if !rows.contains(&row) {
+                rows.push(row);
+            }
+        }
+    }
+
+    println!("| workload | workers | taskio median | tokio median | ratio (taskio/tokio) |");
+    println!("|---|---|--:|--:|--:|");
+    for (name, w) in rows {
+        let group = format!("{name}/{w}");
+        let get = |f: &str| results.get(&(group.clone(), f.to_string())).copied();
+        let (t, k) = (get("taskio"), get("tokio"));
+        if t.is_none() && k.is_none() {
+            continue;
+        }
+        let cell = |v: Option<f64>| v.map_or("—".to_string(), fmt_ns);
+        let ratio = match (t, k) {
+            (Some(t), Some(k)) => format!("{:.2}", t / k),
+            _ => "—".to_string(),
+        };
+        let workers = if w == "ct" {
+            "current_thread".to_string()
+        } else {
+            w.trim_end_matches('w').to_string()
+        };
+        println!(
+            "| {name} | {workers} | {} | {} | {ratio} |",
+            cell(t),
+            cell(k)
+        );
+    }
+}
