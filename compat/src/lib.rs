@@ -34,6 +34,8 @@
 //! # });
 //! ```
 
+#[cfg(not(loom))]
+pub mod as_completed;
 pub mod exceptions;
 #[cfg(not(loom))]
 pub mod gather;
@@ -50,6 +52,8 @@ pub mod shield;
 pub mod taskgroup;
 #[cfg(not(loom))]
 pub mod tasks;
+#[cfg(not(loom))]
+pub mod timeouts;
 #[cfg(not(loom))]
 pub mod wait;
 mod waiters;
@@ -70,10 +74,12 @@ pub use crate::locks::{
 pub use crate::queues::{LifoQueue, PriorityQueue, PutError, Queue};
 #[cfg(not(loom))]
 pub use crate::{
+    as_completed::as_completed,
     gather::gather,
     runners::{run, Runner, RunnerBuilder},
     shield::shield,
     taskgroup::TaskGroup,
     tasks::{all_tasks, create_task, current_task, sleep, AnyTask, Task},
+    timeouts::{timeout, timeout_at, wait_for},
     wait::wait,
 };
