@@ -1,5 +1,5 @@
 //! asyncio's `as_completed`: the children's results in completion order, as a
-//! [`Stream`](futures_core::Stream).
+//! [`futures_core::Stream`].
 
 use std::collections::VecDeque;
 use std::fmt;
