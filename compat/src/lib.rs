@@ -1,39 +1,110 @@
 //! taskio: asyncio's semantics for Rust, on a multi-threaded work-stealing runtime.
 //!
-//! This crate is being built. Today it holds the runtime-independent core of the asyncio
-//! layer: the error type ([`exceptions`]), the synchronisation primitives ([`locks`]) and
-//! the queues ([`queues`]), all `Send + Sync` and served FIFO.
+//! Modules are named as asyncio's documentation: [`runners`], [`tasks`], [`gather`](mod@gather),
+//! [`as_completed`](mod@as_completed), [`shield`](mod@shield), [`taskgroup`], [`timeouts`],
+//! [`wait`](mod@wait), [`locks`],
+//! [`queues`], [`exceptions`]. Every type is `Send + Sync` and correct when its users run on
+//! different workers at once. The [`cancellation`] page compares asyncio's cancellation
+//! idiom with taskio's.
 //!
-//! # Cancellation is drop
+//! # The error model
 //!
-//! In asyncio, `task.cancel()` raises `CancelledError` at the task's current `await`, and
-//! the task may catch it. In taskio, cancelling a task drops its future at its current await
-//! point: destructors run, nothing can swallow the cancellation. For the primitives this
-//! means: a waiting future that is dropped leaves the queue, and if it had already been
-//! handed what it waited for (the lock, a permit, an item, a notification), that passes to
-//! the next waiter, exactly as asyncio does for a cancelled waiter. Guards release on drop,
-//! so `async with lock:` becomes `let _guard = lock.acquire().await;`.
+//! A coroutine that can fail returns [`taskio::Result<T>`](Result); it "raises" when it
+//! returns `Err` or panics (a panic becomes an [`ErrorKind::Panic`] error of its task and never
+//! kills a worker). Combinators take *children* that are either a [`Task<T>`] or a coroutine
+//! `F: Future<Output = taskio::Result<T>> + Send + 'static` (wrapped in a task at once, like
+//! asyncio's `ensure_future`); the trait for that is [`tasks::Awaitable`]. Infallible
+//! children return `Ok(value)`; user errors convert with `?`.
+//!
+//! A [`Task<T>`] is a cheap-clone handle; awaiting it gives `taskio::Result<T>`. One task's
+//! value may be read by several awaiters (asyncio allows it), so reading it hands out a clone:
+//! `task.await`, [`Task::result`], [`gather()`], [`shield()`], [`wait_for`] and
+//! [`as_completed()`] need `T: Clone`. [`Task::join`] moves a non-`Clone` value out instead.
+//!
+//! # asyncio → taskio
 //!
 //! | asyncio | taskio |
 //! |---|---|
-//! | `async with lock: ...` | `let _g = lock.acquire().await; ...` |
+//! | `asyncio.run(main())` | [`taskio::run(main())`](run) → `Result<T>` |
+//! | `asyncio.Runner(...)` / `runner.run(coro)` / `runner.close()` | [`Runner::builder()`](Runner::builder)`.current_thread().start_paused(true).build()?`, [`Runner::run`], [`Runner::close`] |
+//! | `asyncio.create_task(coro, name=n)` | [`create_task(coro)`](create_task), [`tasks::create_task_named(n, coro)`](tasks::create_task_named) |
+//! | `await task` | `task.await` (`T: Clone`) or `task.join().await` |
+//! | `task.cancel(msg)`, `cancelled()`, `done()`, `result()`, `exception()` | the same names on [`Task`] |
+//! | `task.add_done_callback(cb)`, `remove_done_callback(cb)` | [`Task::add_done_callback`], [`Task::remove_done_callback`] with a [`tasks::DoneCallback`] |
+//! | `task.get_name()`, `set_name()` | [`Task::get_name`], [`Task::set_name`], [`Task::id`] |
+//! | `asyncio.current_task()`, `all_tasks()` | [`current_task()`], [`all_tasks()`] → [`AnyTask`] |
+//! | `await asyncio.sleep(s)` | [`sleep(s)`](sleep)`.await?` (seconds or a `Duration`) |
+//! | `await asyncio.gather(*aws)` | [`gather(aws)`](gather())`.await?`, [`gather!(a, b)`](gather!)`.await?` |
+//! | `gather(*aws, return_exceptions=True)` | `gather(aws).return_exceptions().await` |
+//! | `for f in as_completed(aws, timeout=t)` | [`as_completed(aws, Some(t))`](as_completed()) (a `Stream`; `.next().await`) |
+//! | `async for t in as_completed(aws)` | `as_completed(aws, None).tasks()` |
+//! | `await asyncio.shield(aw)` | [`shield(aw)`](shield())`.await` |
+//! | `async with asyncio.TaskGroup() as tg:` | [`TaskGroup::run(\|tg\| async move { .. })`](TaskGroup::run) |
+//! | `tg.create_task(coro)` | [`tg.create_task(coro)?`](TaskGroup::create_task) |
+//! | `await asyncio.wait_for(aw, t)` | [`wait_for(aw, Some(t))`](wait_for)`.await` |
+//! | `async with asyncio.timeout(d) as cm:` | [`let cm = timeout(Some(d)); cm.run(body).await`](timeout) |
+//! | `asyncio.timeout_at(when)`, `cm.when()`, `cm.reschedule(w)`, `cm.expired()` | [`timeout_at`], [`timeouts::Timeout`] methods |
+//! | `await asyncio.wait(tasks, timeout=t, return_when=FIRST_COMPLETED)` | [`wait(tasks, Some(t), wait::FIRST_COMPLETED)`](wait())`.await?` |
+//! | `asyncio.Lock`, `Event`, `Condition`, `Semaphore`, `BoundedSemaphore`, `Barrier` | [`Lock`], [`Event`], [`Condition`], [`Semaphore`], [`BoundedSemaphore`], [`Barrier`] |
+//! | `async with lock:` | `let _g = lock.acquire().await;` |
 //! | `await lock.acquire(); ...; lock.release()` | `lock.acquire().await.detach(); ...; lock.release()?` |
 //! | `await cond.wait()` | `guard = cond.wait(guard).await?` |
+//! | `asyncio.Queue`, `PriorityQueue`, `LifoQueue` | [`Queue`], [`PriorityQueue`], [`LifoQueue`] |
+//! | `asyncio.CancelledError`, `TimeoutError`, `InvalidStateError`, `QueueEmpty`, `QueueFull`, `QueueShutDown`, `BrokenBarrierError`, `ExceptionGroup` | [`Error`] with [`ErrorKind`]`::{Cancelled, Timeout, InvalidState, QueueEmpty, QueueFull, QueueShutDown, BrokenBarrier, Group}` |
 //! | `except asyncio.QueueEmpty:` | `Err(e) if e.kind() == ErrorKind::QueueEmpty =>` |
+//!
+//! # Deterministic mode
+//!
+//! [`Runner::builder()`](Runner::builder)`.current_thread()` runs everything on one thread with
+//! one FIFO ready queue: the order of steps is exactly asyncio's (`sleep(0)` goes to the back
+//! of the queue, done callbacks are scheduled, not run inline). With `.start_paused(true)` the
+//! clock jumps to the next timer when every task waits, so timer-heavy tests take no real
+//! time.
 //!
 //! # Examples
 //!
 //! ```
-//! use taskio::{Queue, Semaphore};
-//! # taskio::__testing::block_on(async {
-//! let q = Queue::new(0);
-//! let sem = Semaphore::new(1);
-//! let _permit = sem.acquire().await;
-//! q.put(1).await.unwrap();
-//! assert_eq!(q.get().await.unwrap(), 1);
-//! # });
+//! use taskio::{create_task, gather, sleep, Queue, TaskGroup};
+//!
+//! let total = taskio::run(async {
+//!     let q = std::sync::Arc::new(Queue::new(0));
+//!     let producer = {
+//!         let q = q.clone();
+//!         create_task(async move {
+//!             for i in 1..=3 {
+//!                 q.put(i).await?;
+//!                 sleep(0).await?;
+//!             }
+//!             Ok(())
+//!         })
+//!     };
+//!     let consumer = {
+//!         let q = q.clone();
+//!         create_task(async move {
+//!             let mut sum = 0;
+//!             for _ in 0..3 {
+//!                 sum += q.get().await?;
+//!             }
+//!             Ok(sum)
+//!         })
+//!     };
+//!     let (_, sum) = taskio::gather!(producer, consumer).await?;
+//!     let doubled = TaskGroup::run(|tg| async move {
+//!         let t = tg.create_task(async move { Ok(sum * 2) })?;
+//!         t.await
+//!     })
+//!     .await?;
+//!     let all = gather([doubled, 0].map(|v| async move { Ok(v) })).await?;
+//!     Ok(all.iter().sum::<i32>())
+//! })
+//! .unwrap();
+//! assert_eq!(total, 12);
 //! ```
 
+#[cfg(not(loom))]
+pub mod as_completed;
+#[cfg(not(loom))]
+pub mod cancellation;
 pub mod exceptions;
 #[cfg(not(loom))]
 pub mod gather;
@@ -52,6 +123,8 @@ pub mod shield;
 pub mod taskgroup;
 #[cfg(not(loom))]
 pub mod tasks;
+#[cfg(not(loom))]
+pub mod timeouts;
 #[cfg(not(loom))]
 pub mod wait;
 mod waiters;
@@ -77,10 +150,12 @@ pub use crate::streams::{
 pub use crate::threads::{run_in_executor, to_thread};
 #[cfg(not(loom))]
 pub use crate::{
+    as_completed::as_completed,
     gather::gather,
     runners::{run, Runner, RunnerBuilder},
     shield::shield,
     taskgroup::TaskGroup,
     tasks::{all_tasks, create_task, current_task, sleep, AnyTask, Task},
+    timeouts::{timeout, timeout_at, wait_for},
     wait::wait,
 };

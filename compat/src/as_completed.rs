@@ -1,0 +1,215 @@
+//! asyncio's `as_completed`: the children's results in completion order, as a
+//! [`futures_core::Stream`].
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_core::Stream;
+
+use crate::exceptions::{Error, Result};
+use crate::rt_time;
+use crate::tasks::{Awaitable, Task};
+use crate::watch::Watch;
+
+/// Yields the children's results in the order they complete (duplicates collapse). With a
+/// timeout (one for the whole iteration), once it passes every remaining item is `Timeout`;
+/// the pending tasks are not cancelled. The stream can be resumed after a `break`.
+/// [`AsCompleted::tasks`] gives the form that yields the original tasks.
+///
+/// # Examples
+///
+/// ```
+/// use taskio::{as_completed, create_task, sleep};
+///
+/// taskio::run(async {
+///     let slow = create_task(async { sleep(0).await?; sleep(0).await?; Ok("slow") });
+///     let fast = create_task(async { Ok("fast") });
+///     let mut it = as_completed([slow, fast], None);
+///     let mut order = Vec::new();
+///     while let Some(r) = it.next().await {
+///         order.push(r?);
+///     }
+///     assert_eq!(order, ["fast", "slow"]);
+///     Ok(())
+/// })
+/// .unwrap();
+/// ```
+pub fn as_completed<I, A, T>(aws: I, timeout: Option<Duration>) -> AsCompleted<T>
+where
+    I: IntoIterator<Item = A>,
+    A: Awaitable<T>,
+    T: Send + 'static,
+{
+    let mut tasks: Vec<Task<T>> = Vec::new();
+    for t in aws.into_iter().map(Awaitable::into_task) {
+        if !tasks.contains(&t) {
+            tasks.push(t);
+        }
+    }
+    let (watch, _) = Watch::new(tasks.iter().map(Task::any_core).collect());
+    AsCompleted {
+        tasks,
+        watch,
+        ready: VecDeque::new(),
+        yielded: 0,
+        deadline: timeout.map(|t| Box::pin(rt_time::sleep(t))),
+        timed_out: false,
+    }
+}
+
+/// The stream of [`as_completed()`].
+pub struct AsCompleted<T: Send + 'static> {
+    tasks: Vec<Task<T>>,
+    watch: Watch,
+    ready: VecDeque<usize>,
+    yielded: usize,
+    deadline: Option<Pin<Box<rt_time::Sleep>>>,
+    timed_out: bool,
+}
+
+impl<T: Send + 'static> AsCompleted<T> {
+    /// The next completed task (`Err(Timeout)` once the timeout passed; `None` at the end).
+    fn poll_next_task(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Task<T>>>> {
+        if self.yielded == self.tasks.len() {
+            return Poll::Ready(None);
+        }
+        if !self.timed_out {
+            while let Poll::Ready(batch) = self.watch.poll_next_batch(cx) {
+                if batch.is_empty() {
+                    break;
+                }
+                self.ready.extend(batch);
+            }
+            if let Some(i) = self.ready.pop_front() {
+                self.yielded += 1;
+                return Poll::Ready(Some(Ok(self.tasks[i].clone())));
+            }
+            let expired = self
+                .deadline
+                .as_mut()
+                .is_some_and(|d| d.as_mut().poll(cx).is_ready());
+            if !expired {
+                return Poll::Pending;
+            }
+            self.timed_out = true;
+        }
+        self.yielded += 1;
+        Poll::Ready(Some(Err(Error::timeout())))
+    }
+
+    /// The next result in completion order (`Stream::poll_next` as an `async fn`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// taskio::run(async {
+    ///     let mut it = taskio::as_completed([async { Ok(1) }], None);
+    ///     assert_eq!(it.next().await.unwrap()?, 1);
+    ///     assert!(it.next().await.is_none());
+    ///     Ok(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub async fn next(&mut self) -> Option<Result<T>>
+    where
+        T: Clone,
+    {
+        std::future::poll_fn(|cx| self.poll_next_result(cx)).await
+    }
+
+    fn poll_next_result(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T>>>
+    where
+        T: Clone,
+    {
+        self.poll_next_task(cx)
+            .map(|o| o.map(|r| r.and_then(|t| t.result())))
+    }
+
+    /// The form that yields the original tasks (asyncio's `async for t in as_completed(..)`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// taskio::run(async {
+    ///     let t = taskio::create_task(async { Ok(5) });
+    ///     let mut it = taskio::as_completed([t.clone()], None).tasks();
+    ///     assert_eq!(it.next().await.unwrap()?, t);
+    ///     Ok(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn tasks(self) -> AsCompletedTasks<T> {
+        AsCompletedTasks { inner: self }
+    }
+}
+
+impl<T: Clone + Send + 'static> Stream for AsCompleted<T> {
+    type Item = Result<T>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<T>>> {
+        self.get_mut().poll_next_result(cx)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.tasks.len() - self.yielded;
+        (n, Some(n))
+    }
+}
+
+/// The stream of [`AsCompleted::tasks`]: the original tasks in completion order.
+pub struct AsCompletedTasks<T: Send + 'static> {
+    inner: AsCompleted<T>,
+}
+
+impl<T: Send + 'static> AsCompletedTasks<T> {
+    /// The next completed task (`Err(Timeout)` once the timeout passed).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// taskio::run(async {
+    ///     let mut it = taskio::as_completed([async { Ok(()) }], None).tasks();
+    ///     assert!(it.next().await.unwrap()?.done());
+    ///     Ok(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub async fn next(&mut self) -> Option<Result<Task<T>>> {
+        std::future::poll_fn(|cx| self.inner.poll_next_task(cx)).await
+    }
+}
+
+impl<T: Send + 'static> Stream for AsCompletedTasks<T> {
+    type Item = Result<Task<T>>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().inner.poll_next_task(cx)
+    }
+}
+
+impl<T: Send + 'static> fmt::Debug for AsCompleted<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsCompleted")
+            .field("children", &self.tasks.len())
+            .field("yielded", &self.yielded)
+            .field("timed_out", &self.timed_out)
+            .finish()
+    }
+}
+
+impl<T: Send + 'static> fmt::Debug for AsCompletedTasks<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<AsCompleted<u8>>();
+    is::<AsCompletedTasks<u8>>();
+}

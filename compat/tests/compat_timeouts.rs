@@ -1,0 +1,334 @@
+//! ASYNCIO.md "Timeouts" (wait_for, timeout/timeout_at, wait), on the paused clock.
+#![cfg(not(loom))]
+
+#[macro_use]
+mod support;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use taskio::timeouts::{timeout, timeout_at, Instant};
+use taskio::wait::{wait, ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION};
+use taskio::{create_task, sleep, wait_for, Error, ErrorKind};
+
+const S: Duration = Duration::from_secs(1);
+
+// ---------------------------------------------------------------------------------------
+// wait_for
+// ---------------------------------------------------------------------------------------
+
+both!(wait_for_without_timeout_is_a_plain_await, || async {
+    assert_eq!(
+        wait_for(
+            async {
+                sleep(1000).await?;
+                Ok(1)
+            },
+            None
+        )
+        .await?,
+        1
+    );
+    Ok(())
+});
+
+both!(wait_for_result_in_time, || async {
+    let start = Instant::now();
+    assert_eq!(
+        wait_for(
+            async {
+                sleep(1).await?;
+                Ok(2)
+            },
+            Some(5 * S)
+        )
+        .await?,
+        2
+    );
+    assert_eq!(start.elapsed(), S);
+    Ok(())
+});
+
+both!(wait_for_expiry_cancels_the_inner_before_timeout, || async {
+    struct Flag(Arc<AtomicBool>);
+    impl Drop for Flag {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+    let dropped = Arc::new(AtomicBool::new(false));
+    let d = dropped.clone();
+    let inner = create_task(async move {
+        let _f = Flag(d);
+        sleep(10).await?;
+        Ok(())
+    });
+    let start = Instant::now();
+    let err = wait_for(inner.clone(), Some(S)).await.unwrap_err();
+    assert!(err.is_timeout());
+    assert_eq!(start.elapsed(), S);
+    assert!(
+        inner.done() && inner.cancelled(),
+        "its cancellation finished first"
+    );
+    assert!(dropped.load(Ordering::SeqCst));
+    Ok(())
+});
+
+both!(wait_for_caller_cancelled_cancels_the_inner, || async {
+    let inner = create_task(async {
+        sleep(100).await?;
+        Ok(())
+    });
+    let i = inner.clone();
+    let outer = create_task(async move { wait_for(i, Some(50 * S)).await });
+    sleep(1).await?;
+    outer.cancel(None);
+    assert!(outer.clone().await.unwrap_err().is_cancelled());
+    assert!(inner.clone().await.unwrap_err().is_cancelled());
+    Ok(())
+});
+
+both!(wait_for_zero_timeout, || async {
+    let done = create_task(async { Ok(7) });
+    done.clone().await?;
+    assert_eq!(wait_for(done, Some(Duration::ZERO)).await?, 7);
+    let pending = create_task(async {
+        sleep(1).await?;
+        Ok(8)
+    });
+    let err = wait_for(pending.clone(), Some(Duration::ZERO))
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout());
+    assert!(pending.cancelled());
+    Ok(())
+});
+
+both!(wait_for_passes_the_inner_error, || async {
+    let err = wait_for(async { Err::<(), _>(Error::runtime("inner")) }, Some(S))
+        .await
+        .unwrap_err();
+    assert_eq!(err.to_string(), "inner");
+    Ok(())
+});
+
+// ---------------------------------------------------------------------------------------
+// timeout / timeout_at scopes
+// ---------------------------------------------------------------------------------------
+
+both!(
+    timeout_scope_expiry_cancels_the_work_and_raises_timeout,
+    || async {
+        let reached = Arc::new(AtomicBool::new(false));
+        let r = reached.clone();
+        let cm = timeout(Some(S));
+        let start = Instant::now();
+        let err = cm
+            .run(async move {
+                sleep(10).await?;
+                r.store(true, Ordering::SeqCst);
+                Ok(())
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Timeout);
+        assert!(cm.expired());
+        assert_eq!(start.elapsed(), S);
+        assert!(!reached.load(Ordering::SeqCst));
+        Ok(())
+    }
+);
+
+both!(timeout_scope_other_errors_pass_through, || async {
+    let cm = timeout(Some(S));
+    let err = cm
+        .run(async { Err::<(), _>(Error::runtime("own")) })
+        .await
+        .unwrap_err();
+    assert_eq!(err.to_string(), "own");
+    assert!(!cm.expired());
+    let cm = timeout(Some(S));
+    let err = cm
+        .run(async { Err::<(), _>(Error::cancelled(None)) })
+        .await
+        .unwrap_err();
+    assert!(
+        err.is_cancelled(),
+        "a cancellation from elsewhere passes through"
+    );
+    Ok(())
+});
+
+both!(
+    timeout_scope_cancelled_from_outside_passes_through,
+    || async {
+        let outer = create_task(async {
+            timeout(Some(100 * S))
+                .run(async { sleep(1000).await })
+                .await
+        });
+        sleep(1).await?;
+        outer.cancel(None);
+        assert!(outer.clone().await.unwrap_err().is_cancelled());
+        Ok(())
+    }
+);
+
+both!(timeout_when_reschedule_expired, || async {
+    let now = Instant::now();
+    let cm = timeout_at(Some(now + S));
+    assert_eq!(cm.when(), Some(now + S));
+    assert!(cm.reschedule(None).is_err(), "not entered");
+    let c = cm.clone();
+    cm.run(async move {
+        c.reschedule(Some(Instant::now() + 10 * S))?;
+        sleep(5).await?;
+        c.reschedule(None)?;
+        sleep(100).await
+    })
+    .await?;
+    assert!(!cm.expired());
+    let err = cm.reschedule(Some(now)).unwrap_err();
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Runtime,
+        "rescheduling an inactive scope"
+    );
+    let expired = timeout(Some(S));
+    let _ = expired.run(async { sleep(5).await }).await;
+    assert!(expired.reschedule(None).is_err());
+    Ok(())
+});
+
+both!(timeout_none_never_expires, || async {
+    let cm = timeout(None);
+    assert_eq!(cm.when(), None);
+    assert_eq!(
+        cm.run(async {
+            sleep(1000).await?;
+            Ok(1)
+        })
+        .await?,
+        1
+    );
+    Ok(())
+});
+
+both!(
+    nested_scopes_with_one_deadline_the_outer_reports,
+    || async {
+        let when = Instant::now() + S;
+        let outer = timeout_at(Some(when));
+        let inner = timeout_at(Some(when));
+        let i = inner.clone();
+        let err = outer
+            .run(async move { i.run(async { sleep(10).await }).await })
+            .await
+            .unwrap_err();
+        assert!(err.is_timeout());
+        assert!(outer.expired());
+        assert!(!inner.expired());
+        Ok(())
+    }
+);
+
+// ---------------------------------------------------------------------------------------
+// wait
+// ---------------------------------------------------------------------------------------
+
+both!(wait_first_completed, || async {
+    let a = create_task(async {
+        sleep(1).await?;
+        Ok(1)
+    });
+    let b = create_task(async {
+        sleep(5).await?;
+        Ok(2)
+    });
+    let (done, pending) = wait([a.clone(), b.clone()], None, FIRST_COMPLETED).await?;
+    assert_eq!(done, [a]);
+    assert_eq!(pending, std::slice::from_ref(&b));
+    assert!(!b.cancelled(), "wait never cancels");
+    Ok(())
+});
+
+both!(wait_first_exception_ignores_cancelled, || async {
+    let c = create_task(std::future::pending::<taskio::Result<u8>>());
+    c.cancel(None);
+    let bad = create_task(async {
+        sleep(2).await?;
+        Err::<u8, _>(Error::runtime("x"))
+    });
+    let slow = create_task(async {
+        sleep(10).await?;
+        Ok(1)
+    });
+    let (done, pending) = wait(
+        [c.clone(), bad.clone(), slow.clone()],
+        None,
+        FIRST_EXCEPTION,
+    )
+    .await?;
+    assert_eq!(done, [c, bad]);
+    assert_eq!(pending, [slow]);
+    Ok(())
+});
+
+both!(
+    wait_first_exception_without_errors_waits_for_all,
+    || async {
+        let a = create_task(async {
+            sleep(1).await?;
+            Ok(1)
+        });
+        let b = create_task(async {
+            sleep(2).await?;
+            Ok(2)
+        });
+        let (done, pending) = wait([a, b], None, FIRST_EXCEPTION).await?;
+        assert_eq!((done.len(), pending.len()), (2, 0));
+        Ok(())
+    }
+);
+
+both!(wait_all_completed_and_timeout_never_raises, || async {
+    let a = create_task(async {
+        sleep(1).await?;
+        Ok(1)
+    });
+    let b = create_task(async {
+        sleep(10).await?;
+        Ok(2)
+    });
+    let start = Instant::now();
+    let (done, pending) = wait([a.clone(), b.clone()], Some(2 * S), ALL_COMPLETED).await?;
+    assert_eq!(start.elapsed(), 2 * S);
+    assert_eq!((done, pending), (vec![a], vec![b.clone()]));
+    assert!(!b.cancelled());
+    assert_eq!(b.await?, 2);
+    Ok(())
+});
+
+both!(wait_on_an_empty_set_is_an_error, || async {
+    let err = wait(Vec::<taskio::Task<u8>>::new(), None, ALL_COMPLETED)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Runtime);
+    Ok(())
+});
+
+ct_only!(wait_counts_tasks_finished_in_the_same_tick, || async {
+    let a = create_task(async {
+        sleep(1).await?;
+        Ok(1)
+    });
+    let b = create_task(async {
+        sleep(1).await?;
+        Ok(2)
+    });
+    let (done, pending) = wait([a, b], None, FIRST_COMPLETED).await?;
+    assert_eq!((done.len(), pending.len()), (2, 0));
+    Ok(())
+});
