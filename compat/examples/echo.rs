@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Instant;
 
-use common::{since, Scale};
+use common::since;
 use taskio::{gather, open_connection, start_server, Result, StreamReader, StreamWriter};
 
 /// asyncio's docs:
@@ -62,7 +62,8 @@ async fn tcp_echo_client(port: u16, message: String) -> Result<String> {
     Ok(reply)
 }
 
-pub fn demo(_s: Scale) -> Result<()> {
+/// Runs the program (it has no sleeps to scale).
+pub fn demo(_scale: f64) -> Result<()> {
     println!("echo (no sleeps: loopback TCP, port picked by the OS)");
     taskio::run(async {
         let start = Instant::now();
@@ -91,5 +92,5 @@ pub fn demo(_s: Scale) -> Result<()> {
 
 #[allow(dead_code)]
 fn main() {
-    demo(Scale(1.0)).expect("echo failed");
+    demo(1.0).expect("echo failed");
 }

@@ -37,7 +37,9 @@ async fn factorial(name: &'static str, number: u64, step: f64) -> Result<u64> {
     Ok(f)
 }
 
-pub fn demo(s: Scale) -> Result<()> {
+/// Runs the program with the tutorial's sleeps multiplied by `scale`.
+pub fn demo(scale: f64) -> Result<()> {
+    let s = Scale(scale);
     println!("factorial ({}; deterministic runner)", s.note());
     let runner = Runner::builder().current_thread().build()?;
     runner.run(async move {
@@ -60,5 +62,5 @@ pub fn demo(s: Scale) -> Result<()> {
 
 #[allow(dead_code)]
 fn main() {
-    demo(Scale(0.5)).expect("factorial failed");
+    demo(0.5).expect("factorial failed");
 }

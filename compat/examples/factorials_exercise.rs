@@ -10,8 +10,8 @@ mod common;
 
 use std::time::Instant;
 
-use common::{as_completed, since, Scale};
-use taskio::{create_task, gather, sleep, Result};
+use common::{since, Scale};
+use taskio::{as_completed, gather, sleep, Result};
 
 const NUMBERS: [u64; 4] = [5, 7, 3, 6];
 
@@ -33,12 +33,14 @@ async fn factorial(n: u64, step: f64) -> Result<(u64, u64)> {
     Ok((n, f))
 }
 
-pub fn demo(s: Scale) -> Result<()> {
+/// Runs the program with the tutorial's sleeps multiplied by `scale`.
+pub fn demo(scale: f64) -> Result<()> {
+    let s = Scale(scale);
     let step = s.secs(0.1);
-    println!("factorials_exercise (each step sleeps {step} s)");
+    println!("factorials_exercise (each step sleeps {step:.3} s)");
     taskio::run(async move {
         let start = Instant::now();
-        let mut it = as_completed(NUMBERS.map(|n| create_task(factorial(n, step))));
+        let mut it = as_completed(NUMBERS.map(|n| factorial(n, step)), None);
         while let Some(r) = it.next().await {
             let (n, f) = r?;
             println!("  as_completed: {n}! = {f} after {}", since(start));
@@ -53,5 +55,5 @@ pub fn demo(s: Scale) -> Result<()> {
 
 #[allow(dead_code)]
 fn main() {
-    demo(Scale(1.0)).expect("factorials_exercise failed");
+    demo(1.0).expect("factorials_exercise failed");
 }

@@ -11,7 +11,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use common::{since, Scale};
+use common::since;
 use taskio::{gather, to_thread, Result};
 
 const NAMES: [&str; 4] = ["alpha.txt", "beta.txt", "gamma.txt", "delta.txt"];
@@ -35,7 +35,8 @@ async fn read_file(path: PathBuf) -> Result<(String, usize)> {
     Ok((name, text.lines().count()))
 }
 
-pub fn demo(_s: Scale) -> Result<()> {
+/// Runs the program (it has no sleeps to scale).
+pub fn demo(_scale: f64) -> Result<()> {
     println!("files (no sleeps: the blocking file calls run on the thread pool)");
     let dir = std::env::temp_dir().join(format!("taskio-files-example-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -70,5 +71,5 @@ pub fn demo(_s: Scale) -> Result<()> {
 
 #[allow(dead_code)]
 fn main() {
-    demo(Scale(1.0)).expect("files failed");
+    demo(1.0).expect("files failed");
 }

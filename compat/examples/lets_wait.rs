@@ -9,8 +9,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{clock, since, wait_for, Scale};
-use taskio::{create_task, gather, sleep, Result};
+use common::{clock, since, Scale};
+use taskio::{create_task, gather, sleep, wait_for, Result};
 
 /// asyncio: `async def say_after(delay, what): await asyncio.sleep(delay); print(what)`
 async fn say_after(delay: f64, what: &'static str) -> Result<()> {
@@ -32,7 +32,9 @@ async fn eternity() -> Result<&'static str> {
     Ok("never")
 }
 
-pub fn demo(s: Scale) -> Result<()> {
+/// Runs the program with the tutorial's sleeps multiplied by `scale`.
+pub fn demo(scale: f64) -> Result<()> {
+    let s = Scale(scale);
     println!("lets_wait ({})", s.note());
     taskio::run(async move {
         // 1. three tasks, created at once, awaited one after the other: they run together.
@@ -67,7 +69,7 @@ pub fn demo(s: Scale) -> Result<()> {
         // 3. wait_for with a timeout that expires: the inner task is cancelled.
         let start = Instant::now();
         let forever = create_task(eternity());
-        match wait_for(forever.clone(), Duration::from_secs_f64(s.secs(1.0))).await {
+        match wait_for(&forever, Some(Duration::from_secs_f64(s.secs(1.0)))).await {
             Ok(v) => println!("wait_for: got {v}?!"),
             Err(e) if e.is_timeout() => println!(
                 "wait_for: timeout! after {} (inner task cancelled: {})",
@@ -82,5 +84,5 @@ pub fn demo(s: Scale) -> Result<()> {
 
 #[allow(dead_code)]
 fn main() {
-    demo(Scale(0.5)).expect("lets_wait failed");
+    demo(0.5).expect("lets_wait failed");
 }

@@ -9,8 +9,8 @@ mod common;
 
 use std::time::Instant;
 
-use common::{as_completed, since, Scale};
-use taskio::{create_task, sleep, Result, TaskGroup};
+use common::{since, Scale};
+use taskio::{as_completed, create_task, sleep, Result, TaskGroup};
 
 /// asyncio: `async def send_message(msg, delay): await asyncio.sleep(delay); print(msg); return msg`
 async fn send_message(msg: &'static str, delay: f64) -> Result<&'static str> {
@@ -19,7 +19,9 @@ async fn send_message(msg: &'static str, delay: f64) -> Result<&'static str> {
     Ok(msg)
 }
 
-pub fn demo(s: Scale) -> Result<()> {
+/// Runs the program with the tutorial's sleeps multiplied by `scale`.
+pub fn demo(scale: f64) -> Result<()> {
+    let s = Scale(scale);
     println!("send_message ({})", s.note());
     taskio::run(async move {
         let (d1, d2) = (s.secs(1.0), s.secs(2.0));
@@ -59,7 +61,7 @@ pub fn demo(s: Scale) -> Result<()> {
             create_task(send_message("fast", s.secs(0.5))),
             create_task(send_message("medium", s.secs(1.0))),
         ];
-        let mut it = as_completed(tasks);
+        let mut it = as_completed(tasks, None);
         while let Some(msg) = it.next().await {
             println!("as_completed: got {:?} after {}", msg?, since(start));
         }
@@ -69,5 +71,5 @@ pub fn demo(s: Scale) -> Result<()> {
 
 #[allow(dead_code)]
 fn main() {
-    demo(Scale(0.5)).expect("send_message failed");
+    demo(0.5).expect("send_message failed");
 }

@@ -19,7 +19,9 @@ async fn save_work(label: &'static str, delay: f64) -> Result<&'static str> {
     Ok("saved")
 }
 
-pub fn demo(s: Scale) -> Result<()> {
+/// Runs the program with the tutorial's sleeps multiplied by `scale`.
+pub fn demo(scale: f64) -> Result<()> {
+    let s = Scale(scale);
     println!("shield_and_cancel ({})", s.note());
     taskio::run(async move {
         let start = Instant::now();
@@ -62,5 +64,5 @@ pub fn demo(s: Scale) -> Result<()> {
 
 #[allow(dead_code)]
 fn main() {
-    demo(Scale(0.5)).expect("shield_and_cancel failed");
+    demo(0.5).expect("shield_and_cancel failed");
 }

@@ -59,7 +59,9 @@ fn report(label: &str, t: &Task<String>) {
     );
 }
 
-pub fn demo(s: Scale) -> Result<()> {
+/// Runs the program with the tutorial's sleeps multiplied by `scale`.
+pub fn demo(scale: f64) -> Result<()> {
+    let s = Scale(scale);
     println!("worker ({}; deterministic runner)", s.note());
     let runner = Runner::builder().current_thread().build()?;
     runner.run(async move {
@@ -91,5 +93,5 @@ pub fn demo(s: Scale) -> Result<()> {
 
 #[allow(dead_code)]
 fn main() {
-    demo(Scale(0.5)).expect("worker failed");
+    demo(0.5).expect("worker failed");
 }

@@ -111,18 +111,18 @@ pub mod gather;
 pub mod locks;
 pub(crate) mod loom;
 pub mod queues;
-pub mod streams;
-pub mod threads;
 #[cfg(not(loom))]
 mod rt_time;
 #[cfg(not(loom))]
 pub mod runners;
 #[cfg(not(loom))]
 pub mod shield;
+pub mod streams;
 #[cfg(not(loom))]
 pub mod taskgroup;
 #[cfg(not(loom))]
 pub mod tasks;
+pub mod threads;
 #[cfg(not(loom))]
 pub mod timeouts;
 #[cfg(not(loom))]

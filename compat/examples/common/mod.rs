@@ -1,14 +1,6 @@
 //! Small helpers shared by the examples (included with `#[path]`, not an example itself).
-//!
-//! `as_completed` and `wait_for` are written here on top of [`taskio::wait::wait`] until the
-//! crate ships its own (the asyncio branch has not landed them yet); they follow asyncio's
-//! rules: completion order, and on a timeout the inner task is cancelled (and has finished
-//! cancelling) before Timeout is returned.
 
-use std::time::{Duration, Instant};
-
-use taskio::wait::{wait, ALL_COMPLETED, FIRST_COMPLETED};
-use taskio::{Error, Result, Task};
+use std::time::Instant;
 
 /// The examples' sleeps are the tutorials' times multiplied by this factor.
 #[derive(Clone, Copy, Debug)]
@@ -51,55 +43,4 @@ pub fn clock() -> String {
         s % 60,
         now.subsec_millis()
     )
-}
-
-/// asyncio's `as_completed(tasks)`: each `next()` gives the next result to finish.
-pub struct AsCompleted<T: Send + 'static> {
-    pending: Vec<Task<T>>,
-    ready: std::collections::VecDeque<Task<T>>,
-}
-
-pub fn as_completed<T: Send + 'static>(tasks: impl IntoIterator<Item = Task<T>>) -> AsCompleted<T> {
-    let mut pending: Vec<Task<T>> = Vec::new();
-    for t in tasks {
-        if !pending.contains(&t) {
-            pending.push(t);
-        }
-    }
-    AsCompleted {
-        pending,
-        ready: Default::default(),
-    }
-}
-
-impl<T: Clone + Send + 'static> AsCompleted<T> {
-    /// The next result in completion order; `None` once every task has been yielded.
-    pub async fn next(&mut self) -> Option<Result<T>> {
-        if self.ready.is_empty() {
-            if self.pending.is_empty() {
-                return None;
-            }
-            let pending = std::mem::take(&mut self.pending);
-            match wait(pending.clone(), None, FIRST_COMPLETED).await {
-                Ok((done, still)) => {
-                    self.ready.extend(done);
-                    self.pending = still;
-                }
-                Err(e) => return Some(Err(e)),
-            }
-        }
-        let task = self.ready.pop_front()?;
-        Some(task.result())
-    }
-}
-
-/// asyncio's `wait_for(task, timeout)`.
-pub async fn wait_for<T: Clone + Send + 'static>(task: Task<T>, timeout: Duration) -> Result<T> {
-    let (_, pending) = wait([task.clone()], Some(timeout), ALL_COMPLETED).await?;
-    if pending.is_empty() {
-        return task.await;
-    }
-    task.cancel(None);
-    let _ = task.clone().await; // its cancellation has finished
-    Err(Error::timeout())
 }
