@@ -75,28 +75,42 @@ fn find_python() -> Result<String, String> {
     }
 }
 
-/// Runs `examples/python/NAME.py ARG` and returns the time it reports for its asyncio
-/// program (its last line, `elapsed: SECONDS`), or why there is none.
-fn python_time(script: &Path, arg: &str) -> Result<Duration, String> {
-    let out = Command::new("python3")
-        .arg(script)
-        .arg(arg)
+/// Runs every program's script in one `python3` (`examples/python/run_all.py`, so that the
+/// interpreter starts once) and returns, for each program, the time its asyncio program
+/// reported, or why there is none.
+fn python_times(py_dir: &Path, programs: &[Program]) -> Vec<Result<Duration, String>> {
+    let specs = programs.iter().map(|p| format!("{}:{}", p.name, p.scale));
+    let out = match Command::new("python3")
+        .arg(py_dir.join("run_all.py"))
+        .args(specs)
         .output()
-        .map_err(|e| format!("could not run python3: {e}"))?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        return Err(format!(
-            "the script failed: {}",
-            err.lines().last().unwrap_or("no message")
-        ));
-    }
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .rev()
-        .find_map(|l| l.strip_prefix("elapsed: "))
-        .and_then(|s| s.trim().parse::<f64>().ok())
-        .map(Duration::from_secs_f64)
-        .ok_or_else(|| "the script printed no time".to_owned())
+    {
+        Ok(out) => out,
+        Err(e) => {
+            return programs
+                .iter()
+                .map(|_| Err(format!("could not run python3: {e}")))
+                .collect()
+        }
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    programs
+        .iter()
+        .map(|p| {
+            let line = stdout
+                .lines()
+                .find_map(|l| l.strip_prefix(p.name).and_then(|r| r.strip_prefix(' ')))
+                .ok_or_else(|| "the script did not run".to_owned())?;
+            match line.strip_prefix("elapsed: ") {
+                Some(t) => t
+                    .trim()
+                    .parse::<f64>()
+                    .map(Duration::from_secs_f64)
+                    .map_err(|_| format!("unreadable time {t:?}")),
+                None => Err(format!("the script {line}")),
+            }
+        })
+        .collect()
 }
 
 fn secs(d: Duration) -> String {
@@ -177,8 +191,16 @@ fn main() {
             demo: |n| gather_fanout(n as u64),
         },
     ];
+    // CPython first, in one interpreter, so that the two never share the cores.
+    let cpython: Vec<Result<Duration, String>> = match &python {
+        Ok(version) => {
+            println!("(timing the CPython {version} versions first...)\n");
+            python_times(&py_dir, &programs)
+        }
+        Err(why) => programs.iter().map(|_| Err(why.clone())).collect(),
+    };
     let mut table = Vec::new();
-    for p in &programs {
+    for (p, theirs) in programs.iter().zip(cpython) {
         println!("── {} ──", p.name);
         let start = Instant::now();
         let outcome = (p.demo)(p.scale);
@@ -186,10 +208,6 @@ fn main() {
         if let Err(e) = &outcome {
             println!("  FAILED: {e}");
         }
-        let theirs = match &python {
-            Ok(_) => python_time(&py_dir.join(format!("{}.py", p.name)), &p.scale.to_string()),
-            Err(why) => Err(why.clone()),
-        };
         match &theirs {
             Ok(t) => println!("→ taskio {}, CPython asyncio {}\n", secs(ours), secs(*t)),
             Err(why) => println!("→ taskio {} (CPython: {why})\n", secs(ours)),
