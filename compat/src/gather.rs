@@ -5,8 +5,9 @@
 //! The rules (ASYNCIO.md): results come in argument order; the same task given twice is one
 //! child whose result appears twice; the first child to fail (or be cancelled) fails the
 //! gather at once with that error, and the other children are *not* cancelled: they keep
-//! running and their later errors are dropped. Dropping the gather future before it finished
-//! (which is how the task awaiting it is cancelled) cancels every unfinished child. With
+//! running and their later errors are dropped. Dropping the gather future while it is awaited
+//! and not finished (which is how the task awaiting it is cancelled) cancels every unfinished
+//! child; a gather that was never awaited cancels nothing. With
 //! `return_exceptions`, errors (Cancelled included) take their slot in the result.
 //!
 //! Results are read from shared [`Task`]s, so the values are cloned: `T: Clone`.
@@ -27,6 +28,9 @@ pub(crate) struct GatherCore {
     watch: Watch,
     return_exceptions: bool,
     finished: bool,
+    /// Only a gather that was awaited cancels its children when dropped (one never awaited
+    /// was never "the gather" of anyone; its children run on, as in asyncio).
+    polled: bool,
 }
 
 impl GatherCore {
@@ -35,12 +39,14 @@ impl GatherCore {
             watch: Watch::new(children).0,
             return_exceptions,
             finished: false,
+            polled: false,
         }
     }
 
     /// `Ready(Ok(()))` once every child is done; `Ready(Err(e))` at the first failure unless
     /// `return_exceptions`.
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        self.polled = true;
         if self.finished {
             return Poll::Ready(Ok(()));
         }
@@ -62,7 +68,7 @@ impl GatherCore {
 
 impl Drop for GatherCore {
     fn drop(&mut self) {
-        if !self.finished {
+        if self.polled && !self.finished {
             self.watch.cancel_pending();
         }
     }

@@ -195,3 +195,13 @@ both!(panicking_child_fails_the_gather_with_panic, || async {
     let _ = current_task();
     Ok(())
 });
+
+both!(a_gather_never_awaited_cancels_nothing, || async {
+    let t = create_task(async {
+        yields(2).await?;
+        Ok(1)
+    });
+    drop(gather([t.clone()]));
+    assert_eq!(t.await?, 1);
+    Ok(())
+});

@@ -1,0 +1,124 @@
+//! ASYNCIO.md "Threads and run": `run` and `Runner`.
+#![cfg(not(loom))]
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use taskio::{create_task, sleep, ErrorKind, Runner};
+
+#[test]
+fn run_returns_main_result() {
+    assert_eq!(taskio::run(async { Ok(3) }).unwrap(), 3);
+    let err = taskio::run(async { Err::<(), _>(taskio::Error::runtime("main")) }).unwrap_err();
+    assert_eq!(err.to_string(), "main");
+}
+
+#[test]
+fn run_inside_a_running_runtime_is_an_error() {
+    taskio::run(async {
+        let err = taskio::run(async { Ok(()) }).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Runtime);
+        assert!(err.to_string().contains("running event loop"));
+        Ok(())
+    })
+    .unwrap();
+    let r = Runner::builder().current_thread().build().unwrap();
+    r.run(async {
+        let inner = Runner::builder().current_thread().build()?;
+        assert_eq!(
+            inner.run(async { Ok(()) }).unwrap_err().kind(),
+            ErrorKind::Runtime
+        );
+        // Dropping a runner inside a runtime must not block on it.
+        std::mem::forget(inner);
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+#[should_panic(expected = "main panicked")]
+fn a_panic_in_main_is_re_raised() {
+    let _ = taskio::run(async {
+        if true {
+            panic!("main panicked");
+        }
+        Ok(())
+    });
+}
+
+struct SetOnDrop(Arc<AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+fn leaves_a_task_running(runner: &Runner) -> Arc<AtomicBool> {
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let c = cancelled.clone();
+    runner
+        .run(async move {
+            create_task(async move {
+                let _g = SetOnDrop(c);
+                // Not a timer: a paused clock would jump to it while the runner is idle.
+                std::future::pending::<()>().await;
+                Ok(())
+            });
+            sleep(0).await?;
+            Ok(())
+        })
+        .unwrap();
+    cancelled
+}
+
+#[test]
+fn close_cancels_the_tasks_still_running_and_waits_for_them() {
+    for current in [true, false] {
+        let mut b = Runner::builder();
+        if current {
+            b.current_thread();
+        }
+        let runner = b.start_paused(true).build().unwrap();
+        let cancelled = leaves_a_task_running(&runner);
+        assert!(
+            !cancelled.load(Ordering::SeqCst),
+            "still running between runs"
+        );
+        runner.close();
+        assert!(cancelled.load(Ordering::SeqCst));
+    }
+}
+
+#[test]
+fn dropping_the_runner_closes_it() {
+    let runner = Runner::builder().current_thread().build().unwrap();
+    let cancelled = leaves_a_task_running(&runner);
+    drop(runner);
+    assert!(cancelled.load(Ordering::SeqCst));
+}
+
+#[test]
+fn a_runner_runs_several_mains_and_keeps_tasks_between_them() {
+    let runner = Runner::builder().current_thread().build().unwrap();
+    let t = runner
+        .run(async { Ok(create_task(async { Ok(5) })) })
+        .unwrap();
+    assert_eq!(runner.run(async move { t.await }).unwrap(), 5);
+    runner.close();
+}
+
+#[test]
+fn run_shuts_the_blocking_pool_down() {
+    let ran = Arc::new(AtomicBool::new(false));
+    let r = ran.clone();
+    taskio::run(async move {
+        taskio::runtime::spawn_blocking(move || r.store(true, Ordering::SeqCst))
+            .await
+            .unwrap();
+        Ok(())
+    })
+    .unwrap();
+    assert!(ran.load(Ordering::SeqCst));
+}
