@@ -35,12 +35,28 @@
 //! ```
 
 pub mod exceptions;
+#[cfg(not(loom))]
+pub mod gather;
 pub mod locks;
 pub(crate) mod loom;
 pub mod queues;
 pub mod streams;
 pub mod threads;
+#[cfg(not(loom))]
+mod rt_time;
+#[cfg(not(loom))]
+pub mod runners;
+#[cfg(not(loom))]
+pub mod shield;
+#[cfg(not(loom))]
+pub mod taskgroup;
+#[cfg(not(loom))]
+pub mod tasks;
+#[cfg(not(loom))]
+pub mod wait;
 mod waiters;
+#[cfg(not(loom))]
+mod watch;
 
 #[doc(hidden)]
 #[path = "testing.rs"]
@@ -59,3 +75,12 @@ pub use crate::streams::{
     StreamWriter,
 };
 pub use crate::threads::{run_in_executor, to_thread};
+#[cfg(not(loom))]
+pub use crate::{
+    gather::gather,
+    runners::{run, Runner, RunnerBuilder},
+    shield::shield,
+    taskgroup::TaskGroup,
+    tasks::{all_tasks, create_task, current_task, sleep, AnyTask, Task},
+    wait::wait,
+};

@@ -1,0 +1,315 @@
+//! asyncio's runners: [`run`] and [`Runner`].
+//!
+//! `main` runs as a task (so that, on the deterministic runner, it is scheduled FIFO with the
+//! tasks it creates, exactly as in asyncio). When the runner closes, every task still
+//! running is cancelled, the runner waits for them to end, reports the errors other than
+//! their cancellation on stderr (asyncio's default exception handler), and shuts the
+//! blocking pool down.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use taskio_runtime::{Builder, Handle, Runtime};
+
+use crate::exceptions::{Error, ErrorKind, Result};
+use crate::tasks::core::{self, AnyCore, Core, LoopState};
+use crate::tasks::Task;
+
+/// Runs `main` on a new multi-thread runtime and returns its result; then cancels the tasks
+/// still running, waits for them and shuts the runtime down (asyncio's `asyncio.run`).
+///
+/// # Errors
+///
+/// `main`'s own error; `Runtime` if called from inside a running runtime ("asyncio.run()
+/// cannot be called from a running event loop") or if the runtime cannot be built.
+///
+/// # Panics
+///
+/// A panic in `main` is re-raised here, as a panic.
+///
+/// # Examples
+///
+/// ```
+/// let v = taskio::run(async {
+///     let t = taskio::create_task(async { Ok(20) });
+///     Ok(t.await? + 1)
+/// })
+/// .unwrap();
+/// assert_eq!(v, 21);
+///
+/// // Not from inside a running runtime.
+/// taskio::run(async {
+///     let err = taskio::run(async { Ok(()) }).unwrap_err();
+///     assert_eq!(err.kind(), taskio::ErrorKind::Runtime);
+///     Ok(())
+/// })
+/// .unwrap();
+/// ```
+pub fn run<F, T>(main: F) -> Result<T>
+where
+    F: Future<Output = Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    check_not_running("asyncio.run() cannot be called from a running event loop")?;
+    let runner = Runner::new()?;
+    let out = runner.run(main);
+    runner.close();
+    out
+}
+
+fn check_not_running(msg: &str) -> Result<()> {
+    if Handle::try_current().is_ok() {
+        return Err(Error::runtime(msg));
+    }
+    Ok(())
+}
+
+/// A runtime plus its loop state, to run one or more `main` coroutines (asyncio's
+/// `asyncio.Runner`). Build one with [`Runner::builder`] to pick the deterministic
+/// current-thread scheduler or a paused clock.
+///
+/// # Examples
+///
+/// ```
+/// let runner = taskio::Runner::builder().current_thread().build().unwrap();
+/// assert_eq!(runner.run(async { Ok(1) }).unwrap(), 1);
+/// assert_eq!(runner.run(async { Ok(2) }).unwrap(), 2);
+/// runner.close();
+/// ```
+pub struct Runner {
+    rt: Option<Runtime>,
+    loop_: Arc<LoopState>,
+}
+
+/// Configures a [`Runner`].
+///
+/// # Examples
+///
+/// ```
+/// let runner = taskio::Runner::builder().worker_threads(2).build().unwrap();
+/// assert_eq!(runner.run(async { Ok("hi") }).unwrap(), "hi");
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct RunnerBuilder {
+    current_thread: bool,
+    workers: Option<usize>,
+    paused: bool,
+}
+
+impl RunnerBuilder {
+    /// The deterministic mode: one thread, one FIFO ready queue, asyncio's exact order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = taskio::Runner::builder().current_thread().build().unwrap();
+    /// r.run(async { Ok(()) }).unwrap();
+    /// ```
+    pub fn current_thread(&mut self) -> &mut Self {
+        self.current_thread = true;
+        self
+    }
+
+    /// The number of worker threads of the multi-thread scheduler (default: one per core).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = taskio::Runner::builder().worker_threads(3).build().unwrap();
+    /// r.run(async { Ok(()) }).unwrap();
+    /// ```
+    pub fn worker_threads(&mut self, n: usize) -> &mut Self {
+        self.workers = Some(n);
+        self
+    }
+
+    /// Starts with the clock paused: time only moves when every task waits on a timer, and
+    /// then jumps to the next deadline (timer tests in no real time).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = taskio::Runner::builder().current_thread().start_paused(true).build().unwrap();
+    /// r.run(async { taskio::sleep(3600).await }).unwrap(); // no real hour passes
+    /// ```
+    pub fn start_paused(&mut self, paused: bool) -> &mut Self {
+        self.paused = paused;
+        self
+    }
+
+    /// Builds the runner.
+    ///
+    /// # Errors
+    ///
+    /// `Io` if the OS refuses threads or the poller.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(taskio::Runner::builder().build().is_ok());
+    /// ```
+    pub fn build(&self) -> Result<Runner> {
+        let loop_: Arc<LoopState> = Arc::default();
+        let mut b = if self.current_thread {
+            Builder::new_current_thread()
+        } else {
+            Builder::new_multi_thread()
+        };
+        if let Some(n) = self.workers {
+            b.worker_threads(n);
+        }
+        let l = loop_.clone();
+        b.enable_all()
+            .start_paused(self.paused)
+            .on_thread_start(move || std::mem::forget(core::enter_loop(l.clone())));
+        let rt = b.build()?;
+        Ok(Runner {
+            rt: Some(rt),
+            loop_,
+        })
+    }
+}
+
+impl Runner {
+    /// A runner on the multi-thread scheduler with default settings.
+    ///
+    /// # Errors
+    ///
+    /// `Io` if the runtime cannot be built.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = taskio::Runner::new().unwrap();
+    /// assert_eq!(r.run(async { Ok(5) }).unwrap(), 5);
+    /// ```
+    pub fn new() -> Result<Runner> {
+        RunnerBuilder::default().build()
+    }
+
+    /// A [`RunnerBuilder`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = taskio::Runner::builder().current_thread().build().unwrap();
+    /// r.run(async { Ok(()) }).unwrap();
+    /// ```
+    pub fn builder() -> RunnerBuilder {
+        RunnerBuilder::default()
+    }
+
+    /// Runs `main` as a task to completion and returns its result. Tasks it leaves running
+    /// keep running (until the next `run` or [`close`](Runner::close)).
+    ///
+    /// # Errors
+    ///
+    /// `main`'s error, or `Runtime` when called from inside a running runtime.
+    ///
+    /// # Panics
+    ///
+    /// A panic in `main` is re-raised.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = taskio::Runner::builder().current_thread().build().unwrap();
+    /// let err = r.run(async { Err::<(), _>(taskio::Error::runtime("no")) }).unwrap_err();
+    /// assert_eq!(err.to_string(), "no");
+    /// ```
+    pub fn run<F, T>(&self, main: F) -> Result<T>
+    where
+        F: Future<Output = Result<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        check_not_running("Runner.run() cannot be called from a running event loop")?;
+        let rt = self.rt.as_ref().expect("runner is open");
+        let _loop = core::enter_loop(self.loop_.clone());
+        let _enter = rt.enter();
+        let task = Task::from_core(Core::spawn(main, None, rt.handle().clone()));
+        match rt.block_on(task.join()) {
+            Err(e) if e.kind() == ErrorKind::Panic => match e.take_panic_payload() {
+                Some(p) => std::panic::resume_unwind(p),
+                None => Err(e),
+            },
+            r => r,
+        }
+    }
+
+    /// The runtime's handle (to spawn onto it from other threads).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = taskio::Runner::new().unwrap();
+    /// let h = r.handle().spawn(async { 1 });
+    /// assert_eq!(r.run(async move { Ok(h.await.unwrap()) }).unwrap(), 1);
+    /// ```
+    pub fn handle(&self) -> &Handle {
+        self.rt.as_ref().expect("runner is open").handle()
+    }
+
+    /// Cancels every task still running, waits for them, reports their errors (other than
+    /// the cancellation) on stderr, and shuts the runtime and its blocking pool down.
+    /// Dropping the runner does the same.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = taskio::Runner::builder().current_thread().build().unwrap();
+    /// r.run(async {
+    ///     taskio::create_task(std::future::pending::<taskio::Result<()>>());
+    ///     Ok(())
+    /// })
+    /// .unwrap();
+    /// r.close(); // the pending task is cancelled
+    /// ```
+    pub fn close(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        let Some(rt) = self.rt.take() else { return };
+        if Handle::try_current().is_err() {
+            let _loop = core::enter_loop(self.loop_.clone());
+            let loop_ = self.loop_.clone();
+            rt.block_on(cancel_all(loop_));
+        }
+        drop(rt);
+    }
+}
+
+/// asyncio's `_cancel_all_tasks`.
+async fn cancel_all(loop_: Arc<LoopState>) {
+    let tasks: Vec<Arc<dyn AnyCore>> = loop_.all();
+    for t in &tasks {
+        t.cancel(None);
+    }
+    for t in &tasks {
+        let mut key = None;
+        std::future::poll_fn(|cx| t.poll_done(&mut key, cx)).await;
+        if let Some(Some(e)) = t.failure() {
+            if !e.is_cancelled() {
+                eprintln!(
+                    "taskio: unhandled error during Runner.close() in task {}: {e}",
+                    t.name()
+                );
+            }
+        }
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl fmt::Debug for Runner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runner")
+            .field("closed", &self.rt.is_none())
+            .finish()
+    }
+}

@@ -1,0 +1,453 @@
+//! The shared state of one task, and the future the runtime actually runs.
+//!
+//! # The protocol
+//!
+//! A task is one `Arc<Core<T>>`, shared by its [`Task`](super::Task) handles, the runtime
+//! task that drives it ([`Run`]), its loop's registry (while pending) and whoever listens
+//! for its completion. Everything mutable is in one `Mutex<State<T>>`:
+//!
+//! 1. **Completion** happens exactly once, in [`Core::complete`]: under the mutex the outcome
+//!    is stored, the completion sequence number taken, and the waiters, listeners and done
+//!    callbacks moved out; after the mutex is released, wakers are woken, listeners told, and
+//!    the done callbacks handed to one new runtime task (so they are *scheduled*, never run
+//!    inline, and run in registration order).
+//! 2. **Cancellation** ([`Core::cancel`]) sets `cancel_requested` (and the message) under the
+//!    mutex, then aborts the runtime task *after* releasing it. The runtime drops [`Run`] at
+//!    its current await; dropping `Run` drops the user's future first (destructors run while
+//!    the task is still pending, like asyncio's `finally`), then its [`Guard`] completes the
+//!    task as Cancelled. `Run::poll` also checks the flag before polling, so a task cancelled
+//!    before its first poll never runs its body, and when the body returns `Ready` in the
+//!    same poll in which it cancelled itself, the task still ends cancelled.
+//! 3. **The abort handle** lives in a `OnceLock` outside the mutex, set right after the
+//!    spawn. `cancel` sets the flag then reads the handle; `spawn` sets the handle then reads
+//!    the flag: whichever comes second sees the other, so an early cancel is never lost.
+//!
+//! Listeners and wakers are called with no lock held, so they may re-enter any task.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll, Waker};
+
+use parking_lot::Mutex;
+use taskio_runtime::{Handle, JoinHandle};
+
+use super::callbacks::DoneCallback;
+use super::Task;
+use crate::exceptions::{Error, Result};
+
+/// Completion order across every task of the process (gives "first failure" and
+/// `as_completed` a total order even across workers).
+static COMPLETION_SEQ: AtomicU64 = AtomicU64::new(1);
+/// `Task-N` names.
+static NAME_COUNTER: AtomicU64 = AtomicU64::new(1);
+/// Task ids.
+static ID_COUNTER: AtomicU64 = AtomicU64::new(1);
+
+/// Someone told when a task completes (a gather, a TaskGroup, `wait`, `as_completed`).
+pub(crate) trait DoneListener: Send + Sync {
+    /// Called once, with no lock held, after the task with this `tag` completed.
+    /// `failure` is its error (Cancelled included), `None` when it succeeded.
+    fn on_done(self: Arc<Self>, tag: usize, failure: Option<&Error>);
+}
+
+pub(crate) enum Waiter {
+    Waker(Waker),
+    Listener(Arc<dyn DoneListener>, usize),
+}
+
+pub(crate) enum Outcome<T> {
+    Pending,
+    Value(T),
+    /// The value was moved out by [`Task::join`](super::Task::join).
+    Taken,
+    Failed(Error),
+}
+
+pub(crate) struct State<T: Send + 'static> {
+    pub(crate) outcome: Outcome<T>,
+    cancel_requested: bool,
+    cancel_msg: Option<String>,
+    seq: u64,
+    waiters: Vec<(u64, Waiter)>,
+    next_waiter: u64,
+    callbacks: Vec<DoneCallback<T>>,
+}
+
+/// The event loop a task belongs to: what `all_tasks` lists.
+#[derive(Default)]
+pub(crate) struct LoopState {
+    tasks: Mutex<HashMap<u64, Arc<dyn AnyCore>>>,
+}
+
+impl LoopState {
+    pub(crate) fn all(&self) -> Vec<Arc<dyn AnyCore>> {
+        let mut v: Vec<_> = self.tasks.lock().values().cloned().collect();
+        v.sort_by_key(|c| c.id());
+        v
+    }
+}
+
+pub(crate) struct Core<T: Send + 'static> {
+    id: u64,
+    name: Mutex<String>,
+    pub(crate) loop_: Arc<LoopState>,
+    handle: Handle,
+    join: OnceLock<JoinHandle<()>>,
+    pub(crate) state: Mutex<State<T>>,
+}
+
+/// The type-erased view of a task, for `AnyTask`, gathers and groups.
+pub(crate) trait AnyCore: Send + Sync + 'static {
+    fn id(&self) -> u64;
+    fn name(&self) -> String;
+    fn set_name(&self, name: String);
+    fn cancel(&self, msg: Option<String>) -> bool;
+    fn cancel_requested(&self) -> bool;
+    /// `None` while pending; `Some(None)` on success; `Some(Some(err))` on failure.
+    fn failure(&self) -> Option<Option<Error>>;
+    /// The completion sequence number, once done.
+    fn seq(&self) -> Option<u64>;
+    /// Registers (or refreshes) a waker; `Ready` once done.
+    fn poll_done(&self, key: &mut Option<u64>, cx: &mut Context<'_>) -> Poll<()>;
+    /// Registers a listener; if the task is already done, it is told at once (inline).
+    fn listen(&self, listener: Arc<dyn DoneListener>, tag: usize) -> Option<u64>;
+    fn unlisten(&self, key: u64);
+    fn loop_state(&self) -> &Arc<LoopState>;
+}
+
+// The task being polled on this thread, and the loop a `Runner` set for this thread.
+thread_local! {
+    static CURRENT: std::cell::RefCell<Option<Arc<dyn AnyCore>>> = const { std::cell::RefCell::new(None) };
+    static CURRENT_LOOP: std::cell::RefCell<Option<Arc<LoopState>>> = const { std::cell::RefCell::new(None) };
+}
+
+pub(crate) fn current() -> Option<Arc<dyn AnyCore>> {
+    CURRENT.with(|c| c.borrow().clone())
+}
+
+/// The loop new tasks join: the current task's, else this thread's (set by a `Runner`),
+/// else one process-wide default.
+pub(crate) fn current_loop() -> Arc<LoopState> {
+    if let Some(core) = current() {
+        return core.loop_state().clone();
+    }
+    if let Some(l) = CURRENT_LOOP.with(|l| l.borrow().clone()) {
+        return l;
+    }
+    static DEFAULT: OnceLock<Arc<LoopState>> = OnceLock::new();
+    DEFAULT.get_or_init(Default::default).clone()
+}
+
+/// Makes `loop_` this thread's loop until the guard drops.
+pub(crate) fn enter_loop(loop_: Arc<LoopState>) -> LoopGuard {
+    let prev = CURRENT_LOOP.with(|l| l.borrow_mut().replace(loop_));
+    LoopGuard(prev)
+}
+
+pub(crate) struct LoopGuard(Option<Arc<LoopState>>);
+
+impl Drop for LoopGuard {
+    fn drop(&mut self) {
+        let prev = self.0.take();
+        CURRENT_LOOP.with(|l| *l.borrow_mut() = prev);
+    }
+}
+
+struct CurrentGuard(Option<Arc<dyn AnyCore>>);
+
+impl Drop for CurrentGuard {
+    fn drop(&mut self) {
+        let prev = self.0.take();
+        CURRENT.with(|c| *c.borrow_mut() = prev);
+    }
+}
+
+impl<T: Send + 'static> Core<T> {
+    /// Creates the task and spawns it on `handle`.
+    pub(crate) fn spawn<F>(fut: F, name: Option<String>, handle: Handle) -> Arc<Core<T>>
+    where
+        F: Future<Output = Result<T>> + Send + 'static,
+    {
+        let id = ID_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let name = name
+            .unwrap_or_else(|| format!("Task-{}", NAME_COUNTER.fetch_add(1, Ordering::Relaxed)));
+        let loop_ = current_loop();
+        let core = Arc::new(Core {
+            id,
+            name: Mutex::new(name),
+            loop_: loop_.clone(),
+            handle: handle.clone(),
+            join: OnceLock::new(),
+            state: Mutex::new(State {
+                outcome: Outcome::Pending,
+                cancel_requested: false,
+                cancel_msg: None,
+                seq: 0,
+                waiters: Vec::new(),
+                next_waiter: 0,
+                callbacks: Vec::new(),
+            }),
+        });
+        loop_.tasks.lock().insert(id, core.clone());
+        let run = Run {
+            fut: Some(fut),
+            guard: Guard(core.clone()),
+        };
+        let join = handle.spawn(run);
+        let _ = core.join.set(join);
+        if core.state.lock().cancel_requested {
+            core.abort();
+        }
+        core
+    }
+
+    fn abort(&self) {
+        if let Some(j) = self.join.get() {
+            j.abort();
+        }
+    }
+
+    /// The cancellation error this task ends with.
+    fn cancelled_error(&self) -> Error {
+        Error::cancelled(self.state.lock().cancel_msg.clone())
+    }
+
+    /// Stores the outcome (once) and tells everyone; see the module docs.
+    fn complete(self: &Arc<Self>, result: Result<T>) {
+        let (waiters, callbacks, failure) = {
+            let mut st = self.state.lock();
+            if !matches!(st.outcome, Outcome::Pending) {
+                return;
+            }
+            let failure = result.as_ref().err().cloned();
+            st.outcome = match result {
+                Ok(v) => Outcome::Value(v),
+                Err(e) => Outcome::Failed(e),
+            };
+            st.seq = COMPLETION_SEQ.fetch_add(1, Ordering::SeqCst);
+            (
+                std::mem::take(&mut st.waiters),
+                std::mem::take(&mut st.callbacks),
+                failure,
+            )
+        };
+        self.loop_.tasks.lock().remove(&self.id);
+        for (_, w) in waiters {
+            match w {
+                Waiter::Waker(w) => w.wake(),
+                Waiter::Listener(l, tag) => l.on_done(tag, failure.as_ref()),
+            }
+        }
+        if !callbacks.is_empty() {
+            self.schedule_callbacks(callbacks);
+        }
+    }
+
+    /// Runs `callbacks` in order, in one new runtime task.
+    pub(crate) fn schedule_callbacks(self: &Arc<Self>, callbacks: Vec<DoneCallback<T>>) {
+        let task = Task::from_core(self.clone());
+        drop(self.handle.spawn(async move {
+            for cb in callbacks {
+                if let Err(p) = catch_unwind(AssertUnwindSafe(|| cb.call(&task))) {
+                    eprintln!(
+                        "taskio: a done callback of {} panicked: {}",
+                        task.get_name(),
+                        Error::panic(p)
+                    );
+                }
+            }
+        }));
+    }
+
+    pub(crate) fn add_callback(self: &Arc<Self>, cb: DoneCallback<T>) {
+        let mut st = self.state.lock();
+        if matches!(st.outcome, Outcome::Pending) {
+            st.callbacks.push(cb);
+        } else {
+            drop(st);
+            self.schedule_callbacks(vec![cb]);
+        }
+    }
+
+    pub(crate) fn remove_callback(&self, cb: &DoneCallback<T>) -> usize {
+        let mut st = self.state.lock();
+        let before = st.callbacks.len();
+        st.callbacks.retain(|c| !c.ptr_eq(cb));
+        before - st.callbacks.len()
+    }
+}
+
+impl<T: Send + 'static> AnyCore for Core<T> {
+    fn id(&self) -> u64 {
+        self.id
+    }
+
+    fn name(&self) -> String {
+        self.name.lock().clone()
+    }
+
+    fn set_name(&self, name: String) {
+        *self.name.lock() = name;
+    }
+
+    fn cancel(&self, msg: Option<String>) -> bool {
+        {
+            let mut st = self.state.lock();
+            if !matches!(st.outcome, Outcome::Pending) {
+                return false;
+            }
+            st.cancel_requested = true;
+            st.cancel_msg = msg;
+        }
+        self.abort();
+        true
+    }
+
+    fn cancel_requested(&self) -> bool {
+        self.state.lock().cancel_requested
+    }
+
+    fn failure(&self) -> Option<Option<Error>> {
+        match &self.state.lock().outcome {
+            Outcome::Pending => None,
+            Outcome::Failed(e) => Some(Some(e.clone())),
+            _ => Some(None),
+        }
+    }
+
+    fn seq(&self) -> Option<u64> {
+        let st = self.state.lock();
+        (!matches!(st.outcome, Outcome::Pending)).then_some(st.seq)
+    }
+
+    fn poll_done(&self, key: &mut Option<u64>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut st = self.state.lock();
+        if !matches!(st.outcome, Outcome::Pending) {
+            *key = None;
+            return Poll::Ready(());
+        }
+        if let Some(k) = *key {
+            if let Some((_, Waiter::Waker(w))) = st.waiters.iter_mut().find(|(id, _)| *id == k) {
+                w.clone_from(cx.waker());
+                return Poll::Pending;
+            }
+        }
+        let k = st.next_waiter;
+        st.next_waiter += 1;
+        st.waiters.push((k, Waiter::Waker(cx.waker().clone())));
+        *key = Some(k);
+        Poll::Pending
+    }
+
+    fn listen(&self, listener: Arc<dyn DoneListener>, tag: usize) -> Option<u64> {
+        let mut st = self.state.lock();
+        match &st.outcome {
+            Outcome::Pending => {
+                let k = st.next_waiter;
+                st.next_waiter += 1;
+                st.waiters.push((k, Waiter::Listener(listener, tag)));
+                Some(k)
+            }
+            outcome => {
+                let failure = match outcome {
+                    Outcome::Failed(e) => Some(e.clone()),
+                    _ => None,
+                };
+                drop(st);
+                listener.on_done(tag, failure.as_ref());
+                None
+            }
+        }
+    }
+
+    fn unlisten(&self, key: u64) {
+        self.state.lock().waiters.retain(|(k, _)| *k != key);
+    }
+
+    fn loop_state(&self) -> &Arc<LoopState> {
+        &self.loop_
+    }
+}
+
+/// Completes the task as Cancelled if it is dropped before the task completed: this is
+/// what the runtime's abort (and its shutdown) ends up doing.
+struct Guard<T: Send + 'static>(Arc<Core<T>>);
+
+impl<T: Send + 'static> Drop for Guard<T> {
+    fn drop(&mut self) {
+        let err = self.0.cancelled_error();
+        self.0.complete(Err(err));
+    }
+}
+
+/// The future the runtime runs for a task. Field order matters: `fut` is dropped before
+/// `guard`, so destructors run before the task is marked done.
+struct Run<F, T: Send + 'static> {
+    fut: Option<F>,
+    guard: Guard<T>,
+}
+
+impl<F, T> Future for Run<F, T>
+where
+    F: Future<Output = Result<T>>,
+    T: Send + 'static,
+{
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // SAFETY: structural pinning: `fut` is never moved out of `Run` (it is dropped in
+        // place through `Pin::set`), `Run` has no `Drop` impl, and `guard` is never pinned
+        // (it is `Unpin` and only used by reference).
+        let (mut fut, core) = unsafe {
+            let this = self.get_unchecked_mut();
+            (Pin::new_unchecked(&mut this.fut), &this.guard.0)
+        };
+        if fut.is_none() {
+            return Poll::Ready(());
+        }
+        if core.cancel_requested() {
+            fut.set(None);
+            let err = core.cancelled_error();
+            core.complete(Err(err));
+            return Poll::Ready(());
+        }
+        let res = {
+            let prev = CURRENT.with(|c| c.borrow_mut().replace(core.clone()));
+            let _current = CurrentGuard(prev);
+            catch_unwind(AssertUnwindSafe(|| {
+                fut.as_mut().as_pin_mut().expect("checked above").poll(cx)
+            }))
+        };
+        let result = match res {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(r)) => r,
+            Err(payload) => Err(Error::panic(payload)),
+        };
+        // Destructors first (they may panic too), then the outcome.
+        let dropped = catch_unwind(AssertUnwindSafe(|| fut.set(None)));
+        let result = match dropped {
+            Err(payload) => Err(Error::panic(payload)),
+            Ok(()) if core.cancel_requested() => Err(core.cancelled_error()),
+            Ok(()) => result,
+        };
+        core.complete(result);
+        Poll::Ready(())
+    }
+}
+
+/// Reads a done task's outcome with `read`.
+pub(crate) fn read_outcome<T: Send + 'static, R>(
+    core: &Core<T>,
+    read: impl FnOnce(&mut Outcome<T>) -> Result<R>,
+) -> Result<R> {
+    let mut st = core.state.lock();
+    read(&mut st.outcome)
+}
+
+#[allow(dead_code)]
+fn _payload_is_send(_: Box<dyn Any + Send>) {}

@@ -1,0 +1,143 @@
+//! asyncio's `sleep`: a delay in seconds (or a `Duration`); `<= 0` is one yield.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use crate::exceptions::{Error, Result};
+
+/// A delay [`sleep`] accepts: seconds as a float or an integer, or a `Duration`.
+///
+/// # Examples
+///
+/// ```
+/// use taskio::tasks::Delay;
+/// use std::time::Duration;
+/// assert_eq!(0.5.into_delay().unwrap(), Some(Duration::from_millis(500)));
+/// assert_eq!((-1).into_delay().unwrap(), None); // <= 0: just yield
+/// assert!(f64::NAN.into_delay().is_err());
+/// ```
+pub trait Delay {
+    /// `Ok(None)` for "just yield" (a delay <= 0), `Ok(Some(d))` to wait `d`, `Err` for NaN.
+    fn into_delay(self) -> Result<Option<Duration>>;
+}
+
+impl Delay for f64 {
+    fn into_delay(self) -> Result<Option<Duration>> {
+        if self.is_nan() {
+            return Err(Error::runtime("Invalid delay: NaN (not a number)"));
+        }
+        if self <= 0.0 {
+            return Ok(None);
+        }
+        Ok(Some(
+            Duration::try_from_secs_f64(self).unwrap_or(Duration::MAX),
+        ))
+    }
+}
+
+impl Delay for f32 {
+    fn into_delay(self) -> Result<Option<Duration>> {
+        f64::from(self).into_delay()
+    }
+}
+
+impl Delay for Duration {
+    fn into_delay(self) -> Result<Option<Duration>> {
+        Ok((!self.is_zero()).then_some(self))
+    }
+}
+
+macro_rules! int_delay {
+    ($($t:ty),*) => {$(
+        impl Delay for $t {
+            #[allow(unused_comparisons)]
+            fn into_delay(self) -> Result<Option<Duration>> {
+                if self <= 0 {
+                    return Ok(None);
+                }
+                Ok(Some(Duration::from_secs(self as u64)))
+            }
+        }
+    )*};
+}
+int_delay!(i32, i64, u32, u64, usize);
+
+/// Suspends the current task for `delay` (seconds, or a `Duration`).
+///
+/// `sleep(0)` (any delay <= 0) is exactly one yield: the task goes to the back of the ready
+/// queue. A NaN delay is an error.
+///
+/// # Examples
+///
+/// ```
+/// taskio::run(async {
+///     taskio::sleep(0).await?;
+///     taskio::sleep(0.001).await?;
+///     taskio::sleep(std::time::Duration::from_millis(1)).await?;
+///     assert!(taskio::sleep(f64::NAN).await.is_err());
+///     Ok(())
+/// })
+/// .unwrap();
+/// ```
+pub fn sleep(delay: impl Delay) -> Sleep {
+    let state = match delay.into_delay() {
+        Err(e) => State::Error(Some(e)),
+        Ok(None) => State::Yield(false),
+        Ok(Some(d)) => State::Timer(Box::pin(crate::rt_time::sleep(d))),
+    };
+    Sleep { state }
+}
+
+/// The future of [`sleep`].
+///
+/// # Examples
+///
+/// ```
+/// taskio::run(async {
+///     let s: taskio::tasks::Sleep = taskio::sleep(0);
+///     s.await
+/// })
+/// .unwrap();
+/// ```
+pub struct Sleep {
+    state: State,
+}
+
+enum State {
+    Error(Option<Error>),
+    Yield(bool),
+    Timer(Pin<Box<crate::rt_time::Sleep>>),
+}
+
+impl Future for Sleep {
+    type Output = Result<()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        match &mut self.get_mut().state {
+            State::Error(e) => Poll::Ready(Err(e.take().expect("Sleep polled after completion"))),
+            State::Yield(yielded) => {
+                if *yielded {
+                    return Poll::Ready(Ok(()));
+                }
+                *yielded = true;
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+            State::Timer(s) => s.as_mut().poll(cx).map(Ok),
+        }
+    }
+}
+
+impl fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.state {
+            State::Error(_) => "error",
+            State::Yield(_) => "yield",
+            State::Timer(_) => "timer",
+        };
+        f.debug_struct("Sleep").field("state", &state).finish()
+    }
+}

@@ -1,0 +1,54 @@
+//! ASYNCIO.md "shield", rule by rule.
+#![cfg(not(loom))]
+
+#[macro_use]
+mod support;
+
+use support::yields;
+use taskio::{create_task, shield, Error};
+
+both!(a_done_inner_is_returned_as_is, || async {
+    let t = create_task(async { Ok(4) });
+    t.clone().await?;
+    let s = shield(t.clone());
+    assert_eq!(s.inner(), &t);
+    assert_eq!(s.await?, 4);
+    Ok(())
+});
+
+both!(cancelling_the_outer_leaves_the_inner_running, || async {
+    let inner = create_task(async {
+        yields(4).await?;
+        Ok("inner result")
+    });
+    let i = inner.clone();
+    let outer = create_task(async move { shield(i).await });
+    yields(1).await?;
+    assert!(outer.cancel(None));
+    assert!(outer.clone().await.unwrap_err().is_cancelled());
+    assert!(!inner.done() || !inner.cancelled());
+    assert_eq!(inner.clone().await?, "inner result");
+    assert!(!inner.cancelled());
+    Ok(())
+});
+
+both!(a_cancelled_inner_cancels_the_outer, || async {
+    let inner = create_task(std::future::pending::<taskio::Result<()>>());
+    let i = inner.clone();
+    let outer = create_task(async move { shield(i).await });
+    yields(1).await?;
+    inner.cancel(Some("inner"));
+    let err = outer.clone().await.unwrap_err();
+    assert!(err.is_cancelled());
+    assert_eq!(err.cancel_message(), Some("inner"));
+    Ok(())
+});
+
+both!(the_inner_result_or_error_reaches_the_outer, || async {
+    assert_eq!(shield(async { Ok(1) }).await?, 1);
+    let err = shield(async { Err::<(), _>(Error::runtime("inner failed")) })
+        .await
+        .unwrap_err();
+    assert_eq!(err.to_string(), "inner failed");
+    Ok(())
+});
