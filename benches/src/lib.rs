@@ -13,6 +13,7 @@
 use std::fmt::Debug;
 use std::future::Future;
 
+pub mod asyncio;
 pub mod current;
 pub mod multi;
 
