@@ -14,6 +14,7 @@ use std::fmt::Debug;
 use std::future::Future;
 use std::time::Duration;
 
+pub mod asyncio;
 pub mod blocking;
 pub mod current;
 pub mod echo;

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::{env, fs};
 
-use taskio_benches::{current, multi};
+use taskio_benches::{asyncio, current, multi};
 
 /// `(group_id, function_id) -> median in ns`.
 type Results = BTreeMap<(String, String), f64>;
@@ -110,6 +110,9 @@ fn main() {
     for name in current::WORKLOADS {
         rows.push((name.to_string(), "ct".to_string()));
     }
+    for name in asyncio::PROGRAMS {
+        rows.push((name.to_string(), "2w".to_string()));
+    }
     // Any other group shaped `<workload>/<workers>` (benches added later) goes last.
     for (g, _) in results.keys() {
         if let Some((name, w)) = g.rsplit_once('/') {
@@ -128,24 +131,42 @@ fn main() {
         }
         let group = format!("{name}/{w}");
         let get = |f: &str| results.get(&(group.clone(), f.to_string())).copied();
-        let (t, k) = (get("taskio"), get("tokio"));
-        if t.is_none() && k.is_none() {
-            continue;
+        // Variants: `tokio_<v>` is compared with `taskio`, `taskio_<v>` with `tokio`; each
+        // gets its own row, labelled `<workload> [<function>]`, after the main one.
+        let mut pairs = vec![(name.clone(), get("taskio"), get("tokio"))];
+        for ((g, f), _) in results.iter() {
+            if *g != group {
+                continue;
+            }
+            if f.starts_with("tokio_") {
+                pairs.push((format!("{name} [{f}]"), get("taskio"), get(f)));
+            } else if f.starts_with("taskio_") {
+                pairs.push((format!("{name} [{f}]"), get(f), get("tokio")));
+            }
         }
-        let cell = |v: Option<f64>| v.map_or("—".to_string(), fmt_ns);
-        let ratio = match (t, k) {
-            (Some(t), Some(k)) => format!("{:.2}", t / k),
-            _ => "—".to_string(),
-        };
-        let workers = if w == "ct" {
-            "current_thread".to_string()
-        } else {
-            w.trim_end_matches('w').to_string()
-        };
-        println!(
-            "| {name} | {workers} | {} | {} | {ratio} |",
-            cell(t),
-            cell(k)
-        );
+        for (label, t, k) in pairs {
+            print_row(&label, &w, t, k);
+        }
     }
+}
+
+fn print_row(name: &str, w: &str, t: Option<f64>, k: Option<f64>) {
+    if t.is_none() && k.is_none() {
+        return;
+    }
+    let cell = |v: Option<f64>| v.map_or("—".to_string(), fmt_ns);
+    let ratio = match (t, k) {
+        (Some(t), Some(k)) => format!("{:.2}", t / k),
+        _ => "—".to_string(),
+    };
+    let workers = if w == "ct" {
+        "current_thread".to_string()
+    } else {
+        w.trim_end_matches('w').to_string()
+    };
+    println!(
+        "| {name} | {workers} | {} | {} | {ratio} |",
+        cell(t),
+        cell(k)
+    );
 }

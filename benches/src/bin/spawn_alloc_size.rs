@@ -72,7 +72,43 @@ fn report<R: Rt>() {
     );
 }
 
+/// Allocations made by one asyncio-layer `create_task` (sizes), and per task over a whole
+/// `gather` of 1000 trivial tasks (count), on the current-thread runner (everything on
+/// this thread, so the thread-local recording sees it all).
+fn asyncio_allocs() -> (Vec<usize>, f64) {
+    let runner = taskio::Runner::builder().current_thread().build().unwrap();
+    runner
+        .run(async {
+            let warm: Vec<_> = (0..64u64)
+                .map(|i| taskio::create_task(async move { Ok(i) }))
+                .collect();
+            taskio::gather(warm).await?;
+            SIZES.with(|s| s.borrow_mut().1 = 0);
+            RECORDING.with(|r| r.set(true));
+            let t = taskio::create_task(async { Ok(1u64) });
+            RECORDING.with(|r| r.set(false));
+            let one = SIZES.with(|s| {
+                let (arr, n) = *s.borrow();
+                arr[..n.min(MAX)].to_vec()
+            });
+            t.await?;
+            SIZES.with(|s| s.borrow_mut().1 = 0);
+            RECORDING.with(|r| r.set(true));
+            let n = 1000u64;
+            taskio::gather((0..n).map(|i| taskio::create_task(async move { Ok(i) }))).await?;
+            RECORDING.with(|r| r.set(false));
+            let total = SIZES.with(|s| s.borrow().1);
+            Ok((one, total as f64 / n as f64))
+        })
+        .unwrap()
+}
+
 fn main() {
     report::<Taskio>();
     report::<Tokio>();
+    let (one, per_task) = asyncio_allocs();
+    println!(
+        "taskio asyncio layer: create_task allocations {one:?} bytes; \
+         gather of 1000 tasks: {per_task:.1} allocations per task"
+    );
 }
