@@ -16,5 +16,6 @@ LOOM_MAX_PREEMPTIONS="${LOOM_SCHED_PREEMPTIONS:-2}" \
 
 # The asyncio layer's waiter lists.
 if grep -rqs 'cfg(loom)' compat/src compat/tests; then
-  LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}" cargo test -p taskio --release -- loom
+  LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}" cargo test -p taskio --release --lib -- loom
+  LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}" cargo test -p taskio --release --test loom_primitives
 fi

@@ -71,8 +71,11 @@ both!(
             Ok(1)
         });
         let bad = create_task(async { Err::<i32, _>(Error::runtime("first")) });
-        let later_bad = create_task(async {
-            yields(3).await?;
+        // Fails only once the gather has failed (on several workers, a few yields would
+        // not order it after `bad`).
+        let g2 = go.clone();
+        let later_bad = create_task(async move {
+            g2.wait().await;
             Err::<i32, _>(Error::runtime("second"))
         });
         let err = gather([slow.clone(), bad, later_bad.clone()])

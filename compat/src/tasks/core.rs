@@ -26,6 +26,28 @@
 
 use std::any::Any;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Task ids are distinct counters: hashing them is a multiply (SipHash would be a good part
+/// of the cost of creating a task).
+#[derive(Default)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
@@ -81,7 +103,7 @@ pub(crate) struct State<T: Send + 'static> {
 /// The event loop a task belongs to: what `all_tasks` lists.
 #[derive(Default)]
 pub(crate) struct LoopState {
-    tasks: Mutex<HashMap<u64, Arc<dyn AnyCore>>>,
+    tasks: Mutex<HashMap<u64, Arc<dyn AnyCore>, BuildHasherDefault<IdHasher>>>,
 }
 
 impl LoopState {
@@ -94,7 +116,11 @@ impl LoopState {
 
 pub(crate) struct Core<T: Send + 'static> {
     id: u64,
-    name: Mutex<String>,
+    /// The name set by the user; `None` means the default `Task-N`, formatted only when
+    /// asked for (most tasks are never asked their name).
+    name: Mutex<Option<String>>,
+    /// `N` of the default name.
+    number: u64,
     pub(crate) loop_: Arc<LoopState>,
     handle: Handle,
     join: OnceLock<JoinHandle<()>>,
@@ -174,12 +200,17 @@ impl<T: Send + 'static> Core<T> {
         F: Future<Output = Result<T>> + Send + 'static,
     {
         let id = ID_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let name = name
-            .unwrap_or_else(|| format!("Task-{}", NAME_COUNTER.fetch_add(1, Ordering::Relaxed)));
+        // As in asyncio, only unnamed tasks take a number from the counter.
+        let number = if name.is_none() {
+            NAME_COUNTER.fetch_add(1, Ordering::Relaxed)
+        } else {
+            0
+        };
         let loop_ = current_loop();
         let core = Arc::new(Core {
             id,
             name: Mutex::new(name),
+            number,
             loop_: loop_.clone(),
             handle: handle.clone(),
             join: OnceLock::new(),
@@ -288,11 +319,14 @@ impl<T: Send + 'static> AnyCore for Core<T> {
     }
 
     fn name(&self) -> String {
-        self.name.lock().clone()
+        match &*self.name.lock() {
+            Some(name) => name.clone(),
+            None => format!("Task-{}", self.number),
+        }
     }
 
     fn set_name(&self, name: String) {
-        *self.name.lock() = name;
+        *self.name.lock() = Some(name);
     }
 
     fn cancel(&self, msg: Option<String>) -> bool {
