@@ -56,11 +56,10 @@ impl Future for YieldNow {
             return Poll::Ready(());
         }
         self.yielded = true;
-        if !crate::scheduler::multi_thread::worker::defer(cx.waker()) {
-            // Woken during its own poll, the task is resubmitted by the scheduler's
-            // `yield_now` path when this poll returns: to the back of the queue.
-            cx.waker().wake_by_ref();
-        }
+        // Woken during its own poll, the task is resubmitted by the scheduler's `yield_now`
+        // path when this poll returns: to the back of the queue (current-thread), or to the
+        // worker's deferred list (multi-thread).
+        cx.waker().wake_by_ref();
         Poll::Pending
     }
 }

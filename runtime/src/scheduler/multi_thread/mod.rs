@@ -15,7 +15,7 @@
 mod idle;
 mod park;
 mod queue;
-pub(crate) mod worker;
+mod worker;
 
 use crate::driver::{self, Driver};
 use crate::loom::sync::atomic::{AtomicBool, Ordering::SeqCst};

@@ -15,7 +15,6 @@ use crate::runtime::{context, coop};
 use crate::scheduler;
 use crate::task::Notified;
 use std::cell::{Cell, RefCell};
-use std::task::Waker;
 
 /// Tasks taken from the LIFO slot in a row before the slot's task goes to the queue.
 const MAX_LIFO_POLLS_PER_TICK: usize = 3;
@@ -34,7 +33,7 @@ pub(super) struct Core {
     /// Tasks that yielded (`yield_now`): woken only when the worker has nothing else to do
     /// (or at the maintenance interval), so a yielding task lets every other ready task,
     /// including the global queue's, run first.
-    deferred: RefCell<Vec<Waker>>,
+    deferred: RefCell<Vec<Task>>,
     tick: Cell<u32>,
     rand: Cell<u64>,
 }
@@ -125,8 +124,8 @@ impl Core {
         if deferred.is_empty() {
             return false;
         }
-        for waker in deferred {
-            waker.wake();
+        for task in deferred {
+            self.local.push(task);
         }
         self.notify_if_queued();
         true
@@ -253,6 +252,12 @@ impl Core {
 
     /// Schedules a task woken on this worker.
     pub(super) fn schedule_local(&self, task: Task, is_yield: bool) {
+        if is_yield {
+            // The task woke itself during its own poll (`yield_now`, a spent budget): it
+            // comes back once the worker is out of other work (see `wake_deferred`).
+            self.deferred.borrow_mut().push(task);
+            return;
+        }
         if !self.in_poll.get() {
             // Woken by this worker's own driver turn (or its deferred yields): queue it and
             // let the caller wake a helper once for the whole batch (`notify_if_queued`),
@@ -338,7 +343,7 @@ impl Core {
     fn shutdown(&self) {
         let shared = self.shared();
         shared.owned.close_and_shutdown_all();
-        // Yielded tasks were shut down with the others; their wakers only hold references.
+        // Yielded tasks were shut down with the others; these are only their references.
         drop(std::mem::take(&mut *self.deferred.borrow_mut()));
         loop {
             let mut any = false;
@@ -366,22 +371,4 @@ impl Core {
         self.rand.set(x);
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
-}
-
-/// Defers a yielding task's wake-up if this thread is a worker running a task; returns false
-/// otherwise (the caller then wakes it at once).
-pub(crate) fn defer(waker: &Waker) -> bool {
-    CURRENT.with(|c| {
-        let core = c.get();
-        if core.is_null() {
-            return false;
-        }
-        // SAFETY: as in `with_current`.
-        let core = unsafe { &*core };
-        if !core.in_poll.get() {
-            return false;
-        }
-        core.deferred.borrow_mut().push(waker.clone());
-        true
-    })
 }
