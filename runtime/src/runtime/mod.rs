@@ -365,19 +365,13 @@ impl Handle {
     /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        if let scheduler::Handle::CurrentThread(_) = &self.inner {
-            return crate::scheduler::current_thread::block_on(&self.inner, future);
-        }
-        let _enter = context::enter_runtime(&self.inner);
-        let park = park::ParkThread::new();
-        let waker = park.waker();
-        let mut cx = std::task::Context::from_waker(&waker);
-        let mut future = std::pin::pin!(future);
-        loop {
-            if let std::task::Poll::Ready(v) = coop::budget(|| future.as_mut().poll(&mut cx)) {
-                return v;
+        match &self.inner {
+            scheduler::Handle::CurrentThread(_) => {
+                crate::scheduler::current_thread::block_on(&self.inner, future)
             }
-            park.park();
+            scheduler::Handle::MultiThread(_) => {
+                crate::scheduler::multi_thread::block_on(&self.inner, future)
+            }
         }
     }
 }

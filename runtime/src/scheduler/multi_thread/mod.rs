@@ -146,17 +146,7 @@ impl MultiThread {
 
     /// Runs `future` to completion on the calling thread; tasks run on the workers.
     pub(crate) fn block_on<F: Future>(&self, handle: &scheduler::Handle, future: F) -> F::Output {
-        let _enter = context::enter_runtime(handle);
-        let park = ParkThread::new();
-        let waker = park.waker();
-        let mut cx = Context::from_waker(&waker);
-        let mut future = pin!(future);
-        loop {
-            if let Poll::Ready(v) = coop::budget(|| future.as_mut().poll(&mut cx)) {
-                return v;
-            }
-            park.park();
-        }
+        block_on(handle, future)
     }
 
     /// Shuts down and waits up to `timeout` (`None`: no limit) for the workers to exit.
@@ -184,6 +174,22 @@ impl MultiThread {
             handle.driver.shutdown();
         }
         // Otherwise the threads are detached: each finishes its current poll, then exits.
+    }
+}
+
+/// Runs `future` to completion on the calling thread (parked between polls); the workers
+/// run the tasks. Shared by `Runtime::block_on` and `Handle::block_on`.
+pub(crate) fn block_on<F: Future>(handle: &scheduler::Handle, future: F) -> F::Output {
+    let _enter = context::enter_runtime(handle);
+    let park = ParkThread::new();
+    let waker = park.waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        if let Poll::Ready(v) = coop::budget(|| future.as_mut().poll(&mut cx)) {
+            return v;
+        }
+        park.park();
     }
 }
 
