@@ -1,13 +1,15 @@
 //! Loom models of the readiness protocol (see the module docs of `driver::io`).
 //!
-//! The poller is a stand-in, `Kernel`: the socket's "data available" flag and what it is
-//! armed for, under a mutex, with a condvar the stand-in driver thread waits on. Like epoll in
-//! oneshot level-triggered mode, it reports readiness only when armed for it and disarms
-//! when it does; arming while the condition holds reports it.
+//! The poller is a stand-in, `Kernel`: the socket's "data available" count and "room to
+//! write" flag, plus the edge events not yet collected, under a mutex, with a condvar the
+//! stand-in driver thread waits on. Like epoll in edge-triggered mode, every change that makes
+//! the socket readable or writable queues an event (changes before the driver collects it
+//! merge into one), collecting an event empties the queue, and a condition that still holds
+//! is never reported again by itself.
 //!
 //! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test -p taskio-runtime --release --lib loom`
 
-use super::{Direction, Interest, Ready, ScheduledIo};
+use super::{Direction, Ready, ScheduledIo};
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::loom::sync::{Arc, Condvar, Mutex};
 use std::future::poll_fn;
@@ -20,7 +22,8 @@ struct KState {
     data: usize,
     /// Room in the send buffer.
     space: bool,
-    armed: Interest,
+    /// Edge events queued and not collected by `wait` yet.
+    pending: Ready,
     /// The task finished: the driver thread stops.
     done: bool,
 }
@@ -39,15 +42,7 @@ impl Kernel {
         }
     }
 
-    /// `Poller::modify`.
-    fn arm(&self, interest: Interest) -> io::Result<()> {
-        let mut s = self.state.lock();
-        s.armed = interest;
-        self.cv.notify_all();
-        Ok(())
-    }
-
-    /// The nonblocking `read`: one unit of data, or `WouldBlock`.
+    /// The nonblocking `read`: one unit of data, or `WouldBlock`. Queues no event.
     fn read(&self) -> io::Result<()> {
         let mut s = self.state.lock();
         if s.data > 0 {
@@ -68,17 +63,19 @@ impl Kernel {
         }
     }
 
-    /// The peer drains the send buffer.
+    /// The peer drains the send buffer: a writable edge.
     fn make_room(&self) {
         let mut s = self.state.lock();
         s.space = true;
+        s.pending |= Ready::WRITABLE;
         self.cv.notify_all();
     }
 
-    /// The peer sends one unit.
+    /// The peer sends one unit: a readable edge.
     fn send(&self) {
         let mut s = self.state.lock();
         s.data += 1;
+        s.pending |= Ready::READABLE;
         self.cv.notify_all();
     }
 
@@ -88,24 +85,16 @@ impl Kernel {
         self.cv.notify_all();
     }
 
-    /// `Poller::wait` on the driver thread: blocks until an armed condition holds (and
-    /// disarms, oneshot) or the task is done.
+    /// `Poller::wait` on the driver thread: blocks until an edge is queued (and collects
+    /// it) or the task is done.
     fn wait(&self) -> Option<Ready> {
         let mut s = self.state.lock();
         loop {
             if s.done {
                 return None;
             }
-            let mut ready = Ready::EMPTY;
-            if s.armed.is_readable() && s.data > 0 {
-                ready |= Ready::READABLE;
-            }
-            if s.armed.is_writable() && s.space {
-                ready |= Ready::WRITABLE;
-            }
-            if !ready.is_empty() {
-                s.armed = Interest::NONE;
-                return Some(ready);
+            if !s.pending.is_empty() {
+                return Some(std::mem::take(&mut s.pending));
             }
             self.cv.wait(&mut s);
         }
@@ -138,14 +127,14 @@ fn block_on<F: std::future::Future>(fut: F) -> F::Output {
 /// The driver thread: wait, dispatch, until the task is done.
 fn driver_loop(kernel: Arc<Kernel>, io: Arc<ScheduledIo>) {
     while let Some(ready) = kernel.wait() {
-        io.dispatch(ready, |i| kernel.arm(i));
+        io.dispatch(ready);
     }
 }
 
 /// A task running `Registration::poll_io`'s loop for `dir` until `op` succeeds.
-fn poll_io(kernel: &Kernel, io: &ScheduledIo, dir: Direction, op: impl Fn() -> io::Result<()>) {
+fn poll_io(io: &ScheduledIo, dir: Direction, op: impl Fn() -> io::Result<()>) {
     block_on(poll_fn(|cx| loop {
-        let ev = match io.poll_ready(cx, dir, |i| kernel.arm(i)) {
+        let ev = match io.poll_ready(cx, dir) {
             Poll::Ready(r) => r.expect("not closed"),
             Poll::Pending => return Poll::Pending,
         };
@@ -159,13 +148,15 @@ fn poll_io(kernel: &Kernel, io: &ScheduledIo, dir: Direction, op: impl Fn() -> i
 /// The task: reads `n` units.
 fn read_n(kernel: &Kernel, io: &ScheduledIo, n: usize) {
     for _ in 0..n {
-        poll_io(kernel, io, Direction::Read, || kernel.read());
+        poll_io(io, Direction::Read, || kernel.read());
     }
 }
 
-/// Data sent by a peer thread, racing the task's `poll_ready` (fast path, lock, waker store,
-/// arm) and the driver's dispatch (readiness store, waker take, re-arm): the task always
-/// wakes. A lost wake-up is a deadlock, which loom reports.
+/// Data sent by a peer thread, racing the task's first `WouldBlock` (the source starts
+/// assumed ready), its `clear_readiness`, its `poll_ready` (fast path, lock, re-load, waker
+/// store) and the driver's dispatch (readiness store, waker take): the task always wakes,
+/// including when the edge lands between the `WouldBlock` and the waker store. A lost
+/// wake-up is a deadlock, which loom reports.
 #[test]
 fn loom_readiness_never_lost() {
     loom::model(|| {
@@ -187,7 +178,9 @@ fn loom_readiness_never_lost() {
 }
 
 /// Two units, sent one at a time by the peer while the task reads: exercises
-/// `clear_readiness` after `WouldBlock` racing a new dispatch (the tick), and re-arming.
+/// `clear_readiness` after `WouldBlock` racing a new dispatch (the tick), and two sends
+/// merged into one edge (readiness must survive the first successful read: only a
+/// `WouldBlock` clears it).
 #[test]
 fn loom_readiness_two_sends_tick() {
     loom::model(|| {
@@ -212,10 +205,10 @@ fn loom_readiness_two_sends_tick() {
 }
 
 /// A reader and a writer waiting on one source at once, each made ready by the peer in
-/// either order: an event for one direction must leave the poller re-armed for the other
-/// (oneshot disarms the whole fd), and neither waiter is lost.
+/// either order (or by one merged edge): an event for one direction must not take or lose
+/// the other direction's waiter.
 #[test]
-fn loom_reader_and_writer_rearm() {
+fn loom_reader_and_writer() {
     loom::model(|| {
         let kernel = Arc::new(Kernel::new());
         let io = Arc::new(ScheduledIo::new());
@@ -225,7 +218,7 @@ fn loom_reader_and_writer_rearm() {
         };
         let writer = {
             let (k, io) = (kernel.clone(), io.clone());
-            loom::thread::spawn(move || poll_io(&k, &io, Direction::Write, || k.write()))
+            loom::thread::spawn(move || poll_io(&io, Direction::Write, || k.write()))
         };
         let peer = {
             let k = kernel.clone();
@@ -263,13 +256,13 @@ fn loom_no_wake_after_deregister() {
         let dropped = Arc::new(AtomicBool::new(false));
         let waker = Waker::from(std::sync::Arc::new(AssertNotDropped(dropped.clone())));
         let mut cx = std::task::Context::from_waker(&waker);
-        assert!(io
-            .poll_ready(&mut cx, Direction::Read, |_| Ok(()))
-            .is_pending());
+        assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
         drop(waker);
         let driver = {
             let io = io.clone();
-            loom::thread::spawn(move || io.dispatch(Ready::READABLE, |_| Ok(())))
+            loom::thread::spawn(move || {
+                io.dispatch(Ready::READABLE);
+            })
         };
         io.deregister();
         dropped.store(true, Ordering::SeqCst);
@@ -286,9 +279,7 @@ fn loom_shutdown_wakes_waiter() {
             let io = io.clone();
             loom::thread::spawn(move || io.shutdown())
         };
-        let r = block_on(poll_fn(|cx| {
-            io.poll_ready(cx, Direction::Write, |_| Ok(()))
-        }));
+        let r = block_on(poll_fn(|cx| io.poll_ready(cx, Direction::Write)));
         assert!(r.is_err());
         closer.join().unwrap();
     });

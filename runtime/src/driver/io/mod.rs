@@ -1,4 +1,4 @@
-//! The I/O reactor: a `polling::Poller` in oneshot mode and the registrations it serves.
+//! The I/O reactor: a `polling::Poller` in edge-triggered mode and the registrations it serves.
 //!
 //! # Pieces
 //!
@@ -11,31 +11,39 @@
 //!
 //! # The readiness protocol
 //!
+//! Every source is added to the poller once, edge-triggered, for readable and writable
+//! (hang-up and error are always reported), and never modified after: the kernel queues an
+//! event whenever the socket's state changes, whatever the tasks are doing. No syscall is
+//! made on the wait path.
+//!
 //! State of one source: `readiness` (an atomic word: readiness bits, `CLOSED`, a 16-bit
-//! tick) and, under the `waiters` mutex, the reader and writer slots, `armed` (what the
-//! poller is armed for) and the closed flags.
+//! tick) and, under the `waiters` mutex, the reader and writer slots and the closed flags.
 //!
 //! 0. A new source starts *assumed* readable and writable, so the first syscall is tried at
-//!    once (a wrong guess costs one `WouldBlock`, not a poller round trip).
+//!    once (a wrong guess costs one `WouldBlock`, not a poller round trip). Adding a source
+//!    that is already ready queues an event for it, so nothing that happened before the
+//!    registration is missed either.
 //! 1. **Task** (`poll_ready(dir)`): load `readiness`; if `dir` is ready, return it with its
 //!    tick. Otherwise lock `waiters`, *re-load* `readiness` (return if ready), store the waker
-//!    in `dir`'s slot, and if `armed` lacks `dir`, arm the poller for `armed | dir`
-//!    (`Poller::modify`, under the lock) and record it. Return `Pending`.
-//! 2. **Task** after a syscall said `WouldBlock`: `clear_readiness(event)` clears the bits it
-//!    acted on only if the tick is still the one it read (compare-and-swap), then goes back to
-//!    1. Readiness the driver stored in between (a new tick) survives, so the task retries.
+//!    in `dir`'s slot. Return `Pending`.
+//! 2. **Task**, only after its syscall said `WouldBlock` (or an equivalent "not yet", as
+//!    `connect` uses): `clear_readiness(event)` clears the bits it acted on (never the
+//!    hang-up bits) only if the tick is still the one it read (compare-and-swap), then goes
+//!    back to 1. A successful syscall, even a short read, clears nothing: edge-triggered
+//!    readiness is kept until a `WouldBlock` proves it gone.
 //! 3. **Driver** (an event for key `k`): look `k` up in the slab (a stale generation: ignore).
-//!    Lock `waiters`; `armed = NONE` (oneshot: the kernel disarmed the fd); store readiness
-//!    with tick + 1; take the wakers of the directions now ready; re-arm the directions that
-//!    still have waiters; unlock; wake the taken wakers.
+//!    Lock `waiters`; store readiness with tick + 1; take the wakers of the directions now
+//!    ready; unlock; wake the taken wakers.
 //!
-//! No lost wake-up: the driver's store of readiness and the task's store of its waker are both
-//! under `waiters`, and each re-reads the other's after. If the driver locked first, the task's
-//! re-load sees the readiness; if the task locked first, the driver takes its waker. And the
-//! poller is never left disarmed while a waiter waits: `armed` changes only under the lock,
-//! together with the `modify` call, and the driver clears it exactly when the kernel did.
-//! Data that arrives between a `WouldBlock` and the arm is not lost either: arming a
-//! level-triggered oneshot registration reports a condition that already holds.
+//! No lost wake-up: (a) the driver's store of readiness and the task's store of its waker
+//! are both under `waiters`, and each re-reads the other's after: if the driver locked first,
+//! the task's re-load sees the readiness; if the task locked first, the driver takes its
+//! waker. (b) Readiness is only removed by a clear whose `WouldBlock` came after the load of
+//! the tick it names; an edge the kernel queues after that syscall is dispatched with a new
+//! tick, and then either the clear fails (tick changed) or the store comes after the clear.
+//! An edge queued before the syscall describes data the syscall would have found. So when
+//! the condition holds again after a `WouldBlock`, the readiness word says so or an event is
+//! on its way: the edge between a `WouldBlock` and the waker store is the case (a) handles.
 //!
 //! # Deregistration and shutdown
 //!
@@ -63,7 +71,7 @@ mod tests;
 mod loom_tests;
 
 pub(crate) use poll_evented::PollEvented;
-pub(crate) use ready::{Direction, Interest, Ready};
+pub(crate) use ready::{Direction, Ready};
 pub(crate) use registration::{current_io_handle, Registration};
 pub(crate) use scheduled_io::{ReadyEvent, ScheduledIo};
 pub(crate) use slab::Slab;
@@ -71,24 +79,17 @@ pub(crate) use slab::Slab;
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::loom::sync::{Arc, Mutex};
 use std::io;
-use std::os::fd::{BorrowedFd, RawFd};
+use std::os::fd::BorrowedFd;
 use std::time::Duration;
 
 /// How many events one turn of the driver takes from the poller at most.
 const EVENTS_CAPACITY: usize = 1024;
 
-/// A slab entry: the fd (to re-arm it) and its shared state.
-#[derive(Debug)]
-struct Entry {
-    fd: RawFd,
-    io: Arc<ScheduledIo>,
-}
-
 /// The shared half of the reactor: registering and waking. Lives in `driver::Handle`.
 #[derive(Debug)]
 pub(crate) struct IoHandle {
     poller: polling::Poller,
-    registrations: Mutex<Slab<Entry>>,
+    registrations: Mutex<Slab<Arc<ScheduledIo>>>,
     /// Set once by [`IoHandle::shutdown`]; registering fails after it.
     is_shutdown: AtomicBool,
 }
@@ -141,28 +142,13 @@ impl IoDriver {
 }
 
 impl IoHandle {
-    /// Delivers one poller event: stores readiness, re-arms, wakes (see the module docs).
-    /// Returns `false` for a stale key (its registration is gone, even if the slot was
-    /// reused).
+    /// Delivers one poller event: stores readiness, wakes (see the module docs). Returns
+    /// `false` for a stale key (its registration is gone, even if the slot was reused).
     pub(crate) fn dispatch(&self, ev: &polling::Event) -> bool {
-        let key = ev.key;
-        let Some((fd, io)) = self
-            .registrations
-            .lock()
-            .get(key)
-            .map(|e| (e.fd, e.io.clone()))
-        else {
+        let Some(io) = self.registrations.lock().get(ev.key).cloned() else {
             return false;
         };
-        io.dispatch(Ready::from_event(ev), |interest| {
-            // SAFETY: `dispatch` calls this only under the source's lock with the source not
-            // deregistered; `IoHandle::deregister` marks it deregistered (under that lock)
-            // before the fd is deleted from the poller, and the fd stays open until then
-            // (`register`'s contract), so `fd` is open here.
-            let fd = unsafe { BorrowedFd::borrow_raw(fd) };
-            self.poller.modify(fd, interest.to_event(key))
-        });
-        true
+        io.dispatch(Ready::from_event(ev))
     }
 
     /// Makes a driver blocked in [`IoDriver::turn`] return now, or the next turn return at
@@ -177,12 +163,7 @@ impl IoHandle {
     /// registrations fail.
     pub(crate) fn shutdown(&self) {
         self.is_shutdown.store(true, Ordering::Release);
-        let all: Vec<Arc<ScheduledIo>> = self
-            .registrations
-            .lock()
-            .iter()
-            .map(|e| e.io.clone())
-            .collect();
+        let all: Vec<Arc<ScheduledIo>> = self.registrations.lock().iter().cloned().collect();
         for io in all {
             io.shutdown();
         }
@@ -193,7 +174,8 @@ impl IoHandle {
         self.registrations.lock().len()
     }
 
-    /// Adds `fd` to the poller, armed for nothing yet, and returns its key and state.
+    /// Adds `fd` to the poller, edge-triggered for readable and writable (once: nothing is
+    /// re-armed later), and returns its key and state.
     ///
     /// # Safety
     ///
@@ -212,23 +194,22 @@ impl IoHandle {
         let key = self
             .registrations
             .lock()
-            .insert(Entry {
-                fd: fd.as_raw_fd(),
-                io: io.clone(),
-            })
+            .insert(io.clone())
             .ok_or_else(|| io::Error::new(io::ErrorKind::OutOfMemory, "reactor slab is full"))?;
         // SAFETY: the caller keeps `fd` open until `deregister(key)`, which deletes it from the
         // poller first.
-        if let Err(e) = unsafe { self.poller.add(fd.as_raw_fd(), polling::Event::none(key)) } {
+        let added = unsafe {
+            self.poller.add_with_mode(
+                fd.as_raw_fd(),
+                polling::Event::all(key),
+                polling::PollMode::Edge,
+            )
+        };
+        if let Err(e) = added {
             self.registrations.lock().remove(key);
             return Err(e);
         }
         Ok((key, io))
-    }
-
-    /// Arms `fd` (registered under `key`) for `interest`.
-    pub(crate) fn arm(&self, fd: BorrowedFd<'_>, key: usize, interest: Interest) -> io::Result<()> {
-        self.poller.modify(fd, interest.to_event(key))
     }
 
     /// Removes the source registered under `key`: after this returns none of its wakers is

@@ -39,9 +39,12 @@ impl<S: AsFd> PollEvented<S> {
         io
     }
 
-    /// Reads into `buf` once readable. For stream sockets: a read that fills less than `buf`
-    /// drained the socket, so its readiness is cleared at once, saving the next read's
-    /// `WouldBlock` (the poller, level-triggered, reports data that arrived meanwhile).
+    /// Reads into `buf` once readable.
+    ///
+    /// Readiness is cleared only by a `WouldBlock`, never by a short read: the poller is
+    /// edge-triggered, and a short read proves the queue empty only for stream sockets (a
+    /// datagram socket returns one datagram however many are queued), so clearing on it
+    /// would risk a wake-up that never comes for the cost of one `WouldBlock` it saves.
     pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>
     where
         for<'a> &'a S: Read,
@@ -49,10 +52,6 @@ impl<S: AsFd> PollEvented<S> {
         loop {
             let ev = ready!(self.registration.poll_ready(cx, Direction::Read))?;
             match (&self.io).read(buf) {
-                Ok(n) if n > 0 && n < buf.len() => {
-                    self.registration.clear_readiness(ev);
-                    return Poll::Ready(Ok(n));
-                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.registration.clear_readiness(ev)
                 }

@@ -78,15 +78,13 @@ impl Registration {
     }
 
     /// Ready when `dir` has readiness (with the tick to clear it by), or `Pending` with the
-    /// waker stored and the poller armed. Fails once the driver has shut down.
+    /// waker stored. Fails once the driver has shut down or the source was deregistered.
     pub(crate) fn poll_ready(
         &self,
         cx: &mut Context<'_>,
         dir: Direction,
     ) -> Poll<io::Result<ReadyEvent>> {
-        self.shared.poll_ready(cx, dir, |interest| {
-            self.io().arm(self.fd(), self.key, interest)
-        })
+        self.shared.poll_ready(cx, dir)
     }
 
     /// [`Registration::poll_ready`] for reading.
@@ -99,8 +97,10 @@ impl Registration {
         self.poll_ready(cx, Direction::Write)
     }
 
-    /// Forgets the readiness in `ev` (after its syscall said `WouldBlock`), unless newer
-    /// readiness arrived since.
+    /// Forgets the readiness in `ev`, unless newer readiness arrived since. Only after a
+    /// syscall made after `ev` was returned said `WouldBlock` (or an equivalent "not yet",
+    /// like a connect still in progress): the poller is edge-triggered, so readiness cleared
+    /// while the condition holds is not reported again.
     pub(crate) fn clear_readiness(&self, ev: ReadyEvent) {
         self.shared.clear_readiness(ev);
     }

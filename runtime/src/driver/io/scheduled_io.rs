@@ -5,7 +5,7 @@
 //! `waiters` mutex. The driver sets readiness *under* that mutex, and a task registers its
 //! waker under it after re-reading readiness, so one of the two always sees the other.
 
-use super::ready::{Direction, Interest, Ready};
+use super::ready::{Direction, Ready};
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::loom::sync::Mutex;
 use crate::loom::thread::{self, ThreadId};
@@ -23,8 +23,9 @@ const DEREGISTERED: usize = 1 << 6;
 /// Where the tick starts: bumped by every readiness the driver stores, so a task can tell
 /// whether the readiness it is about to clear is the one it acted on.
 const TICK_SHIFT: u32 = 16;
-/// The tick's bits (16 bits, wrapping: a wrap would need 65,536 events on one socket between
-/// a task's read of readiness and its clear, while the socket is oneshot-armed at most once).
+/// The tick's bits (16 bits, wrapping). A wrap would need 65,536 dispatches for one socket
+/// between a task's load of readiness and its clear (its one nonblocking syscall); one driver
+/// turn dispatches a socket at most once, so that is 65,536 driver turns.
 const TICK_MASK: usize = 0xFFFF << TICK_SHIFT;
 
 fn tick_of(word: usize) -> u16 {
@@ -52,9 +53,6 @@ pub(crate) struct ScheduledIo {
 struct Waiters {
     reader: Slot,
     writer: Slot,
-    /// What the poller is armed for right now. Oneshot: the driver resets it to `NONE` on
-    /// every event it dispatches, then re-arms what still has waiters.
-    armed: Interest,
     /// Set by `shutdown` (driver gone). Never unset.
     shutdown: bool,
     /// Set by `deregister`. Never unset. After it, no waker of this source is called.
@@ -187,13 +185,12 @@ impl ScheduledIo {
         }
     }
 
-    /// Ready when `dir` has readiness; otherwise stores the waker and makes sure the poller is
-    /// armed for `dir` (calling `arm` with the full interest, under the lock, when it is not).
+    /// Ready when `dir` has readiness; otherwise stores the waker (the poller is registered
+    /// edge-triggered for everything once, so there is nothing to arm).
     pub(crate) fn poll_ready(
         &self,
         cx: &mut Context<'_>,
         dir: Direction,
-        arm: impl FnOnce(Interest) -> io::Result<()>,
     ) -> Poll<io::Result<ReadyEvent>> {
         // Fast path: no lock when readiness is already there.
         let word = self.readiness.load(Ordering::Acquire);
@@ -213,22 +210,14 @@ impl ScheduledIo {
             Direction::Read => w.reader.register(cx.waker()),
             Direction::Write => w.writer.register(cx.waker()),
         }
-        let want = dir.interest();
-        if !w.armed.contains(want) {
-            let new = w.armed | want;
-            // Under the lock, so the driver's re-arm and ours reach the poller in the order
-            // their `armed` updates happen.
-            if let Err(e) = arm(new) {
-                return Poll::Ready(Err(e));
-            }
-            w.armed = new;
-        }
         Poll::Pending
     }
 
     /// Clears the readiness a task acted on, unless the driver stored newer readiness since.
-    /// Every bit of `ev` is cleared, hang-up and error included: the poller is level-triggered
-    /// oneshot, so a condition that persists is reported again on the next arm.
+    /// Call it only after the syscall said `WouldBlock` (the poller is edge-triggered: it
+    /// reports a change, not a state, so readiness cleared while the condition still holds is
+    /// not reported again). Hang-up bits are never cleared ([`Ready::clearable`]): a closed
+    /// side stays closed, and edge-triggered epoll would not report it a second time.
     pub(crate) fn clear_readiness(&self, ev: ReadyEvent) {
         let _ = self
             .readiness
@@ -236,36 +225,19 @@ impl ScheduledIo {
                 if tick_of(word) != ev.tick {
                     return None;
                 }
-                Some(word & !ev.ready.as_usize())
+                Some(word & !ev.ready.clearable().as_usize())
             });
     }
 
-    /// Driver side: the poller reported `ready` for this source (and disarmed it). Stores the
-    /// readiness, re-arms (through `rearm`, under the lock) the directions that still have
-    /// waiters, and wakes the satisfied waiters outside the lock.
-    pub(crate) fn dispatch(&self, ready: Ready, rearm: impl FnOnce(Interest) -> io::Result<()>) {
+    /// Driver side: the poller reported `ready` for this source. Stores the readiness (with a
+    /// new tick) and wakes the waiters of the directions it satisfies, outside the lock.
+    /// Returns `false` if the source is closed (deregistered or shut down): nothing is stored.
+    pub(crate) fn dispatch(&self, ready: Ready) -> bool {
         let mut wakers = WakeList::default();
         {
             let mut w = self.waiters.lock();
             if w.shutdown || w.deregistered {
-                return;
-            }
-            w.armed = Interest::NONE;
-            let mut ready = ready;
-            let mut rest = Interest::NONE;
-            if !w.reader.is_empty() && !ready.intersects(Direction::Read.mask()) {
-                rest |= Interest::READ;
-            }
-            if !w.writer.is_empty() && !ready.intersects(Direction::Write.mask()) {
-                rest |= Interest::WRITE;
-            }
-            if !rest.is_none() {
-                match rearm(rest) {
-                    Ok(()) => w.armed = rest,
-                    // Cannot re-arm: report an error so every waiter retries its syscall and
-                    // sees what is wrong.
-                    Err(_) => ready |= Ready::ERROR,
-                }
+                return false;
             }
             self.store_readiness(ready);
             if ready.intersects(Direction::Read.mask()) {
@@ -275,11 +247,12 @@ impl ScheduledIo {
                 w.writer.take_into(&mut wakers);
             }
             if wakers.is_empty() {
-                return;
+                return true;
             }
             w.waking.push(thread::current().id());
         }
         self.wake_all(wakers);
+        true
     }
 
     /// Ors `ready` into the word and bumps the tick. Called with `waiters` locked.

@@ -128,7 +128,7 @@ fn tcp_echo_100_connections() {
 }
 
 /// Both ends async: nonblocking connect, split halves writing and reading at once (1 MiB per
-/// connection, so writes hit `WouldBlock` and readiness is re-armed many times).
+/// connection, so writes hit `WouldBlock` and writable edges wake the writer many times).
 #[test]
 fn tcp_echo_async_clients_split() {
     const CONNS: usize = 16;
@@ -235,7 +235,7 @@ fn udp_round_trip() {
         let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let (aa, ba) = (a.local_addr().unwrap(), b.local_addr().unwrap());
         let mut buf = [0u8; 64];
-        // Receive first (Pending, armed), then send: the wake-up goes through the reactor.
+        // Receive first (Pending, waker stored), then send: the wake-up goes through the reactor.
         let (got, sent) = join2(b.recv_from(&mut buf), a.send_to(b"ping", ba)).await;
         assert_eq!(sent.unwrap(), 4);
         assert_eq!(got.unwrap(), (4, aa));
@@ -603,13 +603,13 @@ fn deregister_from_inside_wake() {
     let rw = Waker::from(Arc::new(Deregisters(io.clone(), reader_calls.clone())));
     let ww = Waker::from(writer.clone());
     assert!(io
-        .poll_ready(&mut Context::from_waker(&rw), Direction::Read, |_| Ok(()))
+        .poll_ready(&mut Context::from_waker(&rw), Direction::Read)
         .is_pending());
     assert!(io
-        .poll_ready(&mut Context::from_waker(&ww), Direction::Write, |_| Ok(()))
+        .poll_ready(&mut Context::from_waker(&ww), Direction::Write)
         .is_pending());
     drop((rw, ww));
-    io.dispatch(Ready::READABLE | Ready::WRITABLE, |_| Ok(()));
+    io.dispatch(Ready::READABLE | Ready::WRITABLE);
     assert_eq!(reader_calls.load(Ordering::SeqCst), 1);
     assert_eq!(writer.0.load(Ordering::SeqCst), 0);
 }
