@@ -9,7 +9,7 @@
 //!
 //! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test -p taskio-runtime --release --lib loom`
 
-use super::{Direction, Ready, ScheduledIo};
+use super::{Direction, Ready, ReadyEvent, RegistrationSet, ScheduledIo};
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::loom::sync::{Arc, Condvar, Mutex};
 use std::future::poll_fn;
@@ -282,5 +282,139 @@ fn loom_shutdown_wakes_waiter() {
         let r = block_on(poll_fn(|cx| io.poll_ready(cx, Direction::Write)));
         assert!(r.is_err());
         closer.join().unwrap();
+    });
+}
+
+/// The epoll stand-in for the registration models: one fd, added under a token. `delete`
+/// and `poll`'s collection exclude each other (epoll serialises them on its mutex), and
+/// deleting drops an event not collected yet.
+#[derive(Debug)]
+struct Epoll {
+    state: Mutex<EpollState>,
+}
+
+#[derive(Debug, Default)]
+struct EpollState {
+    token: Option<usize>,
+    pending: Ready,
+}
+
+impl Epoll {
+    fn new() -> Epoll {
+        Epoll {
+            state: Mutex::new(EpollState::default()),
+        }
+    }
+
+    fn add(&self, token: usize) {
+        self.state.lock().token = Some(token);
+    }
+
+    fn delete(&self) -> bool {
+        let mut s = self.state.lock();
+        s.token = None;
+        s.pending = Ready::EMPTY;
+        true
+    }
+
+    /// The peer sends: a readable edge, if the fd is registered.
+    fn send(&self) {
+        let mut s = self.state.lock();
+        if s.token.is_some() {
+            s.pending |= Ready::READABLE;
+        }
+    }
+
+    /// A wait with a zero timeout: the collected event, if any.
+    fn poll(&self) -> Option<(usize, Ready)> {
+        let mut s = self.state.lock();
+        let token = s.token?;
+        if s.pending.is_empty() {
+            return None;
+        }
+        Some((token, std::mem::take(&mut s.pending)))
+    }
+}
+
+/// `IoDriver::turn`, `turns` times without blocking, on the stand-in: release, collect,
+/// dispatch through the token. Records what `release` let go of, and asserts no event is
+/// dispatched to it afterwards (that would be a use after free in the real driver).
+fn set_driver(set: &RegistrationSet, epoll: &Epoll, turns: usize) {
+    let mut freed = Vec::new();
+    for _ in 0..turns {
+        for io in set.release() {
+            freed.push(RegistrationSet::token(&io));
+        }
+        if let Some((token, ready)) = epoll.poll() {
+            assert!(
+                !freed.contains(&token),
+                "event dispatched to a released source"
+            );
+            // SAFETY: the assertion above: the set has not let go of the source.
+            unsafe { set.resolve(token) }.dispatch(ready);
+        }
+    }
+}
+
+/// Deregistration racing an event for the source and two driver turns: the driver never
+/// dispatches to a source the set released (delete comes before the move to `released`,
+/// which the driver frees only before a wait), and no waker is called after the
+/// deregistration returns.
+#[test]
+fn loom_deregister_races_event_and_release() {
+    loom::model(|| {
+        let set = Arc::new(RegistrationSet::new());
+        let epoll = Arc::new(Epoll::new());
+        let (key, io) = set.allocate().expect("not shut down");
+        epoll.add(RegistrationSet::token(&io));
+        // The owner waits for readability first (its source is no longer assumed ready).
+        let dropped = Arc::new(AtomicBool::new(false));
+        let waker = Waker::from(std::sync::Arc::new(AssertNotDropped(dropped.clone())));
+        io.clear_readiness(ReadyEvent {
+            tick: 0,
+            ready: Ready::READABLE,
+        });
+        assert!(io
+            .poll_ready(&mut std::task::Context::from_waker(&waker), Direction::Read)
+            .is_pending());
+        drop(waker);
+        let driver = {
+            let (set, epoll) = (set.clone(), epoll.clone());
+            loom::thread::spawn(move || set_driver(&set, &epoll, 2))
+        };
+        let peer = {
+            let epoll = epoll.clone();
+            loom::thread::spawn(move || epoll.send())
+        };
+        set.deregister(key, &io, || epoll.delete());
+        dropped.store(true, Ordering::SeqCst);
+        drop(io);
+        peer.join().unwrap();
+        driver.join().unwrap();
+        assert_eq!(set.len(), 0);
+    });
+}
+
+/// Registration racing shutdown: a source either fails to register or is closed by the
+/// shutdown (its polls fail), never left open on a dead driver.
+#[test]
+fn loom_register_races_shutdown() {
+    loom::model(|| {
+        let set = Arc::new(RegistrationSet::new());
+        let closer = {
+            let set = set.clone();
+            loom::thread::spawn(move || {
+                for io in set.shutdown() {
+                    io.shutdown();
+                }
+            })
+        };
+        let registered = set.allocate();
+        closer.join().unwrap();
+        if let Ok((_key, io)) = registered {
+            let waker = Waker::from(std::sync::Arc::new(Unparker(loom::thread::current())));
+            let r = io.poll_ready(&mut std::task::Context::from_waker(&waker), Direction::Read);
+            assert!(matches!(r, Poll::Ready(Err(_))), "open after shutdown");
+        }
     });
 }

@@ -2,10 +2,15 @@
 //!
 //! # Pieces
 //!
-//! - [`IoHandle`] (shared, inside `driver::Handle`): the poller and a [`Slab`] of
-//!   registrations. A registration's poller key is its slab key: index plus generation.
-//! - [`IoDriver`] (inside `driver::Driver`, owned by whichever worker parks): the event
-//!   buffer. [`IoDriver::turn`] waits on the poller and dispatches what it reports.
+//! - [`IoHandle`] (shared, inside `driver::Handle`): the poller and the [`RegistrationSet`].
+//!   A registration's poller key (its *token*) is the address of its [`ScheduledIo`], which
+//!   the set keeps alive until the driver can no longer report it (see
+//!   [`registration_set`](self::registration_set)); the set's own key (a [`Slab`] key)
+//!   only serves to remove it.
+//! - [`IoDriver`] (inside `driver::Driver`, owned by whichever thread turns the driver; turns
+//!   never overlap: `Driver` is behind a mutex or owned by one thread, and every turn takes
+//!   it `&mut`): the event buffer. [`IoDriver::turn`] frees the deregistered sources, waits
+//!   on the poller, and dispatches what it reports.
 //! - [`ScheduledIo`]: per source, the readiness word and the reader and writer waker slots.
 //! - [`Registration`]: what a socket holds; [`PollEvented`]: a socket plus its registration.
 //!
@@ -31,9 +36,10 @@
 //!    hang-up bits) only if the tick is still the one it read (compare-and-swap), then goes
 //!    back to 1. A successful syscall, even a short read, clears nothing: edge-triggered
 //!    readiness is kept until a `WouldBlock` proves it gone.
-//! 3. **Driver** (an event for key `k`): look `k` up in the slab (a stale generation: ignore).
-//!    Lock `waiters`; store readiness with tick + 1; take the wakers of the directions now
-//!    ready; unlock; wake the taken wakers.
+//! 3. **Driver** (an event for token `t`): `t` is the source's address, valid for this turn
+//!    (no lock, no lookup). Lock `waiters`; if the source is closed, ignore the event;
+//!    otherwise store readiness with tick + 1; take the wakers of the directions now ready;
+//!    unlock; wake the taken wakers.
 //!
 //! No lost wake-up: (a) the driver's store of readiness and the task's store of its waker
 //! are both under `waiters`, and each re-reads the other's after: if the driver locked first,
@@ -50,14 +56,22 @@
 //! Dropping a [`Registration`]: lock, set `deregistered` and `CLOSED`, drop the stored wakers
 //! (outside the lock); wait until no *other* thread is calling wakers taken from this source
 //! (the driver lists itself in `waking` while it calls them, and checks `deregistered` before
-//! each call); then `Poller::delete` and remove the slab entry (the generation moves on, so
-//! events already reported for the old key are ignored). Hence no waker of a registration is
-//! called after its drop returns. [`IoHandle::shutdown`] closes every registration and wakes
-//! its waiters, whose polls then fail with an error; new registrations fail too.
+//! each call); then `Poller::delete`, and only after it, move the source from the set's
+//! `live` entries to `released`. Hence no waker of a registration is called after its drop
+//! returns, and an event for it still in the driver's buffer finds a closed (not freed)
+//! source. The driver frees `released` at the start of its next turn, before waiting: an event
+//! the kernel collected before the delete belongs to a wait that began before the move, so
+//! it is dispatched in a turn that started before the free (argued in
+//! [`registration_set`](self::registration_set)). If the delete fails (the fd was closed
+//! early, against `register`'s contract), the source is leaked, never freed under an event.
+//! [`IoHandle::shutdown`] refuses new registrations and collects the live ones under one
+//! hold of the set's lock (so a racing registration either fails or is collected), then
+//! closes each, waking its waiters, whose polls then fail with an error.
 
 mod poll_evented;
 mod ready;
 mod registration;
+pub(crate) mod registration_set;
 mod scheduled_io;
 mod slab;
 
@@ -73,11 +87,11 @@ mod loom_tests;
 pub(crate) use poll_evented::PollEvented;
 pub(crate) use ready::{Direction, Ready};
 pub(crate) use registration::{current_io_handle, Registration};
+pub(crate) use registration_set::RegistrationSet;
 pub(crate) use scheduled_io::{ReadyEvent, ScheduledIo};
 pub(crate) use slab::Slab;
 
-use crate::loom::sync::atomic::{AtomicBool, Ordering};
-use crate::loom::sync::{Arc, Mutex};
+use crate::loom::sync::Arc;
 use std::io;
 use std::os::fd::BorrowedFd;
 use std::time::Duration;
@@ -89,9 +103,7 @@ const EVENTS_CAPACITY: usize = 1024;
 #[derive(Debug)]
 pub(crate) struct IoHandle {
     poller: polling::Poller,
-    registrations: Mutex<Slab<Arc<ScheduledIo>>>,
-    /// Set once by [`IoHandle::shutdown`]; registering fails after it.
-    is_shutdown: AtomicBool,
+    registrations: RegistrationSet,
 }
 
 /// The blocking half of the reactor: the event buffer. Lives in `driver::Driver`.
@@ -111,20 +123,23 @@ impl IoDriver {
             IoDriver { events },
             IoHandle {
                 poller,
-                registrations: Mutex::new(Slab::new()),
-                is_shutdown: AtomicBool::new(false),
+                registrations: RegistrationSet::new(),
             },
         ))
     }
 
-    /// Waits for readiness (at most `timeout`; `Some(ZERO)`: don't block) or
-    /// [`IoHandle::unpark`], then dispatches every reported event. Wakers are called outside
-    /// every lock. Returns how many events were dispatched (stale ones not counted).
+    /// Frees the sources deregistered since the last turn, waits for readiness (at most
+    /// `timeout`; `Some(ZERO)`: don't block) or [`IoHandle::unpark`], then dispatches every
+    /// reported event. Wakers are called outside every lock. Returns how many events were
+    /// dispatched (events for closed sources not counted).
     pub(crate) fn turn(
         &mut self,
         handle: &IoHandle,
         timeout: Option<Duration>,
     ) -> io::Result<usize> {
+        // Before the wait: what this frees was deleted from the poller before its move to
+        // `released`, so no event this turn collects names it (`registration_set`, rule 3).
+        drop(handle.registrations.release());
         self.events.clear();
         match handle.poller.wait(&mut self.events, timeout) {
             Ok(_) => {}
@@ -133,7 +148,10 @@ impl IoDriver {
         }
         let mut dispatched = 0;
         for ev in self.events.iter() {
-            if handle.dispatch(&ev) {
+            // SAFETY: `ev` was reported by this turn's wait, and the only `release` since
+            // was the one above, before the wait: `ev.key` is the token of a source of this
+            // set that is not freed (`registration_set` argues it).
+            if unsafe { handle.dispatch(&ev) } {
                 dispatched += 1;
             }
         }
@@ -143,11 +161,15 @@ impl IoDriver {
 
 impl IoHandle {
     /// Delivers one poller event: stores readiness, wakes (see the module docs). Returns
-    /// `false` for a stale key (its registration is gone, even if the slot was reused).
-    pub(crate) fn dispatch(&self, ev: &polling::Event) -> bool {
-        let Some(io) = self.registrations.lock().get(ev.key).cloned() else {
-            return false;
-        };
+    /// `false` if the source is closed (deregistered or shut down).
+    ///
+    /// # Safety
+    ///
+    /// `ev.key` is the token of a source of this handle that no turn has freed: see
+    /// [`RegistrationSet::resolve`].
+    pub(crate) unsafe fn dispatch(&self, ev: &polling::Event) -> bool {
+        // SAFETY: forwarded from the caller.
+        let io = unsafe { self.registrations.resolve(ev.key) };
         io.dispatch(Ready::from_event(ev))
     }
 
@@ -162,20 +184,25 @@ impl IoHandle {
     /// Closes every registration and wakes its waiters (their polls then fail); later
     /// registrations fail.
     pub(crate) fn shutdown(&self) {
-        self.is_shutdown.store(true, Ordering::Release);
-        let all: Vec<Arc<ScheduledIo>> = self.registrations.lock().iter().cloned().collect();
-        for io in all {
+        for io in self.registrations.shutdown() {
             io.shutdown();
         }
     }
 
     /// How many sources are registered (tests and metrics).
     pub(crate) fn num_registrations(&self) -> usize {
-        self.registrations.lock().len()
+        self.registrations.len()
+    }
+
+    /// How many deregistered sources wait for the driver to free them (tests).
+    #[cfg(test)]
+    pub(crate) fn num_released(&self) -> usize {
+        self.registrations.num_released()
     }
 
     /// Adds `fd` to the poller, edge-triggered for readable and writable (once: nothing is
-    /// re-armed later), and returns its key and state.
+    /// re-armed later), and returns its key in the set and its state. The poller's key is the
+    /// state's address ([`RegistrationSet::token`]).
     ///
     /// # Safety
     ///
@@ -185,39 +212,32 @@ impl IoHandle {
         fd: BorrowedFd<'_>,
     ) -> io::Result<(usize, Arc<ScheduledIo>)> {
         use std::os::fd::AsRawFd;
-        if self.is_shutdown.load(Ordering::Acquire) {
-            return Err(io::Error::other(
-                "the taskio runtime's I/O driver has shut down",
-            ));
-        }
-        let io = Arc::new(ScheduledIo::new());
-        let key = self
-            .registrations
-            .lock()
-            .insert(io.clone())
-            .ok_or_else(|| io::Error::new(io::ErrorKind::OutOfMemory, "reactor slab is full"))?;
+        let (key, io) = self.registrations.allocate()?;
+        let token = RegistrationSet::token(&io);
         // SAFETY: the caller keeps `fd` open until `deregister(key)`, which deletes it from the
         // poller first.
         let added = unsafe {
             self.poller.add_with_mode(
                 fd.as_raw_fd(),
-                polling::Event::all(key),
+                polling::Event::all(token),
                 polling::PollMode::Edge,
             )
         };
         if let Err(e) = added {
-            self.registrations.lock().remove(key);
+            self.registrations.remove_unregistered(key);
             return Err(e);
         }
         Ok((key, io))
     }
 
     /// Removes the source registered under `key`: after this returns none of its wakers is
-    /// called, and events already reported for `key` are ignored.
+    /// called; events already reported for it find it closed; the next driver turn frees it.
     pub(crate) fn deregister(&self, fd: BorrowedFd<'_>, key: usize, io: &ScheduledIo) {
-        io.deregister();
-        // The fd may already be gone from the poller if the kernel dropped it; nothing to do.
-        let _ = self.poller.delete(fd);
-        self.registrations.lock().remove(key);
+        let wake_driver = self
+            .registrations
+            .deregister(key, io, || self.poller.delete(fd).is_ok());
+        if wake_driver {
+            self.unpark();
+        }
     }
 }

@@ -148,10 +148,10 @@ impl Registration {
         &self.shared
     }
 
-    /// The poller key (tests).
+    /// The poller key: the token of the shared state (tests).
     #[cfg(test)]
-    pub(crate) fn key(&self) -> usize {
-        self.key
+    pub(crate) fn token(&self) -> usize {
+        super::RegistrationSet::token(&self.shared)
     }
 }
 

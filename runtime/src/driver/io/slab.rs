@@ -1,9 +1,10 @@
 //! A slab of registrations whose keys carry a generation.
 //!
-//! The key handed to the poller is `generation << INDEX_BITS | index`. Removing an entry bumps
-//! its slot's generation, so an event the poller reported for a removed registration (still in
-//! the driver's event buffer, or racing the removal) names a generation that no longer
-//! matches, and [`Slab::get`] ignores it even when the slot was reused.
+//! A key is `generation << INDEX_BITS | index`. Removing an entry bumps its slot's
+//! generation, so a key kept after its removal (a double removal, say) names a generation
+//! that no longer matches, and [`Slab::get`] and [`Slab::remove`] ignore it even when the
+//! slot was reused. (The reactor's set of registrations keys its entries with it; the poller's
+//! key is the registration's address instead, see `registration_set`.)
 
 /// Bits of the key that hold the slot index.
 const INDEX_BITS: u32 = if usize::BITS >= 64 { 32 } else { 20 };

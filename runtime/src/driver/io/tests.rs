@@ -389,31 +389,54 @@ fn registration_dropped_while_readiness_pending() {
     assert_eq!(h.io.as_ref().unwrap().num_registrations(), 0);
 }
 
-/// An event for a removed registration's key is ignored, even when a new registration took
-/// the same slab slot.
+/// An event for a deregistered source that the driver has not freed yet (its wait began
+/// before the delete) finds it closed and is ignored; a new registration gets another token
+/// (the old source still holds its address); the next driver turn frees the old source.
 #[test]
-fn stale_key_ignored() {
-    let (_d, h) = io_driver();
+fn event_for_deregistered_source_ignored_then_freed() {
+    let (mut d, h) = io_driver();
     let _e = driver::enter(h.clone());
     let io = h.io.as_ref().unwrap();
     let (old, _b1) = registered_pair();
-    let old_key = old.registration().key();
+    let old_token = old.registration().token();
     drop(old);
+    assert_eq!(io.num_released(), 1);
     let (new, _b2) = registered_pair();
-    let new_key = new.registration().key();
-    assert_ne!(old_key, new_key);
+    let new_token = new.registration().token();
+    assert_ne!(old_token, new_token);
     let count = Arc::new(CountWaker::default());
     let waker = Waker::from(count.clone());
     assert!(new
         .registration()
         .poll_read_ready(&mut Context::from_waker(&waker))
         .is_pending());
-    assert!(!io.dispatch(&polling::Event::all(old_key)));
+    // SAFETY: no driver turn has run since `old` was dropped: its source is not freed.
+    assert!(!unsafe { io.dispatch(&polling::Event::all(old_token)) });
     assert_eq!(count.0.load(Ordering::SeqCst), 0);
     assert_eq!(new.registration().shared().readiness(), Ready::EMPTY);
-    // The live key is delivered.
-    assert!(io.dispatch(&polling::Event::readable(new_key)));
+    // The live token is delivered.
+    // SAFETY: `new` is registered.
+    assert!(unsafe { io.dispatch(&polling::Event::readable(new_token)) });
     assert_eq!(count.0.load(Ordering::SeqCst), 1);
+    // A turn frees the deregistered source, and only it.
+    d.poll_events(&h);
+    assert_eq!(io.num_released(), 0);
+    assert_eq!(io.num_registrations(), 1);
+}
+
+/// Many deregistrations with no driver turn: each is freed by the next turn, none earlier.
+#[test]
+fn deregistered_sources_wait_for_the_next_turn() {
+    let (mut d, h) = io_driver();
+    let _e = driver::enter(h.clone());
+    let io = h.io.as_ref().unwrap();
+    for n in 1..=40 {
+        drop(registered_pair());
+        assert_eq!(io.num_released(), n);
+    }
+    d.poll_events(&h);
+    assert_eq!(io.num_released(), 0);
+    assert_eq!(io.num_registrations(), 0);
 }
 
 /// The tick: clearing readiness the driver has replaced since keeps the new readiness.
@@ -424,16 +447,18 @@ fn clear_readiness_keeps_newer_readiness() {
     let io = h.io.as_ref().unwrap();
     let (a, _b) = registered_pair();
     let reg = a.registration();
-    let key = reg.key();
+    let key = reg.token();
     let waker = Waker::from(Arc::new(CountWaker::default()));
     let mut cx = Context::from_waker(&waker);
     assert!(reg.poll_read_ready(&mut cx).is_pending());
-    io.dispatch(&polling::Event::readable(key));
+    // SAFETY: `a` is registered for the whole test.
+    unsafe { io.dispatch(&polling::Event::readable(key)) };
     let Poll::Ready(Ok(ev)) = reg.poll_read_ready(&mut cx) else {
         panic!()
     };
     // A new event lands while the task's syscall says WouldBlock.
-    io.dispatch(&polling::Event::readable(key));
+    // SAFETY: `a` is registered for the whole test.
+    unsafe { io.dispatch(&polling::Event::readable(key)) };
     reg.clear_readiness(ev);
     assert!(
         reg.poll_read_ready(&mut cx).is_ready(),
@@ -463,10 +488,11 @@ fn hangup_wakes_reader_and_writer() {
         .poll_read_ready(&mut Context::from_waker(&rw))
         .is_pending());
     // The pair is writable at once, so use a fresh read-only wait on write by dispatching by hand.
-    let mut hup = polling::Event::none(reg.key());
+    let mut hup = polling::Event::none(reg.token());
     hup.set_interrupt(true);
     let _ = reg.poll_ready(&mut Context::from_waker(&ww), Direction::Write);
-    io.dispatch(&hup);
+    // SAFETY: `a` is registered for the whole test.
+    unsafe { io.dispatch(&hup) };
     assert_eq!(r.0.load(Ordering::SeqCst), 1);
     assert!(reg
         .shared()
@@ -520,7 +546,7 @@ fn drop_races_dispatch_stress() {
     let _e = driver::enter(h.clone());
     for _ in 0..200 {
         let (a, _b) = registered_pair();
-        let key = a.registration().key();
+        let key = a.registration().token();
         let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
         struct W(Arc<std::sync::atomic::AtomicBool>);
         impl Wake for W {
@@ -538,10 +564,10 @@ fn drop_races_dispatch_stress() {
             .is_pending());
         let h2 = h.clone();
         let t = std::thread::spawn(move || {
-            h2.io
-                .as_ref()
-                .unwrap()
-                .dispatch(&polling::Event::readable(key));
+            let io = h2.io.as_ref().unwrap();
+            // SAFETY: this test never turns the driver, so `a`'s source is not freed even
+            // once `a` is dropped.
+            unsafe { io.dispatch(&polling::Event::readable(key)) };
         });
         drop(a);
         dropped.store(true, Ordering::SeqCst);
