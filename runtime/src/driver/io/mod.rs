@@ -5,7 +5,7 @@
 //! - [`IoHandle`] (shared, inside `driver::Handle`): the poller and the [`RegistrationSet`].
 //!   A registration's poller key (its *token*) is the address of its [`ScheduledIo`], which
 //!   the set keeps alive until the driver can no longer report it (see
-//!   [`registration_set`](self::registration_set)); the set's own key (a [`Slab`] key)
+//!   [`registration_set`]); the set's own key (a [`Slab`] key)
 //!   only serves to remove it.
 //! - [`IoDriver`] (inside `driver::Driver`, owned by whichever thread turns the driver; turns
 //!   never overlap: `Driver` is behind a mutex or owned by one thread, and every turn takes
@@ -62,7 +62,7 @@
 //! source. The driver frees `released` at the start of its next turn, before waiting: an event
 //! the kernel collected before the delete belongs to a wait that began before the move, so
 //! it is dispatched in a turn that started before the free (argued in
-//! [`registration_set`](self::registration_set)). If the delete fails (the fd was closed
+//! [`registration_set`]). If the delete fails (the fd was closed
 //! early, against `register`'s contract), the source is leaked, never freed under an event.
 //! [`IoHandle::shutdown`] refuses new registrations and collects the live ones under one
 //! hold of the set's lock (so a racing registration either fails or is collected), then
