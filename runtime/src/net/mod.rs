@@ -19,11 +19,14 @@
 pub mod tcp;
 pub mod unix;
 
+mod datagram;
+mod ready;
+mod stream;
 mod udp;
 
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
-pub use unix::{UnixListener, UnixStream};
+pub use unix::{UnixDatagram, UnixListener, UnixStream};
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -60,6 +63,7 @@ fn _assert_send_sync() {
     is::<UdpSocket>();
     is::<UnixListener>();
     is::<UnixStream>();
+    is::<UnixDatagram>();
     is::<unix::OwnedReadHalf>();
     is::<unix::OwnedWriteHalf>();
 }

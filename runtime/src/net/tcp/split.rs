@@ -1,13 +1,11 @@
 //! Owned halves of a [`TcpStream`], sharing it through an `Arc`.
 
 use super::TcpStream;
+use crate::net::stream::{forward_async_read, forward_async_write, ReadHalf, WriteHalf};
 use std::error::Error;
 use std::fmt;
-use std::io::{self, IoSlice};
-use std::net::{Shutdown, SocketAddr};
-use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::io;
+use std::net::SocketAddr;
 
 /// The read half of a [`TcpStream`], from [`TcpStream::into_split`].
 ///
@@ -24,7 +22,7 @@ use std::task::{Context, Poll};
 /// ```
 #[derive(Debug)]
 pub struct OwnedReadHalf {
-    inner: Arc<TcpStream>,
+    pub(super) inner: ReadHalf<std::net::TcpStream>,
 }
 
 /// The write half of a [`TcpStream`], from [`TcpStream::into_split`]. Dropping it (or
@@ -43,8 +41,7 @@ pub struct OwnedReadHalf {
 /// ```
 #[derive(Debug)]
 pub struct OwnedWriteHalf {
-    inner: Arc<TcpStream>,
-    shutdown_on_drop: bool,
+    pub(super) inner: WriteHalf<std::net::TcpStream>,
 }
 
 /// The halves given to [`OwnedReadHalf::reunite`] came from different streams; here they are
@@ -74,19 +71,6 @@ impl fmt::Display for ReuniteError {
 
 impl Error for ReuniteError {}
 
-pub(super) fn split_owned(stream: TcpStream) -> (OwnedReadHalf, OwnedWriteHalf) {
-    let inner = Arc::new(stream);
-    (
-        OwnedReadHalf {
-            inner: inner.clone(),
-        },
-        OwnedWriteHalf {
-            inner,
-            shutdown_on_drop: true,
-        },
-    )
-}
-
 impl OwnedReadHalf {
     /// Puts the stream back together, if `other` is its write half.
     ///
@@ -102,15 +86,13 @@ impl OwnedReadHalf {
     /// }).unwrap();
     /// ```
     pub fn reunite(self, other: OwnedWriteHalf) -> Result<TcpStream, ReuniteError> {
-        if !Arc::ptr_eq(&self.inner, &other.inner) {
-            return Err(ReuniteError(self, other));
+        match self.inner.reunite(other.inner) {
+            Ok(inner) => Ok(TcpStream { inner }),
+            Err((read, write)) => Err(ReuniteError(
+                OwnedReadHalf { inner: read },
+                OwnedWriteHalf { inner: write },
+            )),
         }
-        let mut other = other;
-        other.shutdown_on_drop = false;
-        let inner = other.inner.clone();
-        drop(other);
-        drop(self);
-        Ok(Arc::try_unwrap(inner).expect("both halves were just dropped"))
     }
 
     /// The remote address.
@@ -127,7 +109,7 @@ impl OwnedReadHalf {
     /// }).unwrap();
     /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.inner.peer_addr()
+        self.inner.get_ref().peer_addr()
     }
 
     /// The local address.
@@ -144,7 +126,7 @@ impl OwnedReadHalf {
     /// }).unwrap();
     /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.inner.local_addr()
+        self.inner.get_ref().local_addr()
     }
 }
 
@@ -180,7 +162,7 @@ impl OwnedWriteHalf {
     /// }).unwrap();
     /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.inner.peer_addr()
+        self.inner.get_ref().peer_addr()
     }
 
     /// The local address.
@@ -197,55 +179,9 @@ impl OwnedWriteHalf {
     /// }).unwrap();
     /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.inner.local_addr()
+        self.inner.get_ref().local_addr()
     }
 }
 
-impl Drop for OwnedWriteHalf {
-    fn drop(&mut self) {
-        if self.shutdown_on_drop {
-            // The peer may be gone already; nothing to report from a destructor.
-            let _ = self.inner.shutdown(Shutdown::Write);
-        }
-    }
-}
-
-impl futures_io::AsyncRead for OwnedReadHalf {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.inner.poll_read_priv(cx, buf)
-    }
-}
-
-impl futures_io::AsyncWrite for OwnedWriteHalf {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.inner.poll_write_priv(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.inner.poll_write_vectored_priv(cx, bufs)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_close(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let res = self.inner.shutdown(Shutdown::Write);
-        if res.is_ok() {
-            self.shutdown_on_drop = false;
-        }
-        Poll::Ready(res)
-    }
-}
+forward_async_read!(OwnedReadHalf);
+forward_async_write!(OwnedWriteHalf);
