@@ -1,6 +1,6 @@
 //! The readiness API (`readable`/`writable`/`try_read`/`try_write`, UDP's `try_send*` and
-//! `try_recv*`) through the real reactor, loopback only, on every runtime flavour. Each
-//! stream body runs on a TCP pair and on a Unix pair.
+//! `try_recv*`, and the split halves' share) through the real reactor, loopback only, on every
+//! runtime flavour. The generic stream bodies run on a TCP pair and on a Unix pair.
 
 use futures_io::{AsyncRead, AsyncWrite};
 use std::future::Future;
@@ -213,7 +213,39 @@ fn udp_connected_try_send_and_try_recv(flavor: Flavor) {
     });
 }
 
+fn split_halves_have_the_readiness_api(flavor: Flavor) {
+    flavor.rt().block_on(async {
+        let (a, b) = tcp_pair().await;
+        let (a_read, a_write) = a.into_split();
+        let (b_read, b_write) = b.into_split();
+        let mut buf = [0u8; 64];
+        assert_eq!(b_read.try_read(&mut buf).unwrap_err().kind(), WouldBlock);
+        let mut readable = Box::pin(b_read.readable());
+        assert!(poll_once(&mut readable).is_pending());
+        a_write.writable().await.unwrap();
+        assert_eq!(a_write.try_write(b"over").unwrap(), 4);
+        readable.await.unwrap();
+        assert_eq!(b_read.try_read(&mut buf).unwrap(), 4);
+        assert_eq!(&buf[..4], b"over");
+        // The other direction, and end-of-file once the write half is gone.
+        assert_eq!(b_write.try_write(b"back").unwrap(), 4);
+        drop(b_write);
+        let mut got = Vec::new();
+        loop {
+            a_read.readable().await.unwrap();
+            match a_read.try_read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == WouldBlock => continue,
+                Err(e) => panic!("try_read failed: {e}"),
+            }
+        }
+        assert_eq!(got, b"back");
+    });
+}
+
 rt_tests!(
+    split_halves_have_the_readiness_api,
     readable_resolves_after_the_peer_writes,
     readable_try_read_loop_reads_a_whole_message,
     writable_try_write_fill_until_would_block_then_drain,

@@ -172,6 +172,13 @@ where
     ) -> Poll<io::Result<usize>> {
         self.stream.poll_read(cx, buf)
     }
+    pub(crate) async fn readable(&self) -> io::Result<()> {
+        self.stream.readable().await
+    }
+
+    pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.stream.try_read(buf)
+    }
 }
 
 impl<S: StreamSocket> WriteHalf<S>
@@ -192,6 +199,14 @@ where
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         self.stream.poll_write_vectored(cx, bufs)
+    }
+
+    pub(crate) async fn writable(&self) -> io::Result<()> {
+        self.stream.writable().await
+    }
+
+    pub(crate) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.stream.try_write(buf)
     }
 
     /// `AsyncWrite::poll_close`: shuts the write side down (once it worked, dropping the half

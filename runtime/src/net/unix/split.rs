@@ -128,6 +128,55 @@ impl OwnedReadHalf {
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.inner.get_ref().local_addr()
     }
+
+    /// Waits until the stream may be readable; see [`UnixStream::readable`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io;
+    /// use taskio_runtime::net::UnixStream;
+    ///
+    /// taskio_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let (client, server) = UnixStream::pair()?;
+    ///     let (read, _write) = client.into_split();
+    ///     assert_eq!(server.try_write(b"hi")?, 2);
+    ///     let mut buf = [0; 16];
+    ///     let n = loop {
+    ///         read.readable().await?;
+    ///         match read.try_read(&mut buf) {
+    ///             Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+    ///             r => break r?,
+    ///         }
+    ///     };
+    ///     assert_eq!(&buf[..n], b"hi");
+    ///     Ok::<_, io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub async fn readable(&self) -> io::Result<()> {
+        self.inner.readable().await
+    }
+
+    /// Reads what is there now, without waiting; see [`UnixStream::try_read`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io;
+    /// use taskio_runtime::net::UnixStream;
+    ///
+    /// taskio_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let (client, server) = UnixStream::pair()?;
+    ///     let (read, _write) = client.into_split();
+    ///     let mut buf = [0; 16];
+    ///     assert_eq!(read.try_read(&mut buf).unwrap_err().kind(), io::ErrorKind::WouldBlock);
+    ///     # let _ = server;
+    ///     Ok::<_, io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.try_read(buf)
+    }
 }
 
 impl OwnedWriteHalf {
@@ -180,6 +229,45 @@ impl OwnedWriteHalf {
     /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.inner.get_ref().local_addr()
+    }
+
+    /// Waits until the stream may be writable; see [`UnixStream::writable`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio_runtime::net::UnixStream;
+    ///
+    /// taskio_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let (client, server) = UnixStream::pair()?;
+    ///     let (_read, write) = client.into_split();
+    ///     write.writable().await?;
+    ///     assert_eq!(write.try_write(b"ping")?, 4);
+    ///     # let _ = server;
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub async fn writable(&self) -> io::Result<()> {
+        self.inner.writable().await
+    }
+
+    /// Writes what fits now, without waiting; see [`UnixStream::try_write`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio_runtime::net::UnixStream;
+    ///
+    /// taskio_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let (client, server) = UnixStream::pair()?;
+    ///     let (_read, write) = client.into_split();
+    ///     assert_eq!(write.try_write(b"hello")?, 5);
+    ///     # let _ = server;
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.try_write(buf)
     }
 }
 
