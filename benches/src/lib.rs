@@ -37,9 +37,9 @@ pub trait Rt: Sized + 'static {
         + Unpin
         + 'static;
 
-    /// A multi-thread runtime with `workers` worker threads.
+    /// A multi-thread runtime with `workers` worker threads, drivers on (as `multi_thread_all`).
     fn multi_thread(workers: usize) -> Self::Runtime;
-    /// A current-thread runtime.
+    /// A current-thread runtime, drivers on (as `current_thread_all`).
     fn current_thread() -> Self::Runtime;
     /// `Runtime::block_on`.
     fn block_on<F: Future>(rt: &Self::Runtime, f: F) -> F::Output;
@@ -183,19 +183,14 @@ impl Rt for Tokio {
     type JoinError = tokio::task::JoinError;
     type JoinHandle<T: Send + 'static> = tokio::task::JoinHandle<T>;
 
-    // `multi_thread`/`current_thread` build tokio without drivers (the scheduler suites were
-    // ported when taskio had none; taskio's are now always on). The time, blocking and net
-    // workloads use `*_all` (tokio's `enable_all()`).
+    // The scheduler suites build tokio with its drivers on too (`enable_all()`), as taskio's
+    // always are: a parked worker then waits in the I/O driver on both sides. (They were
+    // ported when taskio had no drivers and built tokio without them.)
     fn multi_thread(workers: usize) -> Self::Runtime {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(workers)
-            .build()
-            .unwrap()
+        Self::multi_thread_all(workers)
     }
     fn current_thread() -> Self::Runtime {
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
+        Self::current_thread_all()
     }
     fn block_on<F: Future>(rt: &Self::Runtime, f: F) -> F::Output {
         rt.block_on(f)

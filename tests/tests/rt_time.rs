@@ -206,3 +206,51 @@ fn shutdown_with_blocking_work_still_running() {
     release_tx.send(()).unwrap();
     drop(running);
 }
+
+/// The paused clock waits for blocking work in flight, and moves on once the last of it ends
+/// even when nobody awaits its `JoinHandle` (a detached `spawn_blocking`): before the pool
+/// unparked the driver, a runtime whose only other work was a sleep stayed parked forever.
+#[test]
+fn paused_clock_advances_after_detached_blocking_work() {
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    let builders: [fn() -> Builder; 3] = [
+        Builder::new_current_thread,
+        || {
+            let mut b = Builder::new_multi_thread();
+            b.worker_threads(1);
+            b
+        },
+        || {
+            let mut b = Builder::new_multi_thread();
+            b.worker_threads(2);
+            b
+        },
+    ];
+    for (i, builder) in builders.into_iter().enumerate() {
+        taskio_tests::watchdog(&format!("paused_blocking_{i}"), move || {
+            let rt = builder().start_paused(true).build().unwrap();
+            let done = Arc::new(AtomicBool::new(false));
+            let seen = rt.block_on({
+                let done = done.clone();
+                async move {
+                    let start = Instant::now();
+                    let work_done = done.clone();
+                    drop(taskio_runtime::spawn_blocking(move || {
+                        // Brief work, long enough that the workers park before it ends (the
+                        // case that hung); the test is correct however long it takes.
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        work_done.store(true, SeqCst);
+                    }));
+                    time::sleep(Duration::from_secs(3600)).await;
+                    assert_eq!(start.elapsed(), Duration::from_secs(3600));
+                    done.load(SeqCst)
+                }
+            });
+            // Time did not jump while the blocking work was in flight.
+            assert!(
+                seen,
+                "the clock moved past the sleep before the blocking work ended"
+            );
+        });
+    }
+}

@@ -14,6 +14,7 @@
 //! cancelled); work already running is waited for, up to the runtime's shutdown timeout.
 
 // Not modelled by loom (crossbeam-channel is not loom-aware): plain std/parking_lot.
+use crate::driver;
 use crate::runtime::context;
 use crate::scheduler;
 use crate::task::{self, Id, JoinHandle, Notified, Schedule, Task, UnownedTask};
@@ -136,6 +137,7 @@ impl Spawner {
             state.num_threads += 1;
             let inner = self.inner.clone();
             let handle = handle.clone();
+            let driver = handle.driver().clone();
             let mut builder = std::thread::Builder::new().name((self.inner.thread_name)());
             if let Some(size) = self.inner.stack_size {
                 builder = builder.stack_size(size);
@@ -143,7 +145,7 @@ impl Spawner {
             match builder.spawn(move || {
                 let _current = context::set_current(&handle);
                 drop(handle);
-                inner.run()
+                inner.run(&driver)
             }) {
                 Ok(t) => state.threads.push(t),
                 Err(_) => {
@@ -216,14 +218,24 @@ fn wakeup_task() -> UnownedTask<BlockingSchedule> {
 }
 
 impl Inner {
-    fn run(self: Arc<Inner>) {
+    /// A pool thread's loop. `driver` is its runtime's: when the last busy thread goes idle
+    /// with nothing queued, a paused clock may move again (see [`Inner::went_quiet`]).
+    fn run(self: Arc<Inner>, driver: &driver::Handle) {
         let mut state = self.state.lock();
+        let mut ran = false;
         loop {
             if state.shutdown {
                 break;
             }
             state.num_idle += 1;
+            let quiet = ran && self.went_quiet(&state);
             drop(state);
+            if quiet && driver.is_paused() {
+                // The workers may all be parked, waiting for this work before moving the
+                // paused clock; nobody awaits a detached task's `JoinHandle` to wake them.
+                driver.unpark();
+            }
+            ran = false;
             let received = self.rx.recv_timeout(self.keep_alive);
             state = self.state.lock();
             state.num_idle -= 1;
@@ -237,6 +249,7 @@ impl Inner {
                     }
                     drop(state);
                     task.run();
+                    ran = true;
                     state = self.state.lock();
                 }
                 Err(RecvTimeoutError::Timeout) => {
@@ -250,6 +263,14 @@ impl Inner {
         state.num_threads -= 1;
         drop(state);
         self.exited.notify_all();
+    }
+
+    /// True when [`Spawner::busy`] has just become false: every thread is idle (the caller
+    /// counted itself idle under the same lock) and nothing is queued. A worker checks `busy`
+    /// under this lock before it lets the paused clock jump, so either it sees the pool quiet,
+    /// or it parks and the caller's `unpark` (after this) wakes it to look again.
+    fn went_quiet(&self, state: &State) -> bool {
+        state.num_idle == state.num_threads && self.rx.is_empty()
     }
 }
 

@@ -6,6 +6,34 @@
 //! "no taskio runtime with I/O enabled"). Streams implement the runtime-neutral
 //! [`futures_io::AsyncRead`] and [`futures_io::AsyncWrite`].
 //!
+//! Streams and datagram sockets also have tokio's readiness API: `readable()`/`writable()`
+//! wait until the socket may be ready, and `try_read`/`try_write` (`try_send*`/`try_recv*`
+//! for datagrams) make one nonblocking call, failing with `WouldBlock` (and clearing the
+//! readiness) when it would have to wait:
+//!
+//! ```
+//! use std::io;
+//! use taskio_runtime::net::UnixDatagram;
+//!
+//! taskio_runtime::Runtime::new().unwrap().block_on(async {
+//!     let (a, b) = UnixDatagram::pair()?;
+//!     a.send(b"ping").await?;
+//!     let mut buf = [0; 16];
+//!     let n = loop {
+//!         b.readable().await?;
+//!         match b.try_recv(&mut buf) {
+//!             Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+//!             r => break r?,
+//!         }
+//!     };
+//!     assert_eq!(&buf[..n], b"ping");
+//!     Ok::<_, io::Error>(())
+//! }).unwrap();
+//! ```
+//!
+//! TCP and Unix streams share one implementation (`stream.rs`), as do UDP and Unix datagram
+//! sockets (`datagram.rs`); the public types are thin wrappers around them.
+//!
 //! Limits, for now:
 //! - address resolution in `bind`/`connect`/`send_to` goes through `std::net::ToSocketAddrs`,
 //!   which may block on DNS for host names (IP literals never block);
@@ -19,11 +47,14 @@
 pub mod tcp;
 pub mod unix;
 
+mod datagram;
+mod ready;
+mod stream;
 mod udp;
 
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
-pub use unix::{UnixListener, UnixStream};
+pub use unix::{UnixDatagram, UnixListener, UnixStream};
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -60,6 +91,7 @@ fn _assert_send_sync() {
     is::<UdpSocket>();
     is::<UnixListener>();
     is::<UnixStream>();
+    is::<UnixDatagram>();
     is::<unix::OwnedReadHalf>();
     is::<unix::OwnedWriteHalf>();
 }

@@ -1,6 +1,5 @@
-use crate::driver::io::{Direction, PollEvented};
+use crate::net::datagram::PollDatagram;
 use std::fmt;
-use std::future::poll_fn;
 use std::io;
 use std::net::{self, SocketAddr, ToSocketAddrs};
 use std::task::{Context, Poll};
@@ -21,7 +20,7 @@ use std::task::{Context, Poll};
 /// }).unwrap();
 /// ```
 pub struct UdpSocket {
-    io: PollEvented<net::UdpSocket>,
+    inner: PollDatagram<net::UdpSocket>,
 }
 
 impl UdpSocket {
@@ -60,7 +59,7 @@ impl UdpSocket {
     pub fn from_std(socket: net::UdpSocket) -> io::Result<UdpSocket> {
         socket.set_nonblocking(true)?;
         Ok(UdpSocket {
-            io: PollEvented::new(socket)?,
+            inner: PollDatagram::new(socket)?,
         })
     }
 
@@ -78,7 +77,7 @@ impl UdpSocket {
     /// }).unwrap();
     /// ```
     pub fn into_std(self) -> io::Result<net::UdpSocket> {
-        Ok(self.io.into_inner())
+        Ok(self.inner.into_inner())
     }
 
     /// The address this socket is bound to.
@@ -95,7 +94,7 @@ impl UdpSocket {
     /// }).unwrap();
     /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
+        self.inner.get_ref().local_addr()
     }
 
     /// The address this socket is connected to (see [`UdpSocket::connect`]).
@@ -113,7 +112,7 @@ impl UdpSocket {
     /// }).unwrap();
     /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().peer_addr()
+        self.inner.get_ref().peer_addr()
     }
 
     /// Sets the default destination of [`UdpSocket::send`] and the only source
@@ -132,7 +131,7 @@ impl UdpSocket {
     /// }).unwrap();
     /// ```
     pub async fn connect<A: ToSocketAddrs>(&self, addr: A) -> io::Result<()> {
-        crate::net::each_addr(addr, |a| self.io.get_ref().connect(a))
+        crate::net::each_addr(addr, |a| self.inner.get_ref().connect(a))
     }
 
     /// Sends `buf` to `target` (the first address it resolves to); returns the bytes sent.
@@ -153,7 +152,7 @@ impl UdpSocket {
             .to_socket_addrs()?
             .next()
             .ok_or_else(crate::net::no_addresses)?;
-        poll_fn(|cx| self.poll_send_to(cx, buf, target)).await
+        self.inner.send_with(|s| s.send_to(buf, target)).await
     }
 
     /// Polls to send `buf` to `target`: the poll form of [`UdpSocket::send_to`].
@@ -177,9 +176,7 @@ impl UdpSocket {
         buf: &[u8],
         target: SocketAddr,
     ) -> Poll<io::Result<usize>> {
-        self.io.registration().poll_io(cx, Direction::Write, || {
-            self.io.get_ref().send_to(buf, target)
-        })
+        self.inner.poll_send_with(cx, |s| s.send_to(buf, target))
     }
 
     /// Receives one datagram into `buf`; returns its length and sender. Bytes beyond `buf`'s
@@ -199,7 +196,7 @@ impl UdpSocket {
     /// }).unwrap();
     /// ```
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.poll_recv_from(cx, buf)).await
+        self.inner.recv_from(buf).await
     }
 
     /// Polls to receive one datagram: the poll form of [`UdpSocket::recv_from`].
@@ -222,9 +219,7 @@ impl UdpSocket {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<(usize, SocketAddr)>> {
-        self.io
-            .registration()
-            .poll_io(cx, Direction::Read, || self.io.get_ref().recv_from(buf))
+        self.inner.poll_recv_from(cx, buf)
     }
 
     /// Sends `buf` to the connected address (see [`UdpSocket::connect`]).
@@ -242,10 +237,7 @@ impl UdpSocket {
     /// }).unwrap();
     /// ```
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io
-            .registration()
-            .async_io(Direction::Write, || self.io.get_ref().send(buf))
-            .await
+        self.inner.send(buf).await
     }
 
     /// Receives one datagram from the connected address (see [`UdpSocket::connect`]).
@@ -265,10 +257,146 @@ impl UdpSocket {
     /// }).unwrap();
     /// ```
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io
-            .registration()
-            .async_io(Direction::Read, || self.io.get_ref().recv(buf))
-            .await
+        self.inner.recv(buf).await
+    }
+
+    /// Waits until the socket may be readable (a datagram or an error is waiting). The
+    /// readiness may be stale: follow it with [`UdpSocket::try_recv_from`] (or
+    /// [`UdpSocket::try_recv`]) and wait again when that says `WouldBlock`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io;
+    /// use taskio_runtime::net::UdpSocket;
+    ///
+    /// taskio_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let b = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     a.send_to(b"ping", b.local_addr()?).await?;
+    ///     let mut buf = [0; 16];
+    ///     let (n, from) = loop {
+    ///         b.readable().await?;
+    ///         match b.try_recv_from(&mut buf) {
+    ///             Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+    ///             r => break r?,
+    ///         }
+    ///     };
+    ///     assert_eq!((&buf[..n], from), (&b"ping"[..], a.local_addr()?));
+    ///     Ok::<_, io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub async fn readable(&self) -> io::Result<()> {
+        self.inner.readable().await
+    }
+
+    /// Waits until the socket may be writable. The readiness may be stale: follow it with
+    /// [`UdpSocket::try_send_to`] (or [`UdpSocket::try_send`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio_runtime::net::UdpSocket;
+    ///
+    /// taskio_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let b = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     a.writable().await?;
+    ///     assert_eq!(a.try_send_to(b"ping", b.local_addr()?)?, 4);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub async fn writable(&self) -> io::Result<()> {
+        self.inner.writable().await
+    }
+
+    /// Sends `buf` to the connected address now, without waiting; an error of kind
+    /// `WouldBlock` means the send buffer is full (the readiness is then cleared, so the next
+    /// [`UdpSocket::writable`] waits for room).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio_runtime::net::UdpSocket;
+    ///
+    /// taskio_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let b = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     a.connect(b.local_addr()?).await?;
+    ///     assert_eq!(a.try_send(b"ping")?, 4);
+    ///     let mut buf = [0; 16];
+    ///     assert_eq!(b.recv(&mut buf).await?, 4);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.try_send(buf)
+    }
+
+    /// Sends `buf` to `target` now, without waiting; `WouldBlock` as for
+    /// [`UdpSocket::try_send`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio_runtime::net::UdpSocket;
+    ///
+    /// taskio_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let b = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     assert_eq!(a.try_send_to(b"ping", b.local_addr()?)?, 4);
+    ///     let mut buf = [0; 16];
+    ///     let (n, from) = b.recv_from(&mut buf).await?;
+    ///     assert_eq!((n, from), (4, a.local_addr()?));
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        self.inner.try_send_with(|s| s.send_to(buf, target))
+    }
+
+    /// Receives one datagram from the connected address now, without waiting; an error of
+    /// kind `WouldBlock` means none is there (the readiness is then cleared, so the next
+    /// [`UdpSocket::readable`] waits for a new one).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io;
+    /// use taskio_runtime::net::UdpSocket;
+    ///
+    /// taskio_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let b = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     b.connect(a.local_addr()?).await?;
+    ///     let mut buf = [0; 16];
+    ///     assert_eq!(b.try_recv(&mut buf).unwrap_err().kind(), io::ErrorKind::WouldBlock);
+    ///     Ok::<_, io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.try_recv(buf)
+    }
+
+    /// Receives one datagram now, without waiting, with its sender; `WouldBlock` as for
+    /// [`UdpSocket::try_recv`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io;
+    /// use taskio_runtime::net::UdpSocket;
+    ///
+    /// taskio_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let socket = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let mut buf = [0; 16];
+    ///     let err = socket.try_recv_from(&mut buf).unwrap_err();
+    ///     assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+    ///     Ok::<_, io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.inner.try_recv_from(buf)
     }
 }
 
@@ -282,6 +410,6 @@ impl fmt::Debug for UdpSocket {
 
 impl std::os::fd::AsFd for UdpSocket {
     fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
+        self.inner.get_ref().as_fd()
     }
 }

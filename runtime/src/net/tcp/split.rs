@@ -1,13 +1,11 @@
 //! Owned halves of a [`TcpStream`], sharing it through an `Arc`.
 
 use super::TcpStream;
+use crate::net::stream::{forward_async_read, forward_async_write, ReadHalf, WriteHalf};
 use std::error::Error;
 use std::fmt;
-use std::io::{self, IoSlice};
-use std::net::{Shutdown, SocketAddr};
-use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::io;
+use std::net::SocketAddr;
 
 /// The read half of a [`TcpStream`], from [`TcpStream::into_split`].
 ///
@@ -24,7 +22,7 @@ use std::task::{Context, Poll};
 /// ```
 #[derive(Debug)]
 pub struct OwnedReadHalf {
-    inner: Arc<TcpStream>,
+    pub(super) inner: ReadHalf<std::net::TcpStream>,
 }
 
 /// The write half of a [`TcpStream`], from [`TcpStream::into_split`]. Dropping it (or
@@ -43,8 +41,7 @@ pub struct OwnedReadHalf {
 /// ```
 #[derive(Debug)]
 pub struct OwnedWriteHalf {
-    inner: Arc<TcpStream>,
-    shutdown_on_drop: bool,
+    pub(super) inner: WriteHalf<std::net::TcpStream>,
 }
 
 /// The halves given to [`OwnedReadHalf::reunite`] came from different streams; here they are
@@ -74,19 +71,6 @@ impl fmt::Display for ReuniteError {
 
 impl Error for ReuniteError {}
 
-pub(super) fn split_owned(stream: TcpStream) -> (OwnedReadHalf, OwnedWriteHalf) {
-    let inner = Arc::new(stream);
-    (
-        OwnedReadHalf {
-            inner: inner.clone(),
-        },
-        OwnedWriteHalf {
-            inner,
-            shutdown_on_drop: true,
-        },
-    )
-}
-
 impl OwnedReadHalf {
     /// Puts the stream back together, if `other` is its write half.
     ///
@@ -102,15 +86,13 @@ impl OwnedReadHalf {
     /// }).unwrap();
     /// ```
     pub fn reunite(self, other: OwnedWriteHalf) -> Result<TcpStream, ReuniteError> {
-        if !Arc::ptr_eq(&self.inner, &other.inner) {
-            return Err(ReuniteError(self, other));
+        match self.inner.reunite(other.inner) {
+            Ok(inner) => Ok(TcpStream { inner }),
+            Err((read, write)) => Err(ReuniteError(
+                OwnedReadHalf { inner: read },
+                OwnedWriteHalf { inner: write },
+            )),
         }
-        let mut other = other;
-        other.shutdown_on_drop = false;
-        let inner = other.inner.clone();
-        drop(other);
-        drop(self);
-        Ok(Arc::try_unwrap(inner).expect("both halves were just dropped"))
     }
 
     /// The remote address.
@@ -127,7 +109,7 @@ impl OwnedReadHalf {
     /// }).unwrap();
     /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.inner.peer_addr()
+        self.inner.get_ref().peer_addr()
     }
 
     /// The local address.
@@ -144,7 +126,60 @@ impl OwnedReadHalf {
     /// }).unwrap();
     /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.inner.local_addr()
+        self.inner.get_ref().local_addr()
+    }
+
+    /// Waits until the stream may be readable; see [`TcpStream::readable`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io;
+    /// use taskio_runtime::net::{TcpListener, TcpStream};
+    ///
+    /// taskio_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     let (read, _write) = client.into_split();
+    ///     assert_eq!(server.try_write(b"hi")?, 2);
+    ///     let mut buf = [0; 16];
+    ///     let n = loop {
+    ///         read.readable().await?;
+    ///         match read.try_read(&mut buf) {
+    ///             Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+    ///             r => break r?,
+    ///         }
+    ///     };
+    ///     assert_eq!(&buf[..n], b"hi");
+    ///     Ok::<_, io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub async fn readable(&self) -> io::Result<()> {
+        self.inner.readable().await
+    }
+
+    /// Reads what is there now, without waiting; see [`TcpStream::try_read`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io;
+    /// use taskio_runtime::net::{TcpListener, TcpStream};
+    ///
+    /// taskio_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     let (read, _write) = client.into_split();
+    ///     let mut buf = [0; 16];
+    ///     assert_eq!(read.try_read(&mut buf).unwrap_err().kind(), io::ErrorKind::WouldBlock);
+    ///     # let _ = server;
+    ///     Ok::<_, io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.try_read(buf)
     }
 }
 
@@ -180,7 +215,7 @@ impl OwnedWriteHalf {
     /// }).unwrap();
     /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.inner.peer_addr()
+        self.inner.get_ref().peer_addr()
     }
 
     /// The local address.
@@ -197,55 +232,52 @@ impl OwnedWriteHalf {
     /// }).unwrap();
     /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.inner.local_addr()
+        self.inner.get_ref().local_addr()
+    }
+
+    /// Waits until the stream may be writable; see [`TcpStream::writable`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio_runtime::net::{TcpListener, TcpStream};
+    ///
+    /// taskio_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     let (_read, write) = client.into_split();
+    ///     write.writable().await?;
+    ///     assert_eq!(write.try_write(b"ping")?, 4);
+    ///     # let _ = server;
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub async fn writable(&self) -> io::Result<()> {
+        self.inner.writable().await
+    }
+
+    /// Writes what fits now, without waiting; see [`TcpStream::try_write`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio_runtime::net::{TcpListener, TcpStream};
+    ///
+    /// taskio_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     let (_read, write) = client.into_split();
+    ///     assert_eq!(write.try_write(b"hello")?, 5);
+    ///     # let _ = server;
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.try_write(buf)
     }
 }
 
-impl Drop for OwnedWriteHalf {
-    fn drop(&mut self) {
-        if self.shutdown_on_drop {
-            // The peer may be gone already; nothing to report from a destructor.
-            let _ = self.inner.shutdown(Shutdown::Write);
-        }
-    }
-}
-
-impl futures_io::AsyncRead for OwnedReadHalf {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.inner.poll_read_priv(cx, buf)
-    }
-}
-
-impl futures_io::AsyncWrite for OwnedWriteHalf {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.inner.poll_write_priv(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.inner.poll_write_vectored_priv(cx, bufs)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_close(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let res = self.inner.shutdown(Shutdown::Write);
-        if res.is_ok() {
-            self.shutdown_on_drop = false;
-        }
-        Poll::Ready(res)
-    }
-}
+forward_async_read!(OwnedReadHalf);
+forward_async_write!(OwnedWriteHalf);

@@ -1,10 +1,9 @@
-use super::split::{self, OwnedReadHalf, OwnedWriteHalf};
-use crate::driver::io::{Direction, PollEvented};
+use super::split::{OwnedReadHalf, OwnedWriteHalf};
+use crate::driver::io::Direction;
+use crate::net::stream::{forward_async_read, forward_async_write, PollStream};
 use std::fmt;
-use std::io::{self, IoSlice};
+use std::io;
 use std::net::{self, Shutdown, SocketAddr, ToSocketAddrs};
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 /// A TCP connection. Reads and writes through [`futures_io::AsyncRead`] and
 /// [`futures_io::AsyncWrite`]; `poll_close` shuts the write side down.
@@ -25,7 +24,7 @@ use std::task::{Context, Poll};
 /// }).unwrap();
 /// ```
 pub struct TcpStream {
-    io: PollEvented<net::TcpStream>,
+    pub(super) inner: PollStream<net::TcpStream>,
 }
 
 impl TcpStream {
@@ -77,18 +76,19 @@ impl TcpStream {
         // Registered after `connect` started: a socket that never connected reports a
         // hang-up, which must not be mistaken for the connect's end.
         let stream = TcpStream {
-            io: PollEvented::new(net::TcpStream::from(fd))?,
+            inner: PollStream::new(net::TcpStream::from(fd))?,
         };
+        let registration = stream.inner.io().registration();
         loop {
-            let ev = stream.io.registration().ready(Direction::Write).await?;
-            if let Some(e) = stream.io.get_ref().take_error()? {
+            let ev = registration.ready(Direction::Write).await?;
+            if let Some(e) = stream.take_error()? {
                 return Err(e);
             }
-            match stream.io.get_ref().peer_addr() {
+            match stream.peer_addr() {
                 Ok(_) => return Ok(stream),
                 // Spurious readiness: still connecting.
                 Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                    stream.io.registration().clear_readiness(ev)
+                    registration.clear_readiness(ev)
                 }
                 Err(e) => return Err(e),
             }
@@ -113,7 +113,7 @@ impl TcpStream {
     pub fn from_std(stream: net::TcpStream) -> io::Result<TcpStream> {
         stream.set_nonblocking(true)?;
         Ok(TcpStream {
-            io: PollEvented::new(stream)?,
+            inner: PollStream::new(stream)?,
         })
     }
 
@@ -132,7 +132,7 @@ impl TcpStream {
     /// }).unwrap();
     /// ```
     pub fn into_std(self) -> io::Result<net::TcpStream> {
-        Ok(self.io.into_inner())
+        Ok(self.inner.into_inner())
     }
 
     /// The local address of this connection.
@@ -149,7 +149,7 @@ impl TcpStream {
     /// }).unwrap();
     /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
+        self.inner.get_ref().local_addr()
     }
 
     /// The remote address of this connection.
@@ -166,7 +166,7 @@ impl TcpStream {
     /// }).unwrap();
     /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().peer_addr()
+        self.inner.get_ref().peer_addr()
     }
 
     /// Sets `TCP_NODELAY` (turns Nagle's algorithm off when `true`).
@@ -184,7 +184,7 @@ impl TcpStream {
     /// }).unwrap();
     /// ```
     pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
-        self.io.get_ref().set_nodelay(nodelay)
+        self.inner.get_ref().set_nodelay(nodelay)
     }
 
     /// Whether `TCP_NODELAY` is set.
@@ -201,7 +201,7 @@ impl TcpStream {
     /// }).unwrap();
     /// ```
     pub fn nodelay(&self) -> io::Result<bool> {
-        self.io.get_ref().nodelay()
+        self.inner.get_ref().nodelay()
     }
 
     /// Shuts down the read side, the write side, or both. After `Shutdown::Write` the peer
@@ -220,7 +220,7 @@ impl TcpStream {
     /// }).unwrap();
     /// ```
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get_ref().shutdown(how)
+        self.inner.get_ref().shutdown(how)
     }
 
     /// Takes the socket's pending error (`SO_ERROR`), if any.
@@ -237,7 +237,106 @@ impl TcpStream {
     /// }).unwrap();
     /// ```
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.io.get_ref().take_error()
+        self.inner.get_ref().take_error()
+    }
+
+    /// Waits until the stream may be readable: data, end-of-file or an error is waiting. The
+    /// readiness may be stale (another task read first, or the reactor has not looked yet), so
+    /// follow it with [`TcpStream::try_read`] and wait again when that says `WouldBlock`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io;
+    /// use taskio_runtime::net::{TcpListener, TcpStream};
+    ///
+    /// taskio_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     server.writable().await?;
+    ///     assert_eq!(server.try_write(b"hi")?, 2);
+    ///     let mut buf = [0; 16];
+    ///     let n = loop {
+    ///         client.readable().await?;
+    ///         match client.try_read(&mut buf) {
+    ///             Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+    ///             r => break r?,
+    ///         }
+    ///     };
+    ///     assert_eq!(&buf[..n], b"hi");
+    ///     Ok::<_, io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub async fn readable(&self) -> io::Result<()> {
+        self.inner.readable().await
+    }
+
+    /// Waits until the stream may be writable. Like [`TcpStream::readable`], the readiness
+    /// may be stale: follow it with [`TcpStream::try_write`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio_runtime::net::{TcpListener, TcpStream};
+    ///
+    /// taskio_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     client.writable().await?;
+    ///     assert_eq!(client.try_write(b"ping")?, 4);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub async fn writable(&self) -> io::Result<()> {
+        self.inner.writable().await
+    }
+
+    /// Reads what is there now, without waiting: `Ok(0)` is end-of-file, and an error of kind
+    /// `WouldBlock` means nothing is there (the stream's readiness is then cleared, so the
+    /// next [`TcpStream::readable`] waits for new data).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io;
+    /// use taskio_runtime::net::{TcpListener, TcpStream};
+    ///
+    /// taskio_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let mut buf = [0; 16];
+    ///     // The server has sent nothing.
+    ///     let err = client.try_read(&mut buf).unwrap_err();
+    ///     assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+    ///     Ok::<_, io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.try_read(buf)
+    }
+
+    /// Writes what fits now, without waiting; an error of kind `WouldBlock` means the send
+    /// buffer is full (the stream's readiness is then cleared, so the next
+    /// [`TcpStream::writable`] waits for room).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio_runtime::net::{TcpListener, TcpStream};
+    ///
+    /// taskio_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     let n = client.try_write(b"hello")?;
+    ///     assert_eq!(n, 5);
+    ///     # let _ = server;
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.try_write(buf)
     }
 
     /// Splits the stream into a read half and a write half that can move to different tasks.
@@ -258,69 +357,16 @@ impl TcpStream {
     /// }).unwrap();
     /// ```
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        split::split_owned(self)
-    }
-
-    pub(crate) fn poll_read_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_read(cx, buf)
-    }
-
-    pub(crate) fn poll_write_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_write(cx, buf)
-    }
-
-    pub(crate) fn poll_write_vectored_priv(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_write_vectored(cx, bufs)
+        let (read, write) = self.inner.into_split();
+        (
+            OwnedReadHalf { inner: read },
+            OwnedWriteHalf { inner: write },
+        )
     }
 }
 
-impl futures_io::AsyncRead for TcpStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_read_priv(cx, buf)
-    }
-}
-
-impl futures_io::AsyncWrite for TcpStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_priv(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_vectored_priv(cx, bufs)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.shutdown(Shutdown::Write))
-    }
-}
+forward_async_read!(TcpStream);
+forward_async_write!(TcpStream);
 
 impl fmt::Debug for TcpStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -333,6 +379,6 @@ impl fmt::Debug for TcpStream {
 
 impl std::os::fd::AsFd for TcpStream {
     fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
+        self.inner.get_ref().as_fd()
     }
 }

@@ -1,12 +1,10 @@
-use super::split::{self, OwnedReadHalf, OwnedWriteHalf};
-use crate::driver::io::PollEvented;
+use super::split::{OwnedReadHalf, OwnedWriteHalf};
+use crate::net::stream::{forward_async_read, forward_async_write, PollStream};
 use std::fmt;
-use std::io::{self, IoSlice};
+use std::io;
 use std::net::Shutdown;
 use std::os::unix::net::{self, SocketAddr};
 use std::path::Path;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 /// A Unix-domain stream connection. Reads and writes through [`futures_io::AsyncRead`] and
 /// [`futures_io::AsyncWrite`]; `poll_close` shuts the write side down.
@@ -23,7 +21,7 @@ use std::task::{Context, Poll};
 /// }).unwrap();
 /// ```
 pub struct UnixStream {
-    io: PollEvented<net::UnixStream>,
+    pub(super) inner: PollStream<net::UnixStream>,
 }
 
 impl UnixStream {
@@ -83,7 +81,7 @@ impl UnixStream {
     pub fn from_std(stream: net::UnixStream) -> io::Result<UnixStream> {
         stream.set_nonblocking(true)?;
         Ok(UnixStream {
-            io: PollEvented::new(stream)?,
+            inner: PollStream::new(stream)?,
         })
     }
 
@@ -101,7 +99,7 @@ impl UnixStream {
     /// }).unwrap();
     /// ```
     pub fn into_std(self) -> io::Result<net::UnixStream> {
-        Ok(self.io.into_inner())
+        Ok(self.inner.into_inner())
     }
 
     /// The local address.
@@ -118,7 +116,7 @@ impl UnixStream {
     /// }).unwrap();
     /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
+        self.inner.get_ref().local_addr()
     }
 
     /// The peer's address.
@@ -135,7 +133,7 @@ impl UnixStream {
     /// }).unwrap();
     /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().peer_addr()
+        self.inner.get_ref().peer_addr()
     }
 
     /// Shuts down the read side, the write side, or both.
@@ -153,7 +151,7 @@ impl UnixStream {
     /// }).unwrap();
     /// ```
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get_ref().shutdown(how)
+        self.inner.get_ref().shutdown(how)
     }
 
     /// Takes the socket's pending error (`SO_ERROR`), if any.
@@ -170,7 +168,99 @@ impl UnixStream {
     /// }).unwrap();
     /// ```
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.io.get_ref().take_error()
+        self.inner.get_ref().take_error()
+    }
+
+    /// Waits until the stream may be readable: data, end-of-file or an error is waiting. The
+    /// readiness may be stale (another task read first, or the reactor has not looked yet), so
+    /// follow it with [`UnixStream::try_read`] and wait again when that says `WouldBlock`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io;
+    /// use taskio_runtime::net::UnixStream;
+    ///
+    /// taskio_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let (client, server) = UnixStream::pair()?;
+    ///     server.writable().await?;
+    ///     assert_eq!(server.try_write(b"hi")?, 2);
+    ///     let mut buf = [0; 16];
+    ///     let n = loop {
+    ///         client.readable().await?;
+    ///         match client.try_read(&mut buf) {
+    ///             Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+    ///             r => break r?,
+    ///         }
+    ///     };
+    ///     assert_eq!(&buf[..n], b"hi");
+    ///     Ok::<_, io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub async fn readable(&self) -> io::Result<()> {
+        self.inner.readable().await
+    }
+
+    /// Waits until the stream may be writable. Like [`UnixStream::readable`], the readiness
+    /// may be stale: follow it with [`UnixStream::try_write`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio_runtime::net::UnixStream;
+    ///
+    /// taskio_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let (client, _server) = UnixStream::pair()?;
+    ///     client.writable().await?;
+    ///     assert_eq!(client.try_write(b"ping")?, 4);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub async fn writable(&self) -> io::Result<()> {
+        self.inner.writable().await
+    }
+
+    /// Reads what is there now, without waiting: `Ok(0)` is end-of-file, and an error of kind
+    /// `WouldBlock` means nothing is there (the stream's readiness is then cleared, so the
+    /// next [`UnixStream::readable`] waits for new data).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io;
+    /// use taskio_runtime::net::UnixStream;
+    ///
+    /// taskio_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let (client, _server) = UnixStream::pair()?;
+    ///     let mut buf = [0; 16];
+    ///     // The other end has sent nothing.
+    ///     let err = client.try_read(&mut buf).unwrap_err();
+    ///     assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+    ///     Ok::<_, io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.try_read(buf)
+    }
+
+    /// Writes what fits now, without waiting; an error of kind `WouldBlock` means the send
+    /// buffer is full (the stream's readiness is then cleared, so the next
+    /// [`UnixStream::writable`] waits for room).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio_runtime::net::UnixStream;
+    ///
+    /// taskio_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let (client, _server) = UnixStream::pair()?;
+    ///     let n = client.try_write(b"hello")?;
+    ///     assert_eq!(n, 5);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.try_write(buf)
     }
 
     /// Splits the stream into a read half and a write half that can move to different tasks.
@@ -189,69 +279,16 @@ impl UnixStream {
     /// }).unwrap();
     /// ```
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        split::split_owned(self)
-    }
-
-    pub(crate) fn poll_read_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_read(cx, buf)
-    }
-
-    pub(crate) fn poll_write_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_write(cx, buf)
-    }
-
-    pub(crate) fn poll_write_vectored_priv(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_write_vectored(cx, bufs)
+        let (read, write) = self.inner.into_split();
+        (
+            OwnedReadHalf { inner: read },
+            OwnedWriteHalf { inner: write },
+        )
     }
 }
 
-impl futures_io::AsyncRead for UnixStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_read_priv(cx, buf)
-    }
-}
-
-impl futures_io::AsyncWrite for UnixStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_priv(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_vectored_priv(cx, bufs)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.shutdown(Shutdown::Write))
-    }
-}
+forward_async_read!(UnixStream);
+forward_async_write!(UnixStream);
 
 impl fmt::Debug for UnixStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -264,6 +301,6 @@ impl fmt::Debug for UnixStream {
 
 impl std::os::fd::AsFd for UnixStream {
     fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
+        self.inner.get_ref().as_fd()
     }
 }
