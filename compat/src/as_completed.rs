@@ -50,7 +50,7 @@ where
             tasks.push(t);
         }
     }
-    let (watch, _) = Watch::new(tasks.iter().map(Task::any_core).collect());
+    let watch = Watch::new(tasks.iter().map(Task::any_core).collect());
     AsCompleted {
         tasks,
         watch,
@@ -82,7 +82,7 @@ impl<T: Send + 'static> AsCompleted<T> {
                 if batch.is_empty() {
                     break;
                 }
-                self.ready.extend(batch);
+                self.ready.extend(batch.into_iter().map(|d| d.index));
             }
             if let Some(i) = self.ready.pop_front() {
                 self.yielded += 1;
