@@ -21,7 +21,7 @@ use std::task::{Context, Poll};
 use crate::exceptions::Result;
 use crate::tasks::core::AnyCore;
 use crate::tasks::{AnyTask, Awaitable, Task};
-use crate::watch::Watch;
+use crate::watch::{Wake, Watch};
 
 /// The type-erased engine of every gather form.
 pub(crate) struct GatherCore {
@@ -36,7 +36,7 @@ pub(crate) struct GatherCore {
 impl GatherCore {
     pub(crate) fn new(children: Vec<Arc<dyn AnyCore>>, return_exceptions: bool) -> GatherCore {
         GatherCore {
-            watch: Watch::new(children),
+            watch: Watch::new(children, Wake::FailureOrLast),
             return_exceptions,
             finished: false,
             polled: false,

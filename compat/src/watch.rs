@@ -17,13 +17,24 @@ use parking_lot::Mutex;
 use crate::exceptions::Error;
 use crate::tasks::core::{AnyCore, DoneListener, IdHasher};
 
-#[derive(Default)]
 struct Collector {
+    wake: Wake,
     inner: Mutex<CollectorInner>,
 }
 
-#[derive(Default)]
+/// Which completions wake the watcher.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Wake {
+    /// Every one (`as_completed`, `wait`).
+    EveryCompletion,
+    /// A failure, or the last child's completion (`gather`: it acts on nothing else, so the
+    /// other completions need not reschedule it).
+    FailureOrLast,
+}
+
 struct CollectorInner {
+    /// Children whose completion has not been reported yet.
+    remaining: usize,
     /// `(seq, done)` of the completions not yet drained.
     done: Vec<(u64, Done)>,
     waker: Option<Waker>,
@@ -47,7 +58,13 @@ impl DoneListener for Collector {
         let waker = {
             let mut inner = self.inner.lock();
             inner.done.push((seq, done));
-            inner.waker.take()
+            inner.remaining -= 1;
+            let wake = self.wake == Wake::EveryCompletion || done.failed || inner.remaining == 0;
+            if wake {
+                inner.waker.take()
+            } else {
+                None
+            }
         };
         if let Some(w) = waker {
             w.wake();
@@ -66,8 +83,9 @@ pub(crate) struct Watch {
 }
 
 impl Watch {
-    /// Watches `children`, each distinct task once (in order of first appearance).
-    pub(crate) fn new(children: Vec<Arc<dyn AnyCore>>) -> Watch {
+    /// Watches `children`, each distinct task once (in order of first appearance); `wake`
+    /// says which completions wake the task polling [`Watch::poll_next_batch`].
+    pub(crate) fn new(children: Vec<Arc<dyn AnyCore>>, wake: Wake) -> Watch {
         // Tasks created for the call (the common case) have strictly increasing ids: no
         // duplicates, nothing to look up.
         let increasing = children.windows(2).all(|w| w[0].id() < w[1].id());
@@ -84,7 +102,14 @@ impl Watch {
         Watch {
             children: unique,
             keys: vec![None; n],
-            collector: Arc::default(),
+            collector: Arc::new(Collector {
+                wake,
+                inner: Mutex::new(CollectorInner {
+                    remaining: n,
+                    done: Vec::new(),
+                    waker: None,
+                }),
+            }),
             listening: false,
             n_done: 0,
         }

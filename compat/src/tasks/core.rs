@@ -545,3 +545,51 @@ pub(crate) fn read_outcome<T: Send + 'static, R>(
 
 #[allow(dead_code)]
 fn _payload_is_send(_: Box<dyn Any + Send>) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Nop;
+
+    impl DoneListener for Nop {
+        fn on_done(self: Arc<Self>, _tag: usize, _seq: u64, _failure: Option<&Error>) {}
+    }
+
+    fn listener(tag: usize) -> Waiter {
+        Waiter::Listener(Arc::new(Nop), tag)
+    }
+
+    fn tags(w: Waiters) -> Vec<usize> {
+        w.into_iter()
+            .map(|w| match w {
+                Waiter::Listener(_, tag) => tag,
+                Waiter::Waker(_) => usize::MAX,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn waiters_keep_registration_order_across_removals() {
+        let mut w = Waiters::default();
+        for k in 0..3 {
+            w.push(k, listener(k as usize));
+        }
+        w.remove(0);
+        // The inline place is free, but older entries remain: the new one goes after them.
+        w.push(3, listener(3));
+        assert!(w.find_mut(0).is_none());
+        assert!(matches!(w.find_mut(2), Some(Waiter::Listener(_, 2))));
+        assert_eq!(tags(w), [1, 2, 3]);
+
+        let mut w = Waiters::default();
+        w.push(0, listener(0));
+        w.remove(0);
+        w.push(1, listener(1));
+        w.push(2, listener(2));
+        w.remove(2);
+        w.push(3, listener(3));
+        w.remove(7); // unknown keys are ignored
+        assert_eq!(tags(w), [1, 3]);
+    }
+}
