@@ -13,7 +13,7 @@ use futures_core::Stream;
 use crate::exceptions::{Error, Result};
 use crate::rt_time;
 use crate::tasks::{Awaitable, Task};
-use crate::watch::Watch;
+use crate::watch::{Wake, Watch};
 
 /// Yields the children's results in the order they complete (duplicates collapse). With a
 /// timeout (one for the whole iteration), once it passes every remaining item is `Timeout`;
@@ -50,7 +50,10 @@ where
             tasks.push(t);
         }
     }
-    let (watch, _) = Watch::new(tasks.iter().map(Task::any_core).collect());
+    let watch = Watch::new(
+        tasks.iter().map(Task::any_core).collect(),
+        Wake::EveryCompletion,
+    );
     AsCompleted {
         tasks,
         watch,
@@ -82,7 +85,7 @@ impl<T: Send + 'static> AsCompleted<T> {
                 if batch.is_empty() {
                     break;
                 }
-                self.ready.extend(batch);
+                self.ready.extend(batch.into_iter().map(|d| d.index));
             }
             if let Some(i) = self.ready.pop_front() {
                 self.yielded += 1;

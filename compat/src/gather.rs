@@ -21,7 +21,7 @@ use std::task::{Context, Poll};
 use crate::exceptions::Result;
 use crate::tasks::core::AnyCore;
 use crate::tasks::{AnyTask, Awaitable, Task};
-use crate::watch::Watch;
+use crate::watch::{Wake, Watch};
 
 /// The type-erased engine of every gather form.
 pub(crate) struct GatherCore {
@@ -36,7 +36,7 @@ pub(crate) struct GatherCore {
 impl GatherCore {
     pub(crate) fn new(children: Vec<Arc<dyn AnyCore>>, return_exceptions: bool) -> GatherCore {
         GatherCore {
-            watch: Watch::new(children).0,
+            watch: Watch::new(children, Wake::FailureOrLast),
             return_exceptions,
             finished: false,
             polled: false,
@@ -53,8 +53,8 @@ impl GatherCore {
         while !self.watch.all_done() {
             let batch = std::task::ready!(self.watch.poll_next_batch(cx));
             if !self.return_exceptions {
-                for i in batch {
-                    if let Some(Some(e)) = self.watch.children[i].failure() {
+                for d in batch.into_iter().filter(|d| d.failed) {
+                    if let Some(Some(e)) = self.watch.children[d.index].failure() {
                         self.finished = true;
                         return Poll::Ready(Err(e));
                     }

@@ -25,7 +25,6 @@
 //! Dropping the scope's future (the awaiting task being cancelled from outside) cancels the
 //! body and every child; see the crate's cancellation page for why it cannot wait for them.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -70,18 +69,63 @@ struct Shared {
 
 #[derive(Default)]
 struct State {
-    children: HashMap<u64, Arc<dyn AnyCore>>,
+    children: Children,
     /// Failures in completion order.
     errors: Vec<Error>,
     aborting: bool,
     exiting: bool,
     finished: bool,
-    /// The scope's waker (body polling or exit waiting).
+    /// The scope's waker (body polling or exit waiting). The scope only needs waking when
+    /// the group starts aborting (to drop the body) or its last child is done (to exit), so
+    /// other completions leave it be.
     waker: Option<Waker>,
 }
 
+/// The unfinished children, each under a tag (its index in the slab: no hashing); a tag is
+/// reused once its child is done.
+#[derive(Default)]
+struct Children {
+    slab: Vec<Option<Arc<dyn AnyCore>>>,
+    /// Indices of the `None` entries of `slab`.
+    free: Vec<usize>,
+}
+
+impl Children {
+    fn insert(&mut self, core: Arc<dyn AnyCore>) -> usize {
+        match self.free.pop() {
+            Some(tag) => {
+                self.slab[tag] = Some(core);
+                tag
+            }
+            None => {
+                self.slab.push(Some(core));
+                self.slab.len() - 1
+            }
+        }
+    }
+
+    fn remove(&mut self, tag: usize) -> Option<Arc<dyn AnyCore>> {
+        let core = self.slab.get_mut(tag)?.take()?;
+        self.free.push(tag);
+        Some(core)
+    }
+
+    fn len(&self) -> usize {
+        self.slab.len() - self.free.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The children, oldest tag first.
+    fn all(&self) -> Vec<Arc<dyn AnyCore>> {
+        self.slab.iter().flatten().cloned().collect()
+    }
+}
+
 impl DoneListener for Shared {
-    fn on_done(self: Arc<Self>, tag: usize, failure: Option<&Error>) {
+    fn on_done(self: Arc<Self>, tag: usize, _seq: u64, failure: Option<&Error>) {
         match failure.filter(|e| !e.is_cancelled()) {
             None => self.child_done(tag, None),
             // asyncio runs the group's done callback with `call_soon`: the tasks already in
@@ -99,18 +143,20 @@ impl DoneListener for Shared {
 
 impl Shared {
     fn child_done(&self, tag: usize, failure: Option<Error>) {
-        let (to_cancel, waker) = {
+        let (to_cancel, waker, _child) = {
             let mut st = self.state.lock();
-            st.children.remove(&(tag as u64));
+            let child = st.children.remove(tag);
             let mut to_cancel = Vec::new();
+            let mut wake = st.children.is_empty();
             if let Some(e) = failure {
                 st.errors.push(e);
                 if !st.aborting {
                     st.aborting = true;
-                    to_cancel = st.children.values().cloned().collect();
+                    to_cancel = st.children.all();
+                    wake = true;
                 }
             }
-            (to_cancel, st.waker.take())
+            (to_cancel, wake.then(|| st.waker.take()).flatten(), child)
         };
         for c in to_cancel {
             c.cancel(None);
@@ -172,7 +218,7 @@ impl TaskGroup {
                     body.set(None);
                     return Poll::Ready(None);
                 }
-                st.waker = Some(cx.waker().clone());
+                set_waker(&mut st.waker, cx.waker());
             }
             let fut = body.as_mut().as_pin_mut().expect("polled after completion");
             match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
@@ -212,7 +258,7 @@ impl TaskGroup {
                 st.finished = true;
                 return Poll::Ready(());
             }
-            st.waker = Some(cx.waker().clone());
+            set_waker(&mut st.waker, cx.waker());
             Poll::Pending
         })
         .await;
@@ -273,12 +319,11 @@ impl TaskGroup {
         self.check_open()?;
         let task = Task::from_core(Core::spawn(coro, None, Handle::current()));
         let core = task.any_core();
-        let abort_now = {
+        let (tag, abort_now) = {
             let mut st = self.shared.state.lock();
-            st.children.insert(core.id(), core.clone());
-            st.aborting
+            (st.children.insert(core.clone()), st.aborting)
         };
-        core.listen(self.shared.clone(), core.id() as usize);
+        core.listen(self.shared.clone(), tag);
         if abort_now {
             core.cancel(None);
         }
@@ -301,11 +346,19 @@ impl TaskGroup {
         let children: Vec<_> = {
             let mut st = self.shared.state.lock();
             st.aborting = true;
-            st.children.values().cloned().collect()
+            st.children.all()
         };
         for c in children {
             c.cancel(None);
         }
+    }
+}
+
+/// Stores `waker` in `slot`, without a clone when it is the one already there.
+fn set_waker(slot: &mut Option<Waker>, waker: &Waker) {
+    match slot {
+        Some(w) => w.clone_from(waker),
+        None => *slot = Some(waker.clone()),
     }
 }
 

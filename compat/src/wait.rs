@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::exceptions::{Error, Result};
 use crate::rt_time;
 use crate::tasks::Task;
-use crate::watch::Watch;
+use crate::watch::{Wake, Watch};
 
 /// When [`wait`] returns (asyncio's `FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`).
 ///
@@ -78,7 +78,10 @@ where
     if unique.is_empty() {
         return Err(Error::runtime("Set of Tasks/Futures is empty."));
     }
-    let (mut watch, _) = Watch::new(unique.iter().map(Task::any_core).collect());
+    let mut watch = Watch::new(
+        unique.iter().map(Task::any_core).collect(),
+        Wake::EveryCompletion,
+    );
     let mut deadline = timeout.map(|t| Box::pin(rt_time::sleep(t)));
     std::future::poll_fn(|cx| {
         while let Poll::Ready(batch) = watch.poll_next_batch(cx) {
@@ -87,9 +90,9 @@ where
             }
             let hit = match return_when {
                 ReturnWhen::FirstCompleted => !batch.is_empty(),
-                ReturnWhen::FirstException => batch.iter().any(
-                    |&i| matches!(watch.children[i].failure(), Some(Some(e)) if !e.is_cancelled()),
-                ),
+                ReturnWhen::FirstException => batch.iter().filter(|d| d.failed).any(|d| {
+                    matches!(watch.children[d.index].failure(), Some(Some(e)) if !e.is_cancelled())
+                }),
                 ReturnWhen::AllCompleted => false,
             };
             if hit {

@@ -2,36 +2,69 @@
 //! `as_completed`.
 //!
 //! Each child gets one listener registration (tagged with its index); a completion pushes
-//! the index into the shared `Collector` and wakes the watcher. The watcher drains the
-//! indices, sorted by completion sequence number, so the cost per completion is O(1) no
-//! matter how many children there are, and "first" means first to complete, across workers.
+//! the index, its completion sequence number and whether it failed into the shared
+//! `Collector` and wakes the watcher. The watcher drains them, sorted by sequence number, so
+//! the cost per completion is O(1) no matter how many children there are (no child's lock
+//! is taken to sort), and "first" means first to complete, across workers.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use parking_lot::Mutex;
 
 use crate::exceptions::Error;
-use crate::tasks::core::{AnyCore, DoneListener};
+use crate::tasks::core::{AnyCore, DoneListener, IdHasher};
 
-#[derive(Default)]
 struct Collector {
+    wake: Wake,
     inner: Mutex<CollectorInner>,
 }
 
-#[derive(Default)]
+/// Which completions wake the watcher.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Wake {
+    /// Every one (`as_completed`, `wait`).
+    EveryCompletion,
+    /// A failure, or the last child's completion (`gather`: it acts on nothing else, so the
+    /// other completions need not reschedule it).
+    FailureOrLast,
+}
+
 struct CollectorInner {
-    done: Vec<usize>,
+    /// Children whose completion has not been reported yet.
+    remaining: usize,
+    /// `(seq, done)` of the completions not yet drained.
+    done: Vec<(u64, Done)>,
     waker: Option<Waker>,
 }
 
+/// One child's completion, as [`Watch::poll_next_batch`] reports it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Done {
+    /// The child's index in [`Watch::children`].
+    pub(crate) index: usize,
+    /// It ended with an error (Cancelled included).
+    pub(crate) failed: bool,
+}
+
 impl DoneListener for Collector {
-    fn on_done(self: Arc<Self>, tag: usize, _failure: Option<&Error>) {
+    fn on_done(self: Arc<Self>, tag: usize, seq: u64, failure: Option<&Error>) {
+        let done = Done {
+            index: tag,
+            failed: failure.is_some(),
+        };
         let waker = {
             let mut inner = self.inner.lock();
-            inner.done.push(tag);
-            inner.waker.take()
+            inner.done.push((seq, done));
+            inner.remaining -= 1;
+            let wake = self.wake == Wake::EveryCompletion || done.failed || inner.remaining == 0;
+            if wake {
+                inner.waker.take()
+            } else {
+                None
+            }
         };
         if let Some(w) = waker {
             w.wake();
@@ -50,28 +83,36 @@ pub(crate) struct Watch {
 }
 
 impl Watch {
-    /// Deduplicates `children`; returns the watch and, for each input, its child index.
-    pub(crate) fn new(children: Vec<Arc<dyn AnyCore>>) -> (Watch, Vec<usize>) {
-        let mut index: HashMap<u64, usize> = HashMap::new();
-        let mut unique = Vec::new();
-        let slots = children
-            .into_iter()
-            .map(|c| {
-                *index.entry(c.id()).or_insert_with(|| {
-                    unique.push(c);
-                    unique.len() - 1
-                })
-            })
-            .collect();
+    /// Watches `children`, each distinct task once (in order of first appearance); `wake`
+    /// says which completions wake the task polling [`Watch::poll_next_batch`].
+    pub(crate) fn new(children: Vec<Arc<dyn AnyCore>>, wake: Wake) -> Watch {
+        // Tasks created for the call (the common case) have strictly increasing ids: no
+        // duplicates, nothing to look up.
+        let increasing = children.windows(2).all(|w| w[0].id() < w[1].id());
+        let unique = if increasing {
+            children
+        } else {
+            let mut seen: HashMap<u64, (), BuildHasherDefault<IdHasher>> = HashMap::default();
+            children
+                .into_iter()
+                .filter(|c| seen.insert(c.id(), ()).is_none())
+                .collect()
+        };
         let n = unique.len();
-        let watch = Watch {
+        Watch {
             children: unique,
             keys: vec![None; n],
-            collector: Arc::default(),
+            collector: Arc::new(Collector {
+                wake,
+                inner: Mutex::new(CollectorInner {
+                    remaining: n,
+                    done: Vec::new(),
+                    waker: None,
+                }),
+            }),
             listening: false,
             n_done: 0,
-        };
-        (watch, slots)
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -84,7 +125,7 @@ impl Watch {
 
     /// The children that completed since the last call, in completion order; `Pending` (with
     /// the waker registered) when there are none and some are still running.
-    pub(crate) fn poll_next_batch(&mut self, cx: &mut Context<'_>) -> Poll<Vec<usize>> {
+    pub(crate) fn poll_next_batch(&mut self, cx: &mut Context<'_>) -> Poll<Vec<Done>> {
         if !self.listening {
             self.listening = true;
             for (i, c) in self.children.iter().enumerate() {
@@ -102,12 +143,12 @@ impl Watch {
             }
             std::mem::take(&mut inner.done)
         };
-        for &i in &batch {
-            self.keys[i] = None;
+        for (_, d) in &batch {
+            self.keys[d.index] = None;
         }
         self.n_done += batch.len();
-        batch.sort_by_key(|&i| self.children[i].seq());
-        Poll::Ready(batch)
+        batch.sort_unstable_by_key(|&(seq, _)| seq);
+        Poll::Ready(batch.into_iter().map(|(_, d)| d).collect())
     }
 
     /// Cancels every child not done yet.

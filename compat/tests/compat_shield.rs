@@ -4,8 +4,10 @@
 #[macro_use]
 mod support;
 
+use std::sync::Arc;
+
 use support::yields;
-use taskio::{create_task, shield, Error};
+use taskio::{create_task, shield, Error, Event};
 
 both!(a_done_inner_is_returned_as_is, || async {
     let t = create_task(async { Ok(4) });
@@ -17,16 +19,24 @@ both!(a_done_inner_is_returned_as_is, || async {
 });
 
 both!(cancelling_the_outer_leaves_the_inner_running, || async {
-    let inner = create_task(async {
-        yields(4).await?;
+    // Ordered by events, not yields: on several workers the inner task could otherwise
+    // finish (and the outer with it) before the cancel.
+    let (go, started) = (Arc::new(Event::new()), Arc::new(Event::new()));
+    let (g, s) = (go.clone(), started.clone());
+    let inner = create_task(async move {
+        g.wait().await;
         Ok("inner result")
     });
     let i = inner.clone();
-    let outer = create_task(async move { shield(i).await });
-    yields(1).await?;
+    let outer = create_task(async move {
+        s.set();
+        shield(i).await
+    });
+    started.wait().await;
     assert!(outer.cancel(None));
     assert!(outer.clone().await.unwrap_err().is_cancelled());
-    assert!(!inner.done() || !inner.cancelled());
+    assert!(!inner.done());
+    go.set();
     assert_eq!(inner.clone().await?, "inner result");
     assert!(!inner.cancelled());
     Ok(())

@@ -296,6 +296,40 @@ both!(all_tasks_lists_the_tasks_not_done, || async {
     Ok(())
 });
 
+both!(
+    all_tasks_stays_exact_and_oldest_first_as_tasks_come_and_go,
+    || async {
+        let me = current_task().unwrap().id();
+        let pending = || create_task(std::future::pending::<taskio::Result<()>>());
+        let first: Vec<Task<()>> = (0..50).map(|_| pending()).collect();
+        for t in first.iter().step_by(2) {
+            t.cancel(None);
+            let _ = t.clone().await;
+        }
+        // Created after half of the first ones ended (the registry reuses their places).
+        let second: Vec<Task<()>> = (0..30).map(|_| pending()).collect();
+        let expected: Vec<u64> = first
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .chain(&second)
+            .map(Task::id)
+            .collect();
+        let listed: Vec<u64> = all_tasks()
+            .iter()
+            .map(|t| t.id())
+            .filter(|&id| id != me)
+            .collect();
+        assert_eq!(listed, expected);
+        for t in first.iter().chain(&second) {
+            t.cancel(None);
+            let _ = t.clone().await;
+        }
+        assert!(all_tasks().iter().all(|t| t.id() == me));
+        Ok(())
+    }
+);
+
 both!(dropping_an_awaiting_future_cancels_the_task, || async {
     // asyncio: cancelling a coroutine blocked in `await task` cancels `task`.
     let inner = create_task(std::future::pending::<taskio::Result<()>>());

@@ -25,8 +25,7 @@
 //! Listeners and wakers are called with no lock held, so they may re-enter any task.
 
 use std::any::Any;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 
 /// Task ids are distinct counters: hashing them is a multiply (SipHash would be a good part
 /// of the cost of creating a task).
@@ -59,6 +58,7 @@ use parking_lot::Mutex;
 use taskio_runtime::{Handle, JoinHandle};
 
 use super::callbacks::DoneCallback;
+use super::registry::{Registry, Slot};
 use super::Task;
 use crate::exceptions::{Error, Result};
 
@@ -72,9 +72,10 @@ static ID_COUNTER: AtomicU64 = AtomicU64::new(1);
 
 /// Someone told when a task completes (a gather, a TaskGroup, `wait`, `as_completed`).
 pub(crate) trait DoneListener: Send + Sync {
-    /// Called once, with no lock held, after the task with this `tag` completed.
-    /// `failure` is its error (Cancelled included), `None` when it succeeded.
-    fn on_done(self: Arc<Self>, tag: usize, failure: Option<&Error>);
+    /// Called once, with no lock held, after the task with this `tag` completed with the
+    /// completion sequence number `seq`. `failure` is its error (Cancelled included), `None`
+    /// when it succeeded.
+    fn on_done(self: Arc<Self>, tag: usize, seq: u64, failure: Option<&Error>);
 }
 
 pub(crate) enum Waiter {
@@ -95,22 +96,62 @@ pub(crate) struct State<T: Send + 'static> {
     cancel_requested: bool,
     cancel_msg: Option<String>,
     seq: u64,
-    waiters: Vec<(u64, Waiter)>,
+    waiters: Waiters,
     next_waiter: u64,
     callbacks: Vec<DoneCallback<T>>,
+}
+
+/// The wakers and listeners of one task, in registration order, keyed. Nearly every task
+/// has at most one (its gather, group or awaiter), so the first lives inline and only more
+/// allocate. Order: `first`, when set, was registered before everything in `rest` (a new
+/// entry goes to `first` only when `rest` is empty).
+#[derive(Default)]
+struct Waiters {
+    first: Option<(u64, Waiter)>,
+    rest: Vec<(u64, Waiter)>,
+}
+
+impl Waiters {
+    fn push(&mut self, key: u64, w: Waiter) {
+        if self.first.is_none() && self.rest.is_empty() {
+            self.first = Some((key, w));
+        } else {
+            self.rest.push((key, w));
+        }
+    }
+
+    fn find_mut(&mut self, key: u64) -> Option<&mut Waiter> {
+        self.first
+            .iter_mut()
+            .chain(self.rest.iter_mut())
+            .find(|(k, _)| *k == key)
+            .map(|(_, w)| w)
+    }
+
+    fn remove(&mut self, key: u64) {
+        if matches!(&self.first, Some((k, _)) if *k == key) {
+            self.first = None;
+        } else {
+            self.rest.retain(|(k, _)| *k != key);
+        }
+    }
+
+    /// Every entry, in registration order.
+    fn into_iter(self) -> impl Iterator<Item = Waiter> {
+        self.first.into_iter().chain(self.rest).map(|(_, w)| w)
+    }
 }
 
 /// The event loop a task belongs to: what `all_tasks` lists.
 #[derive(Default)]
 pub(crate) struct LoopState {
-    tasks: Mutex<HashMap<u64, Arc<dyn AnyCore>, BuildHasherDefault<IdHasher>>>,
+    tasks: Registry,
 }
 
 impl LoopState {
+    /// The pending tasks, oldest first.
     pub(crate) fn all(&self) -> Vec<Arc<dyn AnyCore>> {
-        let mut v: Vec<_> = self.tasks.lock().values().cloned().collect();
-        v.sort_by_key(|c| c.id());
-        v
+        self.tasks.all()
     }
 }
 
@@ -122,6 +163,8 @@ pub(crate) struct Core<T: Send + 'static> {
     /// `N` of the default name.
     number: u64,
     pub(crate) loop_: Arc<LoopState>,
+    /// Where the task is in `loop_`'s registry (until it completes).
+    slot: Slot,
     handle: Handle,
     join: OnceLock<JoinHandle<()>>,
     pub(crate) state: Mutex<State<T>>,
@@ -159,8 +202,8 @@ pub(crate) fn current() -> Option<Arc<dyn AnyCore>> {
 /// The loop new tasks join: the current task's, else this thread's (set by a `Runner`),
 /// else one process-wide default.
 pub(crate) fn current_loop() -> Arc<LoopState> {
-    if let Some(core) = current() {
-        return core.loop_state().clone();
+    if let Some(l) = CURRENT.with(|c| c.borrow().as_ref().map(|c| c.loop_state().clone())) {
+        return l;
     }
     if let Some(l) = CURRENT_LOOP.with(|l| l.borrow().clone()) {
         return l;
@@ -207,29 +250,34 @@ impl<T: Send + 'static> Core<T> {
             0
         };
         let loop_ = current_loop();
-        let core = Arc::new(Core {
-            id,
-            name: Mutex::new(name),
-            number,
-            loop_: loop_.clone(),
-            handle: handle.clone(),
-            join: OnceLock::new(),
-            state: Mutex::new(State {
-                outcome: Outcome::Pending,
-                cancel_requested: false,
-                cancel_msg: None,
-                seq: 0,
-                waiters: Vec::new(),
-                next_waiter: 0,
-                callbacks: Vec::new(),
-            }),
+        let core = loop_.clone().tasks.insert(|slot| {
+            Arc::new(Core {
+                id,
+                name: Mutex::new(name),
+                number,
+                loop_,
+                slot,
+                handle,
+                join: OnceLock::new(),
+                state: Mutex::new(State {
+                    outcome: Outcome::Pending,
+                    cancel_requested: false,
+                    cancel_msg: None,
+                    seq: 0,
+                    waiters: Waiters::default(),
+                    next_waiter: 0,
+                    callbacks: Vec::new(),
+                }),
+            })
         });
-        loop_.tasks.lock().insert(id, core.clone());
         let run = Run {
             fut: Some(fut),
-            guard: Guard(core.clone()),
+            guard: Guard {
+                core: core.clone(),
+                completed: false,
+            },
         };
-        let join = handle.spawn(run);
+        let join = core.handle.spawn(run);
         let _ = core.join.set(join);
         if core.state.lock().cancel_requested {
             core.abort();
@@ -250,7 +298,7 @@ impl<T: Send + 'static> Core<T> {
 
     /// Stores the outcome (once) and tells everyone; see the module docs.
     fn complete(self: &Arc<Self>, result: Result<T>) {
-        let (waiters, callbacks, failure) = {
+        let (waiters, callbacks, failure, seq) = {
             let mut st = self.state.lock();
             if !matches!(st.outcome, Outcome::Pending) {
                 return;
@@ -265,13 +313,14 @@ impl<T: Send + 'static> Core<T> {
                 std::mem::take(&mut st.waiters),
                 std::mem::take(&mut st.callbacks),
                 failure,
+                st.seq,
             )
         };
-        self.loop_.tasks.lock().remove(&self.id);
-        for (_, w) in waiters {
+        self.loop_.tasks.remove(self.slot);
+        for w in waiters.into_iter() {
             match w {
                 Waiter::Waker(w) => w.wake(),
-                Waiter::Listener(l, tag) => l.on_done(tag, failure.as_ref()),
+                Waiter::Listener(l, tag) => l.on_done(tag, seq, failure.as_ref()),
             }
         }
         if !callbacks.is_empty() {
@@ -366,14 +415,14 @@ impl<T: Send + 'static> AnyCore for Core<T> {
             return Poll::Ready(());
         }
         if let Some(k) = *key {
-            if let Some((_, Waiter::Waker(w))) = st.waiters.iter_mut().find(|(id, _)| *id == k) {
+            if let Some(Waiter::Waker(w)) = st.waiters.find_mut(k) {
                 w.clone_from(cx.waker());
                 return Poll::Pending;
             }
         }
         let k = st.next_waiter;
         st.next_waiter += 1;
-        st.waiters.push((k, Waiter::Waker(cx.waker().clone())));
+        st.waiters.push(k, Waiter::Waker(cx.waker().clone()));
         *key = Some(k);
         Poll::Pending
     }
@@ -384,7 +433,7 @@ impl<T: Send + 'static> AnyCore for Core<T> {
             Outcome::Pending => {
                 let k = st.next_waiter;
                 st.next_waiter += 1;
-                st.waiters.push((k, Waiter::Listener(listener, tag)));
+                st.waiters.push(k, Waiter::Listener(listener, tag));
                 Some(k)
             }
             outcome => {
@@ -392,15 +441,16 @@ impl<T: Send + 'static> AnyCore for Core<T> {
                     Outcome::Failed(e) => Some(e.clone()),
                     _ => None,
                 };
+                let seq = st.seq;
                 drop(st);
-                listener.on_done(tag, failure.as_ref());
+                listener.on_done(tag, seq, failure.as_ref());
                 None
             }
         }
     }
 
     fn unlisten(&self, key: u64) {
-        self.state.lock().waiters.retain(|(k, _)| *k != key);
+        self.state.lock().waiters.remove(key);
     }
 
     fn loop_state(&self) -> &Arc<LoopState> {
@@ -408,14 +458,21 @@ impl<T: Send + 'static> AnyCore for Core<T> {
     }
 }
 
-/// Completes the task as Cancelled if it is dropped before the task completed: this is
-/// what the runtime's abort (and its shutdown) ends up doing.
-struct Guard<T: Send + 'static>(Arc<Core<T>>);
+/// Completes the task as Cancelled if it is dropped before [`Run::poll`] completed it: this
+/// is what the runtime's abort (and its shutdown) ends up doing.
+struct Guard<T: Send + 'static> {
+    core: Arc<Core<T>>,
+    /// `Run::poll` completed the task (the common case: nothing left to do, and no
+    /// cancellation error to build only for `complete` to drop it).
+    completed: bool,
+}
 
 impl<T: Send + 'static> Drop for Guard<T> {
     fn drop(&mut self) {
-        let err = self.0.cancelled_error();
-        self.0.complete(Err(err));
+        if !self.completed {
+            let err = self.core.cancelled_error();
+            self.core.complete(Err(err));
+        }
     }
 }
 
@@ -437,17 +494,19 @@ where
         // SAFETY: structural pinning: `fut` is never moved out of `Run` (it is dropped in
         // place through `Pin::set`), `Run` has no `Drop` impl, and `guard` is never pinned
         // (it is `Unpin` and only used by reference).
-        let (mut fut, core) = unsafe {
+        let (mut fut, guard) = unsafe {
             let this = self.get_unchecked_mut();
-            (Pin::new_unchecked(&mut this.fut), &this.guard.0)
+            (Pin::new_unchecked(&mut this.fut), &mut this.guard)
         };
         if fut.is_none() {
             return Poll::Ready(());
         }
+        let core = &guard.core;
         if core.cancel_requested() {
             fut.set(None);
             let err = core.cancelled_error();
             core.complete(Err(err));
+            guard.completed = true;
             return Poll::Ready(());
         }
         let res = {
@@ -470,6 +529,7 @@ where
             Ok(()) => result,
         };
         core.complete(result);
+        guard.completed = true;
         Poll::Ready(())
     }
 }
@@ -485,3 +545,51 @@ pub(crate) fn read_outcome<T: Send + 'static, R>(
 
 #[allow(dead_code)]
 fn _payload_is_send(_: Box<dyn Any + Send>) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Nop;
+
+    impl DoneListener for Nop {
+        fn on_done(self: Arc<Self>, _tag: usize, _seq: u64, _failure: Option<&Error>) {}
+    }
+
+    fn listener(tag: usize) -> Waiter {
+        Waiter::Listener(Arc::new(Nop), tag)
+    }
+
+    fn tags(w: Waiters) -> Vec<usize> {
+        w.into_iter()
+            .map(|w| match w {
+                Waiter::Listener(_, tag) => tag,
+                Waiter::Waker(_) => usize::MAX,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn waiters_keep_registration_order_across_removals() {
+        let mut w = Waiters::default();
+        for k in 0..3 {
+            w.push(k, listener(k as usize));
+        }
+        w.remove(0);
+        // The inline place is free, but older entries remain: the new one goes after them.
+        w.push(3, listener(3));
+        assert!(w.find_mut(0).is_none());
+        assert!(matches!(w.find_mut(2), Some(Waiter::Listener(_, 2))));
+        assert_eq!(tags(w), [1, 2, 3]);
+
+        let mut w = Waiters::default();
+        w.push(0, listener(0));
+        w.remove(0);
+        w.push(1, listener(1));
+        w.push(2, listener(2));
+        w.remove(2);
+        w.push(3, listener(3));
+        w.remove(7); // unknown keys are ignored
+        assert_eq!(tags(w), [1, 3]);
+    }
+}

@@ -22,6 +22,7 @@
 
 mod callbacks;
 pub(crate) mod core;
+mod registry;
 mod sleep;
 
 use std::fmt;
