@@ -87,6 +87,11 @@ impl Registration {
         self.shared.poll_ready(cx, dir)
     }
 
+    /// `dir`'s readiness now, or `None`; never waits and stores no waker.
+    pub(crate) fn ready_now(&self, dir: Direction) -> Option<io::Result<ReadyEvent>> {
+        self.shared.ready_now(dir)
+    }
+
     /// [`Registration::poll_ready`] for reading.
     pub(crate) fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<ReadyEvent>> {
         self.poll_ready(cx, Direction::Read)

@@ -185,6 +185,18 @@ impl ScheduledIo {
         }
     }
 
+    /// `dir`'s readiness now, without waiting or storing a waker: `None` when not ready
+    /// (the `try_*` socket methods). Same answer as [`ScheduledIo::poll_ready`] would give.
+    pub(crate) fn ready_now(&self, dir: Direction) -> Option<io::Result<ReadyEvent>> {
+        let word = self.readiness.load(Ordering::Acquire);
+        if word & CLOSED == 0 {
+            return Self::check(word, dir, false);
+        }
+        // Closed: which error depends on `shutdown`, which lives under the lock.
+        let shutdown = self.waiters.lock().shutdown;
+        Self::check(word, dir, shutdown)
+    }
+
     /// Ready when `dir` has readiness; otherwise stores the waker (the poller is registered
     /// edge-triggered for everything once, so there is nothing to arm).
     pub(crate) fn poll_ready(
