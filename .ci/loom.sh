@@ -3,8 +3,10 @@
 # LOOM_MAX_PREEMPTIONS can be raised by hand for a deeper (much slower) search.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export RUSTFLAGS="--cfg loom ${RUSTFLAGS:-}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/loom"
+# Debug assertions stay on: the protocols state their invariants as debug_assert!, and a
+# release loom build would skip every one of them.
+export RUSTFLAGS="--cfg loom -C debug-assertions=on ${RUSTFLAGS:-}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/loom-da"
 
 # Task state machine, timers, readiness: small models, searched deeper.
 LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}" \

@@ -258,6 +258,41 @@ fn join_waker_racing_completion() {
     });
 }
 
+/// The `JoinHandle` replacing its stored waker (polled again from another task) while the
+/// task completes and wakes the old one: the swap must see the completion and report the
+/// output, or leave the new waker where completion will wake it. This raced a debug
+/// assertion in `unset_join_waker` (JOIN_WAKER already handed back on completion).
+#[test]
+fn join_waker_replaced_racing_completion() {
+    loom::model(|| {
+        let sched = Sched::new();
+        let mut join = spawn(&sched, async { 7 });
+        let first = Arc::new(Flag(AtomicUsize::new(0)));
+        let first_waker = Waker::from_flag(first.clone());
+        assert!(Pin::new(&mut join)
+            .poll(&mut Context::from_waker(&first_waker))
+            .is_pending());
+        let s2 = sched.clone();
+        let th = thread::spawn(move || s2.run_all());
+        let second = Arc::new(Flag(AtomicUsize::new(0)));
+        let second_waker = Waker::from_flag(second.clone());
+        let mut cx = Context::from_waker(&second_waker);
+        let polled = Pin::new(&mut join).poll(&mut cx);
+        th.join().unwrap();
+        match polled {
+            Poll::Ready(v) => assert_eq!(v.unwrap(), 7),
+            Poll::Pending => {
+                assert_eq!(second.0.load(SeqCst), 1, "replacement waker not woken");
+                match Pin::new(&mut join).poll(&mut cx) {
+                    Poll::Ready(v) => assert_eq!(v.unwrap(), 7),
+                    Poll::Pending => panic!("woken but not ready"),
+                }
+            }
+        }
+        sched.shutdown();
+    });
+}
+
 /// Shutdown racing a wake from another thread: the future is dropped once, nothing leaks.
 #[test]
 fn shutdown_racing_wake() {

@@ -332,10 +332,13 @@ impl State {
     pub(crate) fn unset_join_waker(&self) -> Result<Snapshot, Snapshot> {
         self.fetch_update(|curr| {
             debug_assert!(curr.is_join_interested());
-            debug_assert!(curr.is_join_waker_set());
             if curr.is_complete() {
+                // Completion may already have handed the slot back
+                // (`unset_waker_after_complete`), so JOIN_WAKER can be clear here: the
+                // snapshot the handle acted on is stale, not the protocol broken.
                 return None;
             }
+            debug_assert!(curr.is_join_waker_set());
             let mut next = curr;
             next.unset_join_waker();
             Some(next)
