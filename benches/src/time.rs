@@ -19,7 +19,7 @@ async fn quick_job() -> usize {
 }
 
 /// tokio's `spawn_timeout_job`: `procs` tasks each await `iters / procs` timeouts around
-/// [`quick_job`]. Guards the cost of registering and cancelling a timer on the fast path.
+/// `quick_job`. Guards the cost of registering and cancelling a timer on the fast path.
 pub async fn spawn_timeout_job<R: Rt>(iters: usize, procs: usize) {
     let mut handles = Vec::with_capacity(procs);
     for _ in 0..procs {

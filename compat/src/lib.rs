@@ -52,11 +52,11 @@
 //! | `asyncio.Queue`, `PriorityQueue`, `LifoQueue` | [`Queue`], [`PriorityQueue`], [`LifoQueue`] |
 //! | `asyncio.CancelledError`, `TimeoutError`, `InvalidStateError`, `QueueEmpty`, `QueueFull`, `QueueShutDown`, `BrokenBarrierError`, `ExceptionGroup` | [`Error`] with [`ErrorKind`]`::{Cancelled, Timeout, InvalidState, QueueEmpty, QueueFull, QueueShutDown, BrokenBarrier, Group}` |
 //! | `except asyncio.QueueEmpty:` | `Err(e) if e.kind() == ErrorKind::QueueEmpty =>` |
-//! | `await asyncio.open_connection(host, port)` | [`open_connection(host, port)`](streams::open_connection)`.await?` → ([`StreamReader`](streams::StreamReader), [`StreamWriter`](streams::StreamWriter)) |
-//! | `await asyncio.start_server(cb, host, port)` | [`start_server(cb, host, port)`](streams::start_server)`.await?` → [`Server`](streams::Server) |
+//! | `await asyncio.open_connection(host, port)` | [`open_connection(host, port)`](streams::open_connection)`.await?` → ([`StreamReader`], [`StreamWriter`]) |
+//! | `await asyncio.start_server(cb, host, port)` | [`start_server(cb, host, port)`](streams::start_server)`.await?` → [`Server`] |
 //! | `open_unix_connection`, `start_unix_server` | [`streams::open_unix_connection`], [`streams::start_unix_server`] |
 //! | `reader.read(n)`, `readline()`, `readexactly(n)`, `readuntil(sep)`, `read(-1)` | the same names; `read_to_end()` for `read(-1)` |
-//! | `writer.write(b)`, `writelines`, `await drain()`, `close()`, `await wait_closed()` | the same names on [`StreamWriter`](streams::StreamWriter) |
+//! | `writer.write(b)`, `writelines`, `await drain()`, `close()`, `await wait_closed()` | the same names on [`StreamWriter`] |
 //! | `await asyncio.to_thread(f)`, `loop.run_in_executor(None, f)` | [`to_thread(f)`](to_thread)`.await?`, [`run_in_executor(f)`](run_in_executor) |
 //!
 //! # Deterministic mode

@@ -160,7 +160,7 @@ impl Runtime {
     }
 
     /// Runs the blocking closure `f` on the runtime's blocking pool (see
-    /// [`spawn_blocking`](crate::spawn_blocking)).
+    /// [`spawn_blocking`]).
     ///
     /// # Examples
     ///
@@ -191,7 +191,7 @@ impl Runtime {
     }
 
     /// Makes this runtime current on this thread until the guard drops, so that
-    /// [`spawn`](crate::spawn) and timers work outside `block_on`.
+    /// [`spawn`] and timers work outside `block_on`.
     ///
     /// # Examples
     ///

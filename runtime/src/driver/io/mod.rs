@@ -11,6 +11,11 @@
 //!   never overlap: `Driver` is behind a mutex or owned by one thread, and every turn takes
 //!   it `&mut`): the event buffer. [`IoDriver::turn`] frees the deregistered sources, waits
 //!   on the poller, and dispatches what it reports.
+//! - On Linux the driver waits and is woken without `polling`'s wait and notify, which cost
+//!   five syscalls per turn: it waits on the same epoll instance itself and brings its own
+//!   eventfd (wake-up) and timerfd (nanosecond timeouts), both edge-triggered and never
+//!   re-armed, so a turn is one `epoll_wait` (plus a `timerfd_settime` when it has a
+//!   timeout). Sources are still added and deleted through `polling`. See [`sys_linux`].
 //! - [`ScheduledIo`]: per source, the readiness word and the reader and writer waker slots.
 //! - [`Registration`]: what a socket holds; [`PollEvented`]: a socket plus its registration.
 //!
@@ -74,6 +79,8 @@ mod registration;
 pub(crate) mod registration_set;
 mod scheduled_io;
 mod slab;
+#[cfg(target_os = "linux")]
+mod sys_linux;
 
 #[cfg(all(test, not(loom)))]
 pub(crate) mod test_util;
@@ -104,11 +111,18 @@ const EVENTS_CAPACITY: usize = 1024;
 pub(crate) struct IoHandle {
     poller: polling::Poller,
     registrations: RegistrationSet,
+    /// Linux: the driver's own wake-up eventfd ([`sys_linux`]).
+    #[cfg(target_os = "linux")]
+    wake: sys_linux::Wake,
 }
 
 /// The blocking half of the reactor: the event buffer. Lives in `driver::Driver`.
 #[derive(Debug)]
 pub(crate) struct IoDriver {
+    /// Linux: the driver waits on the epoll instance itself ([`sys_linux`]).
+    #[cfg(target_os = "linux")]
+    waiter: sys_linux::Waiter,
+    #[cfg(not(target_os = "linux"))]
     events: polling::Events,
 }
 
@@ -116,12 +130,21 @@ impl IoDriver {
     /// Creates the poller: the driver half and the shared half.
     pub(crate) fn new() -> io::Result<(IoDriver, IoHandle)> {
         let poller = polling::Poller::new()?;
-        let events = polling::Events::with_capacity(
-            std::num::NonZeroUsize::new(EVENTS_CAPACITY).expect("nonzero"),
-        );
+        #[cfg(target_os = "linux")]
+        let driver = IoDriver {
+            waiter: sys_linux::Waiter::new(&poller, EVENTS_CAPACITY)?,
+        };
+        #[cfg(not(target_os = "linux"))]
+        let driver = IoDriver {
+            events: polling::Events::with_capacity(
+                std::num::NonZeroUsize::new(EVENTS_CAPACITY).expect("nonzero"),
+            ),
+        };
         Ok((
-            IoDriver { events },
+            driver,
             IoHandle {
+                #[cfg(target_os = "linux")]
+                wake: sys_linux::Wake::new(&poller)?,
                 poller,
                 registrations: RegistrationSet::new(),
             },
@@ -140,22 +163,42 @@ impl IoDriver {
         // Before the wait: what this frees was deleted from the poller before its move to
         // `released`, so no event this turn collects names it (`registration_set`, rule 3).
         drop(handle.registrations.release());
-        self.events.clear();
-        match handle.poller.wait(&mut self.events, timeout) {
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(0),
-            Err(e) => return Err(e),
-        }
-        let mut dispatched = 0;
-        for ev in self.events.iter() {
-            // SAFETY: `ev` was reported by this turn's wait, and the only `release` since
-            // was the one above, before the wait: `ev.key` is the token of a source of this
-            // set that is not freed (`registration_set` argues it).
-            if unsafe { handle.dispatch(&ev) } {
-                dispatched += 1;
+        #[cfg(target_os = "linux")]
+        {
+            let waited = self.waiter.wait(&handle.poller, timeout);
+            handle.wake.reset();
+            waited?;
+            let mut dispatched = 0;
+            for (token, flags) in self.waiter.events() {
+                if sys_linux::is_internal(token) {
+                    continue;
+                }
+                // SAFETY: `token` was reported by this turn's wait, and the only `release`
+                // since was the one above, before the wait: it is the token of a source of
+                // this set that is not freed (`registration_set` argues it).
+                if unsafe { handle.dispatch_ready(token, Ready::from_epoll(flags)) } {
+                    dispatched += 1;
+                }
             }
+            Ok(dispatched)
         }
-        Ok(dispatched)
+        #[cfg(not(target_os = "linux"))]
+        {
+            self.events.clear();
+            match handle.poller.wait(&mut self.events, timeout) {
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(0),
+                Err(e) => return Err(e),
+            }
+            let mut dispatched = 0;
+            for ev in self.events.iter() {
+                // SAFETY: as above: `ev.key` names a source this set has not freed.
+                if unsafe { handle.dispatch(&ev) } {
+                    dispatched += 1;
+                }
+            }
+            Ok(dispatched)
+        }
     }
 }
 
@@ -167,17 +210,31 @@ impl IoHandle {
     ///
     /// `ev.key` is the token of a source of this handle that no turn has freed: see
     /// [`RegistrationSet::resolve`].
+    #[cfg_attr(target_os = "linux", allow(dead_code))] // Linux turns use `dispatch_ready`; tests use this
     pub(crate) unsafe fn dispatch(&self, ev: &polling::Event) -> bool {
         // SAFETY: forwarded from the caller.
-        let io = unsafe { self.registrations.resolve(ev.key) };
-        io.dispatch(Ready::from_event(ev))
+        unsafe { self.dispatch_ready(ev.key, Ready::from_event(ev)) }
+    }
+
+    /// [`IoHandle::dispatch`] of readiness already decoded, for the source with `token`.
+    ///
+    /// # Safety
+    ///
+    /// As [`IoHandle::dispatch`]: `token` names a source of this handle no turn has freed.
+    pub(crate) unsafe fn dispatch_ready(&self, token: usize, ready: Ready) -> bool {
+        // SAFETY: forwarded from the caller.
+        let io = unsafe { self.registrations.resolve(token) };
+        io.dispatch(ready)
     }
 
     /// Makes a driver blocked in [`IoDriver::turn`] return now, or the next turn return at
     /// once.
     pub(crate) fn unpark(&self) {
-        // An error here means the poller's notifier is broken; the parked thread then wakes
+        // An error here means the wake-up descriptor is broken; the parked thread then wakes
         // at its timeout, which is all we could do anyway.
+        #[cfg(target_os = "linux")]
+        let _ = self.wake.wake();
+        #[cfg(not(target_os = "linux"))]
         let _ = self.poller.notify();
     }
 

@@ -41,6 +41,28 @@ impl Ready {
         r
     }
 
+    /// Builds readiness from raw epoll flags, with the meaning `polling` gives them (readable:
+    /// `IN`, `PRI`, `HUP` or `ERR`; writable: `OUT`, `HUP` or `ERR`; hang-up: `HUP`), so
+    /// [`Ready::from_event`] and this agree on every event.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn from_epoll(flags: rustix::event::epoll::EventFlags) -> Ready {
+        use rustix::event::epoll::EventFlags as F;
+        let mut r = Ready::EMPTY;
+        if flags.intersects(F::IN | F::PRI | F::HUP | F::ERR) {
+            r |= Ready::READABLE;
+        }
+        if flags.intersects(F::OUT | F::HUP | F::ERR) {
+            r |= Ready::WRITABLE;
+        }
+        if flags.contains(F::HUP) {
+            r |= Ready::READ_CLOSED | Ready::WRITE_CLOSED;
+        }
+        if flags.contains(F::ERR) {
+            r |= Ready::ERROR;
+        }
+        r
+    }
+
     pub(crate) const fn from_usize(bits: usize) -> Ready {
         Ready(bits & Ready::ALL.0)
     }
@@ -116,5 +138,43 @@ impl Direction {
             Direction::Read => Ready(Ready::READABLE.0 | Ready::READ_CLOSED.0 | Ready::ERROR.0),
             Direction::Write => Ready(Ready::WRITABLE.0 | Ready::WRITE_CLOSED.0 | Ready::ERROR.0),
         }
+    }
+}
+
+#[cfg(all(test, target_os = "linux", not(loom)))]
+mod tests {
+    use super::Ready;
+    use rustix::event::epoll::EventFlags as F;
+
+    /// The driver's own epoll decoding gives what `polling`'s decoding gave for the same
+    /// kernel flags (`polling` reports `HUP` as readable + writable + interrupt, `ERR` as
+    /// readable + writable + error).
+    #[test]
+    fn from_epoll_matches_polling() {
+        let r = Ready::READABLE;
+        let w = Ready::WRITABLE;
+        let hup = Ready::READ_CLOSED | Ready::WRITE_CLOSED;
+        let cases = [
+            (F::IN, r, Ready::from_event(&polling::Event::readable(0))),
+            (F::OUT, w, Ready::from_event(&polling::Event::writable(0))),
+            (
+                F::IN | F::OUT,
+                r | w,
+                Ready::from_event(&polling::Event::all(0)),
+            ),
+            (
+                F::HUP,
+                r | w | hup,
+                Ready::from_event(&polling::Event::all(0).with_interrupt()),
+            ),
+            (F::PRI, r, Ready::from_event(&polling::Event::readable(0))),
+        ];
+        for (flags, want, via_polling) in cases {
+            assert_eq!(Ready::from_epoll(flags), want, "{flags:?}");
+            assert_eq!(via_polling, want, "{flags:?} through polling");
+        }
+        assert_eq!(Ready::from_epoll(F::ERR), r | w | Ready::ERROR);
+        assert_eq!(Ready::from_epoll(F::RDHUP), Ready::EMPTY);
+        assert_eq!(Ready::from_epoll(F::empty()), Ready::EMPTY);
     }
 }

@@ -7,7 +7,7 @@
 //! - `wheel.rs`: [`wheel::Wheel`], the 6 × 64-slot wheel (1 ms level-0 slots, exact
 //!   nanosecond deadlines), unsynchronised.
 //! - `entry.rs`: [`TimerShared`], one registered timer (`Arc`-shared by its `Sleep` and the
-//!   wheel), and its [`AtomicWaker`].
+//!   wheel), and its [`AtomicWaker`](entry::AtomicWaker).
 //! - this file: [`Handle`] = clock + `Mutex<wheel>`: registration, firing, shutdown.
 //!
 //! # Protocol
@@ -23,7 +23,7 @@
 //!    wakes each waker (a waker may run arbitrary code, including dropping another `Sleep`,
 //!    which needs the lock).
 //! 3. **Sleep/wake race.** `Sleep::poll` checks `FIRED`, registers its waker, checks `FIRED`
-//!    again. The firer sets `FIRED` before taking the waker. [`AtomicWaker`] guarantees that a
+//!    again. The firer sets `FIRED` before taking the waker. [`AtomicWaker`](entry::AtomicWaker) guarantees that a
 //!    `take` racing a `register` either gets the new waker or makes the registrant wake it, so
 //!    a wake-up is never lost; at worst it is spurious.
 //! 4. **Cancel.** Dropping a `Sleep` whose entry has not fired takes the lock and removes the
