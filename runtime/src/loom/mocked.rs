@@ -77,6 +77,12 @@ pub(crate) mod thread {
     pub(crate) use loom::thread::{current, spawn, yield_now, Builder, JoinHandle, ThreadId};
     #[allow(unused_imports)]
     pub(crate) use std::thread::panicking;
+
+    /// This (model) thread's id.
+    #[allow(dead_code)]
+    pub(crate) fn current_id() -> ThreadId {
+        loom::thread::current().id()
+    }
 }
 
 /// Under loom a spin must yield, or the model never lets the other thread run.

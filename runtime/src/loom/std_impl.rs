@@ -46,6 +46,17 @@ pub(crate) mod thread {
     pub(crate) use std::thread::{
         current, panicking, spawn, yield_now, Builder, JoinHandle, ThreadId,
     };
+
+    std::thread_local! {
+        static ID: ThreadId = std::thread::current().id();
+    }
+
+    /// This thread's id, from a thread-local: `current().id()` clones and drops the thread's
+    /// `Arc` handle (two atomic read-modify-writes) on every call, this reads a cached copy.
+    #[allow(dead_code)]
+    pub(crate) fn current_id() -> ThreadId {
+        ID.with(|id| *id)
+    }
 }
 
 /// A spin hint; under loom it yields to the model scheduler instead.

@@ -246,7 +246,7 @@ impl ScheduledIo {
     /// Returns `false` if the source is closed (deregistered or shut down): nothing is stored.
     pub(crate) fn dispatch(&self, ready: Ready) -> bool {
         let mut wakers = WakeList::default();
-        {
+        let me = {
             let mut w = self.waiters.lock();
             if w.shutdown || w.deregistered {
                 return false;
@@ -261,9 +261,11 @@ impl ScheduledIo {
             if wakers.is_empty() {
                 return true;
             }
-            w.waking.push(thread::current().id());
-        }
-        self.wake_all(wakers);
+            let me = thread::current_id();
+            w.waking.push(me);
+            me
+        };
+        self.wake_all(wakers, me);
         true
     }
 
@@ -280,7 +282,7 @@ impl ScheduledIo {
     /// Calls `wakers` outside the lock, this thread being listed in `waking`. A waker is
     /// dropped uncalled if the source was deregistered meanwhile (by one of these very
     /// wakers, on this thread: `deregister` from any other thread waits for us).
-    fn wake_all(&self, wakers: WakeList) {
+    fn wake_all(&self, wakers: WakeList, me: ThreadId) {
         struct Unlist<'a>(&'a ScheduledIo, ThreadId);
         impl Drop for Unlist<'_> {
             fn drop(&mut self) {
@@ -290,7 +292,7 @@ impl ScheduledIo {
                 }
             }
         }
-        let _unlist = Unlist(self, thread::current().id());
+        let _unlist = Unlist(self, me);
         for waker in wakers.into_iter() {
             if self.readiness.load(Ordering::Acquire) & DEREGISTERED != 0 {
                 drop(waker);
@@ -304,7 +306,7 @@ impl ScheduledIo {
     /// error). Later `poll_ready` calls fail.
     pub(crate) fn shutdown(&self) {
         let mut wakers = WakeList::default();
-        {
+        let me = {
             let mut w = self.waiters.lock();
             if w.shutdown || w.deregistered {
                 return;
@@ -316,16 +318,18 @@ impl ScheduledIo {
             if wakers.is_empty() {
                 return;
             }
-            w.waking.push(thread::current().id());
-        }
-        self.wake_all(wakers);
+            let me = thread::current_id();
+            w.waking.push(me);
+            me
+        };
+        self.wake_all(wakers, me);
     }
 
     /// The owner drops the source: no waker stored here is called once this returns. Wakers
     /// are dropped uncalled; if another thread is calling wakers it took from this source,
     /// waits for it to finish. Must be called before the fd is removed from the poller.
     pub(crate) fn deregister(&self) {
-        let me = thread::current().id();
+        let me = thread::current_id();
         let mut dropped = WakeList::default();
         {
             let mut w = self.waiters.lock();
