@@ -312,7 +312,15 @@ impl<T, S: Storage<T>> State<T, S> {
     /// getters, free slots to waiting putters, fails every waiter after a shutdown, and
     /// releases the joiners when nothing is unfinished.
     fn rebalance(&mut self, maxsize: usize, wakers: &mut Wakers) {
-        if !self.cleared {
+        // The common case (nobody waits): nothing to hand out. The loops below would each
+        // end at their first `notify_one`, but only after computing sizes through `Storage`.
+        if !self.getters.has_waiting()
+            && !self.putters.has_waiting()
+            && (self.unfinished != 0 || !self.joiners.has_waiting())
+        {
+            return;
+        }
+        if !self.cleared && self.getters.has_waiting() {
             while self.items.len() > self.get_reserved {
                 match wakers.push_notified(self.getters.notify_one(GetWake::Item)) {
                     Ok(()) => self.get_reserved += 1,
@@ -323,7 +331,7 @@ impl<T, S: Storage<T>> State<T, S> {
         if self.shutdown {
             self.getters.notify_all(|| GetWake::ShutDown, wakers);
             self.putters.notify_all(|| PutWake::ShutDown, wakers);
-        } else {
+        } else if self.putters.has_waiting() {
             while self.has_space(maxsize) {
                 match wakers.push_notified(self.putters.notify_one(PutWake::Slot)) {
                     Ok(()) => self.put_reserved += 1,

@@ -168,17 +168,26 @@ impl<T> WaitList<T> {
     }
 }
 
-/// Wakers collected under a primitive's mutex, woken after it is released.
+/// Wakers collected under a primitive's mutex, woken after it is released. Nearly every
+/// update wakes nobody or one waiter: the first waker is kept inline, so neither case
+/// touches the allocator or iterates a `Vec`.
 #[derive(Debug, Default)]
-pub(crate) struct Wakers(Vec<Waker>);
+pub(crate) struct Wakers {
+    first: Option<Waker>,
+    rest: Vec<Waker>,
+}
 
 impl Wakers {
     pub(crate) fn new() -> Self {
-        Wakers(Vec::new())
+        Wakers::default()
     }
 
     pub(crate) fn push(&mut self, waker: Waker) {
-        self.0.push(waker);
+        if self.first.is_none() {
+            self.first = Some(waker);
+        } else {
+            self.rest.push(waker);
+        }
     }
 
     /// Pushes the waker of a successful [`WaitList::notify_one`]; returns whether there was
@@ -187,8 +196,14 @@ impl Wakers {
         notified.map(|w| self.push(w))
     }
 
+    /// Wakes them all, in the order they were pushed.
     pub(crate) fn wake_all(self) {
-        self.0.into_iter().for_each(Waker::wake);
+        if let Some(w) = self.first {
+            w.wake();
+            if !self.rest.is_empty() {
+                self.rest.into_iter().for_each(Waker::wake);
+            }
+        }
     }
 }
 
