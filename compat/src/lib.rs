@@ -126,6 +126,11 @@ pub mod shield;
 pub mod streams;
 #[cfg(not(loom))]
 pub mod taskgroup;
+/// TaskGroup's counting protocol alone (the group itself needs the runtime), for its loom
+/// model.
+#[cfg(all(loom, test))]
+#[path = "taskgroup/scope.rs"]
+mod taskgroup_scope;
 #[cfg(not(loom))]
 pub mod tasks;
 pub mod threads;

@@ -24,17 +24,22 @@
 //!
 //! Dropping the scope's future (the awaiting task being cancelled from outside) cancels the
 //! body and every child; see the crate's cancellation page for why it cannot wait for them.
+//!
+//! The bookkeeping (an atomic count of the children, so that a child ending normally takes
+//! no lock) is in `taskgroup/scope.rs`, with its protocol and its loom model.
+
+mod scope;
 
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::pin;
 use std::sync::Arc;
-use std::task::{Poll, Waker};
+use std::task::Poll;
 
-use parking_lot::Mutex;
 use taskio_runtime::Handle;
 
+use self::scope::{Child, Closed, Scope};
 use crate::exceptions::{Error, Result};
 use crate::tasks::core::{AnyCore, Core, DoneListener};
 use crate::tasks::Task;
@@ -63,106 +68,32 @@ pub struct TaskGroup {
     shared: Arc<Shared>,
 }
 
-struct Shared {
-    state: Mutex<State>,
-}
+/// The group's state, told by its children when they end.
+type Shared = Scope<Arc<dyn AnyCore>>;
 
-#[derive(Default)]
-struct State {
-    children: Children,
-    /// Failures in completion order.
-    errors: Vec<Error>,
-    aborting: bool,
-    exiting: bool,
-    finished: bool,
-    /// The scope's waker (body polling or exit waiting). The scope only needs waking when
-    /// the group starts aborting (to drop the body) or its last child is done (to exit), so
-    /// other completions leave it be.
-    waker: Option<Waker>,
-}
-
-/// The unfinished children, each under a tag (its index in the slab: no hashing); a tag is
-/// reused once its child is done.
-#[derive(Default)]
-struct Children {
-    slab: Vec<Option<Arc<dyn AnyCore>>>,
-    /// Indices of the `None` entries of `slab`.
-    free: Vec<usize>,
-}
-
-impl Children {
-    fn insert(&mut self, core: Arc<dyn AnyCore>) -> usize {
-        match self.free.pop() {
-            Some(tag) => {
-                self.slab[tag] = Some(core);
-                tag
-            }
-            None => {
-                self.slab.push(Some(core));
-                self.slab.len() - 1
-            }
-        }
+impl Child for Arc<dyn AnyCore> {
+    fn is_done(&self) -> bool {
+        self.seq().is_some()
     }
 
-    fn remove(&mut self, tag: usize) -> Option<Arc<dyn AnyCore>> {
-        let core = self.slab.get_mut(tag)?.take()?;
-        self.free.push(tag);
-        Some(core)
-    }
-
-    fn len(&self) -> usize {
-        self.slab.len() - self.free.len()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The children, oldest tag first.
-    fn all(&self) -> Vec<Arc<dyn AnyCore>> {
-        self.slab.iter().flatten().cloned().collect()
+    fn cancel(&self) {
+        AnyCore::cancel(&**self, None);
     }
 }
 
 impl DoneListener for Shared {
-    fn on_done(self: Arc<Self>, tag: usize, _seq: u64, failure: Option<&Error>) {
+    fn on_done(self: Arc<Self>, _tag: usize, _seq: u64, failure: Option<&Error>) {
         match failure.filter(|e| !e.is_cancelled()) {
-            None => self.child_done(tag, None),
+            None => self.child_ended(),
             // asyncio runs the group's done callback with `call_soon`: the tasks already in
             // the ready queue take their step before the group reacts (and may fail too).
             Some(e) => {
                 let (me, e) = (self, e.clone());
                 match Handle::try_current() {
-                    Ok(h) => drop(h.spawn(async move { me.child_done(tag, Some(e)) })),
-                    Err(_) => me.child_done(tag, Some(e)),
+                    Ok(h) => drop(h.spawn(async move { me.child_failed(e) })),
+                    Err(_) => me.child_failed(e),
                 }
             }
-        }
-    }
-}
-
-impl Shared {
-    fn child_done(&self, tag: usize, failure: Option<Error>) {
-        let (to_cancel, waker, _child) = {
-            let mut st = self.state.lock();
-            let child = st.children.remove(tag);
-            let mut to_cancel = Vec::new();
-            let mut wake = st.children.is_empty();
-            if let Some(e) = failure {
-                st.errors.push(e);
-                if !st.aborting {
-                    st.aborting = true;
-                    to_cancel = st.children.all();
-                    wake = true;
-                }
-            }
-            (to_cancel, wake.then(|| st.waker.take()).flatten(), child)
-        };
-        for c in to_cancel {
-            c.cancel(None);
-        }
-        if let Some(w) = waker {
-            w.wake();
         }
     }
 }
@@ -202,23 +133,16 @@ impl TaskGroup {
         Fut: Future<Output = Result<R>>,
     {
         let tg = TaskGroup {
-            shared: Arc::new(Shared {
-                state: Mutex::new(State::default()),
-            }),
+            shared: Arc::new(Scope::new()),
         };
         let _guard = AbortOnDrop(tg.clone());
         let mut body = pin!(Some(body(tg.clone())));
 
         // 1. The body, until it returns or the group aborts.
         let body_result: Option<Result<R>> = poll_fn(|cx| {
-            {
-                let mut st = tg.shared.state.lock();
-                if st.aborting {
-                    drop(st);
-                    body.set(None);
-                    return Poll::Ready(None);
-                }
-                set_waker(&mut st.waker, cx.waker());
+            if tg.shared.body_must_stop(cx.waker()) {
+                body.set(None);
+                return Poll::Ready(None);
             }
             let fut = body.as_mut().as_pin_mut().expect("polled after completion");
             match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
@@ -246,25 +170,15 @@ impl TaskGroup {
                 } else {
                     body_error = Some(e);
                 }
-                tg.abort();
+                tg.shared.abort();
                 None
             }
             None => None,
         };
-        tg.shared.state.lock().exiting = true;
-        poll_fn(|cx| {
-            let mut st = tg.shared.state.lock();
-            if st.children.is_empty() {
-                st.finished = true;
-                return Poll::Ready(());
-            }
-            set_waker(&mut st.waker, cx.waker());
-            Poll::Pending
-        })
-        .await;
+        poll_fn(|cx| tg.shared.poll_exit(cx.waker())).await;
 
         // 3. The outcome.
-        let mut errors = std::mem::take(&mut tg.shared.state.lock().errors);
+        let mut errors = tg.shared.take_errors();
         if let Some(c) = propagate_cancel {
             if errors.is_empty() {
                 return Err(c);
@@ -316,49 +230,21 @@ impl TaskGroup {
         F: Future<Output = Result<T>> + Send + 'static,
         T: Send + 'static,
     {
-        self.check_open()?;
-        let task = Task::from_core(Core::spawn(coro, None, Handle::current()));
-        let core = task.any_core();
-        let (tag, abort_now) = {
-            let mut st = self.shared.state.lock();
-            (st.children.insert(core.clone()), st.aborting)
-        };
-        core.listen(self.shared.clone(), tag);
-        if abort_now {
-            core.cancel(None);
-        }
+        let handle = Handle::current();
+        let (task, core) = self
+            .shared
+            .create(|| {
+                let task = Task::from_core(Core::spawn(coro, None, handle));
+                let core = task.any_core();
+                ((task, core.clone()), core)
+            })
+            .map_err(|closed| match closed {
+                Closed::Finished => Error::runtime("TaskGroup is finished"),
+                Closed::ShuttingDown => Error::runtime("TaskGroup is shutting down"),
+            })?;
+        // Outside the mutex: a child already done tells the group at once.
+        core.listen(self.shared.clone(), 0);
         Ok(task)
-    }
-
-    fn check_open(&self) -> Result<()> {
-        let st = self.shared.state.lock();
-        if st.finished || (st.exiting && st.children.is_empty()) {
-            return Err(Error::runtime("TaskGroup is finished"));
-        }
-        if st.aborting {
-            return Err(Error::runtime("TaskGroup is shutting down"));
-        }
-        Ok(())
-    }
-
-    /// Cancels every unfinished child and marks the group as shutting down.
-    fn abort(&self) {
-        let children: Vec<_> = {
-            let mut st = self.shared.state.lock();
-            st.aborting = true;
-            st.children.all()
-        };
-        for c in children {
-            c.cancel(None);
-        }
-    }
-}
-
-/// Stores `waker` in `slot`, without a clone when it is the one already there.
-fn set_waker(slot: &mut Option<Waker>, waker: &Waker) {
-    match slot {
-        Some(w) => w.clone_from(waker),
-        None => *slot = Some(waker.clone()),
     }
 }
 
@@ -368,22 +254,18 @@ struct AbortOnDrop(TaskGroup);
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
-        let finished = self.0.shared.state.lock().finished;
-        if !finished {
-            self.0.abort();
-            self.0.shared.state.lock().finished = true;
-        }
+        self.0.shared.close();
     }
 }
 
 impl fmt::Debug for TaskGroup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let st = self.shared.state.lock();
+        let (children, errors, aborting, finished) = self.shared.snapshot();
         f.debug_struct("TaskGroup")
-            .field("children", &st.children.len())
-            .field("errors", &st.errors.len())
-            .field("aborting", &st.aborting)
-            .field("finished", &st.finished)
+            .field("children", &children)
+            .field("errors", &errors)
+            .field("aborting", &aborting)
+            .field("finished", &finished)
             .finish()
     }
 }

@@ -347,3 +347,161 @@ both!(nested_groups_nest, || async {
     assert_eq!(inner_errors[0].to_string(), "deep");
     Ok(())
 });
+
+/// Counts the drops of the value it is in (a child's future: dropped once, when it returns
+/// or is cancelled).
+struct DropCount(Arc<AtomicUsize>);
+
+impl Drop for DropCount {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// xorshift64: deterministic "random" failure positions and yields.
+fn next(x: &mut u64) -> u64 {
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    *x
+}
+
+/// What a stress group counts: the handles of its children, the drops of their futures, and
+/// the futures refused by `create_task` (dropped without becoming children).
+#[derive(Clone, Default)]
+struct Counts {
+    tasks: Arc<std::sync::Mutex<Vec<taskio::Task<()>>>>,
+    drops: Arc<AtomicUsize>,
+    refused: Arc<AtomicUsize>,
+}
+
+impl Counts {
+    /// Creates `child` in `tg`, recording the outcome; `false` when the group refused it
+    /// (which it only may when shutting down).
+    fn create(
+        &self,
+        tg: &TaskGroup,
+        child: impl std::future::Future<Output = taskio::Result<()>> + Send + 'static,
+    ) -> bool {
+        match tg.create_task(child) {
+            Ok(t) => {
+                self.tasks.lock().unwrap().push(t);
+                true
+            }
+            Err(e) => {
+                assert!(e.to_string().contains("shutting down"), "{e}");
+                self.refused.fetch_add(1, Ordering::SeqCst);
+                false
+            }
+        }
+    }
+}
+
+/// One child of the stress groups: yields a few times, then succeeds or fails (and
+/// sometimes creates a sibling first); its future counts its drop.
+fn stress_child(
+    tg: TaskGroup,
+    counts: Counts,
+    name: String,
+    mut rng: u64,
+) -> impl std::future::Future<Output = taskio::Result<()>> + Send + 'static {
+    // Outside the `async` block: a child cancelled before its first poll drops it too.
+    let counted = DropCount(counts.drops.clone());
+    async move {
+        let _counted = counted;
+        yields((next(&mut rng) % 4) as usize).await?;
+        if next(&mut rng) % 8 == 0 {
+            // A sibling created by a running child: the group cannot be finished (this child
+            // is not done), only shutting down.
+            let sibling = stress_child(
+                tg.clone(),
+                counts.clone(),
+                format!("{name}.s"),
+                next(&mut rng) | 1,
+            );
+            counts.create(&tg, sibling);
+        }
+        if next(&mut rng) % 40 == 0 {
+            return Err(Error::runtime(name));
+        }
+        Ok(())
+    }
+}
+
+// Many groups at once on the same workers, children failing at random positions: every
+// child created is dropped exactly once before its scope returns, and the Group error holds
+// exactly the failed children's errors, once each.
+both!(stress_children_counted_once, || async {
+    let groups: Vec<_> = (0..48u64)
+        .map(|g| {
+            create_task(async move {
+                let mut rng = 0x9E37_79B9_7F4A_7C15 ^ (g + 1).wrapping_mul(0x2545_F491_4F6C_DD1D);
+                let n = 20 + (next(&mut rng) % 200) as usize;
+                let counts = Counts::default();
+                let c = counts.clone();
+                let result = TaskGroup::run(|tg| async move {
+                    for i in 0..n {
+                        let child = stress_child(tg.clone(), c.clone(), format!("g{g}c{i}"), {
+                            next(&mut rng) | 1
+                        });
+                        // The body is only cancelled at an await: between two, a failure shows
+                        // as a refused create.
+                        if !c.create(&tg, child) {
+                            return Ok(());
+                        }
+                        if next(&mut rng) % 16 == 0 {
+                            yields(1).await?;
+                        }
+                    }
+                    Ok(())
+                })
+                .await;
+                let tasks = std::mem::take(&mut *counts.tasks.lock().unwrap());
+                assert_eq!(
+                    counts.drops.load(Ordering::SeqCst),
+                    tasks.len() + counts.refused.load(Ordering::SeqCst),
+                    "every child ended exactly once before the scope returned"
+                );
+                let mut failed = Vec::new();
+                for t in &tasks {
+                    assert!(t.done());
+                    match t.exception() {
+                        Ok(Some(e)) => failed.push(e.to_string()),
+                        Ok(None) => {}
+                        Err(e) => assert!(e.is_cancelled(), "{e}"),
+                    }
+                }
+                let group_failed = result.is_err();
+                match result {
+                    Ok(()) => assert!(failed.is_empty(), "unreported failures: {failed:?}"),
+                    Err(e) => {
+                        assert_eq!(e.kind(), ErrorKind::Group);
+                        let mut got: Vec<_> = e
+                            .group_errors()
+                            .unwrap()
+                            .iter()
+                            .map(|e| e.to_string())
+                            .collect();
+                        got.sort();
+                        failed.sort();
+                        assert_eq!(got, failed, "each failure reported once");
+                    }
+                }
+                Ok((tasks.len(), group_failed))
+            })
+        })
+        .collect();
+    let (mut children, mut failed_groups) = (0, 0);
+    for g in groups {
+        let (n, failed) = g.await?;
+        children += n;
+        failed_groups += usize::from(failed);
+    }
+    // Whether a group fails does not depend on timing (only which children it cancels).
+    assert!(children > 48 * 20);
+    assert!(
+        (1..48).contains(&failed_groups),
+        "both kinds of groups: {failed_groups} failed"
+    );
+    Ok(())
+});
