@@ -244,16 +244,7 @@ fn join_waker_racing_completion() {
         let mut cx = Context::from_waker(&waker);
         let first = Pin::new(&mut join).poll(&mut cx);
         th.join().unwrap();
-        match first {
-            Poll::Ready(v) => assert_eq!(v.unwrap(), 5),
-            Poll::Pending => {
-                assert_eq!(woken.0.load(SeqCst), 1, "JoinHandle not woken");
-                match Pin::new(&mut join).poll(&mut cx) {
-                    Poll::Ready(v) => assert_eq!(v.unwrap(), 5),
-                    Poll::Pending => panic!("woken but not ready"),
-                }
-            }
-        }
+        assert_ready_or_woken(first, &mut join, &woken, &mut cx, 5);
         sched.shutdown();
     });
 }
@@ -279,18 +270,30 @@ fn join_waker_replaced_racing_completion() {
         let mut cx = Context::from_waker(&second_waker);
         let polled = Pin::new(&mut join).poll(&mut cx);
         th.join().unwrap();
-        match polled {
-            Poll::Ready(v) => assert_eq!(v.unwrap(), 7),
-            Poll::Pending => {
-                assert_eq!(second.0.load(SeqCst), 1, "replacement waker not woken");
-                match Pin::new(&mut join).poll(&mut cx) {
-                    Poll::Ready(v) => assert_eq!(v.unwrap(), 7),
-                    Poll::Pending => panic!("woken but not ready"),
-                }
-            }
-        }
+        assert_ready_or_woken(polled, &mut join, &second, &mut cx, 7);
         sched.shutdown();
     });
+}
+
+/// After the task ran to completion: a poll that returned `Ready` had `want`; one that
+/// returned `Pending` left a waker that completion woke (once), and polling again is `Ready`.
+fn assert_ready_or_woken(
+    polled: Poll<Result<i32, crate::JoinError>>,
+    join: &mut JoinHandle<i32>,
+    woken: &Flag,
+    cx: &mut Context<'_>,
+    want: i32,
+) {
+    match polled {
+        Poll::Ready(v) => assert_eq!(v.unwrap(), want),
+        Poll::Pending => {
+            assert_eq!(woken.0.load(SeqCst), 1, "JoinHandle's waker not woken");
+            match Pin::new(join).poll(cx) {
+                Poll::Ready(v) => assert_eq!(v.unwrap(), want),
+                Poll::Pending => panic!("woken but not ready"),
+            }
+        }
+    }
 }
 
 /// Shutdown racing a wake from another thread: the future is dropped once, nothing leaks.
