@@ -87,6 +87,15 @@ fn main() {
         sizes: MSG_SIZES.to_vec(),
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!(
+            "echo_bench [--secs S] [--warmup S] [--conns N] [--workers N] [--client same|fixed] \
+             [--rounds N] [--only taskio|tokio] [--msg BYTES]\n\n\
+             Loopback echo, taskio's server then tokio's (order alternating per round), \
+             round trips/s and p50/p99 latency; see the file's docs and BENCHMARKS.md."
+        );
+        return;
+    }
     for pair in args.chunks(2) {
         let v = pair.get(1).map(String::as_str).unwrap_or("");
         match pair[0].as_str() {
@@ -98,7 +107,10 @@ fn main() {
             "--client" => o.fixed_client = v == "fixed",
             "--only" => o.only = Some(v.to_string()),
             "--msg" => o.sizes = vec![v.parse().expect("--msg")],
-            other => panic!("unknown option {other}"),
+            other => {
+                eprintln!("echo_bench: unknown option {other} (see --help)");
+                std::process::exit(2);
+            }
         }
     }
     if let Some(only) = &o.only {
