@@ -36,7 +36,7 @@ use parking_lot::Mutex;
 use taskio_runtime::Handle;
 
 use crate::exceptions::{Error, Result};
-use crate::tasks::core::{AnyCore, Core, DoneListener};
+use crate::tasks::core::{AnyCoreRef, Cancel, Core, DoneListener};
 use crate::tasks::Task;
 
 /// A handle to a running task group; see [`TaskGroup::run`]. Cheap to clone.
@@ -85,13 +85,13 @@ struct State {
 /// reused once its child is done.
 #[derive(Default)]
 struct Children {
-    slab: Vec<Option<Arc<dyn AnyCore>>>,
+    slab: Vec<Option<AnyCoreRef>>,
     /// Indices of the `None` entries of `slab`.
     free: Vec<usize>,
 }
 
 impl Children {
-    fn insert(&mut self, core: Arc<dyn AnyCore>) -> usize {
+    fn insert(&mut self, core: AnyCoreRef) -> usize {
         match self.free.pop() {
             Some(tag) => {
                 self.slab[tag] = Some(core);
@@ -104,7 +104,7 @@ impl Children {
         }
     }
 
-    fn remove(&mut self, tag: usize) -> Option<Arc<dyn AnyCore>> {
+    fn remove(&mut self, tag: usize) -> Option<AnyCoreRef> {
         let core = self.slab.get_mut(tag)?.take()?;
         self.free.push(tag);
         Some(core)
@@ -119,7 +119,7 @@ impl Children {
     }
 
     /// The children, oldest tag first.
-    fn all(&self) -> Vec<Arc<dyn AnyCore>> {
+    fn all(&self) -> Vec<AnyCoreRef> {
         self.slab.iter().flatten().cloned().collect()
     }
 }
