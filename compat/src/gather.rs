@@ -15,11 +15,10 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::exceptions::Result;
-use crate::tasks::core::AnyCore;
+use crate::tasks::core::AnyCoreRef;
 use crate::tasks::{AnyTask, Awaitable, Task};
 use crate::watch::{Wake, Watch};
 
@@ -34,7 +33,7 @@ pub(crate) struct GatherCore {
 }
 
 impl GatherCore {
-    pub(crate) fn new(children: Vec<Arc<dyn AnyCore>>, return_exceptions: bool) -> GatherCore {
+    pub(crate) fn new(children: Vec<AnyCoreRef>, return_exceptions: bool) -> GatherCore {
         GatherCore {
             watch: Watch::new(children, Wake::FailureOrLast),
             return_exceptions,

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use taskio_runtime::{Builder, Handle, Runtime};
 
 use crate::exceptions::{Error, ErrorKind, Result};
-use crate::tasks::core::{self, AnyCore, Core, LoopState};
+use crate::tasks::core::{self, AnyCoreRef, Cancel, Core, LoopState};
 use crate::tasks::Task;
 
 /// Runs `main` on a new multi-thread runtime and returns its result; then cancels the tasks
@@ -282,7 +282,7 @@ impl Runner {
 
 /// asyncio's `_cancel_all_tasks`.
 async fn cancel_all(loop_: Arc<LoopState>) {
-    let tasks: Vec<Arc<dyn AnyCore>> = loop_.all();
+    let tasks: Vec<AnyCoreRef> = loop_.all();
     for t in &tasks {
         t.cancel(None);
     }

@@ -41,7 +41,7 @@ use taskio_runtime::Handle;
 
 use self::scope::{Child, Closed, Scope};
 use crate::exceptions::{Error, Result};
-use crate::tasks::core::{AnyCore, Core, DoneListener};
+use crate::tasks::core::{AnyCoreRef, Cancel, Core, DoneListener};
 use crate::tasks::Task;
 
 /// A handle to a running task group; see [`TaskGroup::run`]. Cheap to clone.
@@ -69,15 +69,15 @@ pub struct TaskGroup {
 }
 
 /// The group's state, told by its children when they end.
-type Shared = Scope<Arc<dyn AnyCore>>;
+type Shared = Scope<AnyCoreRef>;
 
-impl Child for Arc<dyn AnyCore> {
+impl Child for AnyCoreRef {
     fn is_done(&self) -> bool {
         self.seq().is_some()
     }
 
     fn cancel(&self) {
-        AnyCore::cancel(&**self, None);
+        Cancel::cancel(self, None);
     }
 }
 

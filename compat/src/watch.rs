@@ -15,7 +15,7 @@ use std::task::{Context, Poll, Waker};
 use parking_lot::Mutex;
 
 use crate::exceptions::Error;
-use crate::tasks::core::{AnyCore, DoneListener, IdHasher};
+use crate::tasks::core::{AnyCoreRef, Cancel, DoneListener, IdHasher};
 
 struct Collector {
     wake: Wake,
@@ -74,7 +74,7 @@ impl DoneListener for Collector {
 
 /// Distinct children (deduplicated by identity) and their completions.
 pub(crate) struct Watch {
-    pub(crate) children: Vec<Arc<dyn AnyCore>>,
+    pub(crate) children: Vec<AnyCoreRef>,
     keys: Vec<Option<u64>>,
     collector: Arc<Collector>,
     listening: bool,
@@ -85,7 +85,7 @@ pub(crate) struct Watch {
 impl Watch {
     /// Watches `children`, each distinct task once (in order of first appearance); `wake`
     /// says which completions wake the task polling [`Watch::poll_next_batch`].
-    pub(crate) fn new(children: Vec<Arc<dyn AnyCore>>, wake: Wake) -> Watch {
+    pub(crate) fn new(children: Vec<AnyCoreRef>, wake: Wake) -> Watch {
         // Tasks created for the call (the common case) have strictly increasing ids: no
         // duplicates, nothing to look up.
         let increasing = children.windows(2).all(|w| w[0].id() < w[1].id());

@@ -2,25 +2,33 @@
 //!
 //! # The protocol
 //!
-//! A task is one `Arc<Core<T>>`, shared by its [`Task`](super::Task) handles, the runtime
-//! task that drives it ([`Run`]), its loop's registry (while pending) and whoever listens
-//! for its completion. Everything mutable is in one `Mutex<State<T>>`:
+//! A task is one runtime task spawned with its `Core<T>` as data
+//! ([`Handle::spawn_with`](taskio_runtime::Handle::spawn_with)): one allocation holds the
+//! runtime's header, the future ([`Run`]) and the `Core`. A [`CoreRef<T>`] (a counted
+//! [`TaskRef`]) is shared by the task's [`Task`](super::Task) handles, its future's
+//! [`Guard`], its loop's registry (while pending) and whoever listens for its completion
+//! (erased to an [`AnyCoreRef`]); the `Core` is dropped with the last of them. Everything
+//! mutable is in one `Mutex<State<T>>`:
 //!
 //! 1. **Completion** happens exactly once, in [`Core::complete`]: under the mutex the outcome
 //!    is stored, the completion sequence number taken, and the waiters, listeners and done
 //!    callbacks moved out; after the mutex is released, wakers are woken, listeners told, and
 //!    the done callbacks handed to one new runtime task (so they are *scheduled*, never run
 //!    inline, and run in registration order).
-//! 2. **Cancellation** ([`Core::cancel`]) sets `cancel_requested` (and the message) under the
-//!    mutex, then aborts the runtime task *after* releasing it. The runtime drops [`Run`] at
-//!    its current await; dropping `Run` drops the user's future first (destructors run while
-//!    the task is still pending, like asyncio's `finally`), then its [`Guard`] completes the
-//!    task as Cancelled. `Run::poll` also checks the flag before polling, so a task cancelled
+//! 2. **Cancellation** ([`Cancel::cancel`]) sets `cancel_requested` (and the message) under
+//!    the mutex, then aborts the runtime task (through the `TaskRef`) *after* releasing it.
+//!    The runtime drops [`Run`] at its current await; dropping `Run` drops the user's future
+//!    first (destructors run while the task is still pending, like asyncio's `finally`),
+//!    then its [`Guard`] completes the task as Cancelled. `Run::poll` also checks the flag before polling, so a task cancelled
 //!    before its first poll never runs its body, and when the body returns `Ready` in the
 //!    same poll in which it cancelled itself, the task still ends cancelled.
-//! 3. **The abort handle** lives in a `OnceLock` outside the mutex, set right after the
-//!    spawn. `cancel` sets the flag then reads the handle; `spawn` sets the handle then reads
-//!    the flag: whichever comes second sees the other, so an early cancel is never lost.
+//! 3. **The registry slot** is stored in the `State` by [`Registry::insert`], after the
+//!    spawn, and only while the task is still pending (it may already have completed, e.g.
+//!    on a runtime that is shutting down); [`Core::complete`] takes it out under the same
+//!    mutex, so a completed task is never left registered and is unregistered exactly once.
+//!    (It is unregistered just after its outcome is published, so `all_tasks` also skips
+//!    done tasks.) A cancel needs a `TaskRef`, which exists only once the runtime task does,
+//!    so no early cancel can be lost.
 //!
 //! Listeners and wakers are called with no lock held, so they may re-enter any task.
 
@@ -55,7 +63,8 @@ use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Waker};
 
 use parking_lot::Mutex;
-use taskio_runtime::{Handle, JoinHandle};
+use taskio_runtime::task::TaskRef;
+use taskio_runtime::Handle;
 
 use super::callbacks::DoneCallback;
 use super::registry::{Registry, Slot};
@@ -93,6 +102,8 @@ pub(crate) enum Outcome<T> {
 
 pub(crate) struct State<T: Send + 'static> {
     pub(crate) outcome: Outcome<T>,
+    /// Where the task is in its loop's registry, while it is registered.
+    slot: Option<Slot>,
     cancel_requested: bool,
     cancel_msg: Option<String>,
     seq: u64,
@@ -150,9 +161,20 @@ pub(crate) struct LoopState {
 
 impl LoopState {
     /// The pending tasks, oldest first.
-    pub(crate) fn all(&self) -> Vec<Arc<dyn AnyCore>> {
+    pub(crate) fn all(&self) -> Vec<AnyCoreRef> {
         self.tasks.all()
     }
+}
+
+/// A counted reference to a task and its `Core` (the task's one allocation).
+pub(crate) type CoreRef<T> = TaskRef<Core<T>>;
+
+/// A counted reference to a task of any output type.
+pub(crate) type AnyCoreRef = TaskRef<dyn AnyCore>;
+
+/// The type-erased view of a task reference.
+pub(crate) fn erase<T: Send + 'static>(core: CoreRef<T>) -> AnyCoreRef {
+    TaskRef::map(core, |c| c as &dyn AnyCore)
 }
 
 pub(crate) struct Core<T: Send + 'static> {
@@ -163,10 +185,7 @@ pub(crate) struct Core<T: Send + 'static> {
     /// `N` of the default name.
     number: u64,
     pub(crate) loop_: Arc<LoopState>,
-    /// Where the task is in `loop_`'s registry (until it completes).
-    slot: Slot,
     handle: Handle,
-    join: OnceLock<JoinHandle<()>>,
     pub(crate) state: Mutex<State<T>>,
 }
 
@@ -175,7 +194,9 @@ pub(crate) trait AnyCore: Send + Sync + 'static {
     fn id(&self) -> u64;
     fn name(&self) -> String;
     fn set_name(&self, name: String);
-    fn cancel(&self, msg: Option<String>) -> bool;
+    /// Marks the task cancelled (the last message wins); false if it is done. The caller
+    /// then aborts the runtime task: see [`Cancel::cancel`].
+    fn request_cancel(&self, msg: Option<String>) -> bool;
     fn cancel_requested(&self) -> bool;
     /// `None` while pending; `Some(None)` on success; `Some(Some(err))` on failure.
     fn failure(&self) -> Option<Option<Error>>;
@@ -189,13 +210,31 @@ pub(crate) trait AnyCore: Send + Sync + 'static {
     fn loop_state(&self) -> &Arc<LoopState>;
 }
 
+/// `cancel` on a task reference: asyncio's `Task.cancel`.
+pub(crate) trait Cancel {
+    /// Requests cancellation; false if the task is done. See the module docs.
+    fn cancel(&self, msg: Option<String>) -> bool;
+}
+
+impl<C: AnyCore + ?Sized> Cancel for TaskRef<C> {
+    fn cancel(&self, msg: Option<String>) -> bool {
+        if !self.request_cancel(msg) {
+            return false;
+        }
+        // After the mutex is released: the runtime drops the future at its current await
+        // (or `Run::poll` sees the flag first).
+        TaskRef::abort(self);
+        true
+    }
+}
+
 // The task being polled on this thread, and the loop a `Runner` set for this thread.
 thread_local! {
-    static CURRENT: std::cell::RefCell<Option<Arc<dyn AnyCore>>> = const { std::cell::RefCell::new(None) };
+    static CURRENT: std::cell::RefCell<Option<AnyCoreRef>> = const { std::cell::RefCell::new(None) };
     static CURRENT_LOOP: std::cell::RefCell<Option<Arc<LoopState>>> = const { std::cell::RefCell::new(None) };
 }
 
-pub(crate) fn current() -> Option<Arc<dyn AnyCore>> {
+pub(crate) fn current() -> Option<AnyCoreRef> {
     CURRENT.with(|c| c.borrow().clone())
 }
 
@@ -227,7 +266,7 @@ impl Drop for LoopGuard {
     }
 }
 
-struct CurrentGuard(Option<Arc<dyn AnyCore>>);
+struct CurrentGuard(Option<AnyCoreRef>);
 
 impl Drop for CurrentGuard {
     fn drop(&mut self) {
@@ -238,7 +277,7 @@ impl Drop for CurrentGuard {
 
 impl<T: Send + 'static> Core<T> {
     /// Creates the task and spawns it on `handle`.
-    pub(crate) fn spawn<F>(fut: F, name: Option<String>, handle: Handle) -> Arc<Core<T>>
+    pub(crate) fn spawn<F>(fut: F, name: Option<String>, handle: Handle) -> CoreRef<T>
     where
         F: Future<Output = Result<T>> + Send + 'static,
     {
@@ -250,45 +289,39 @@ impl<T: Send + 'static> Core<T> {
             0
         };
         let loop_ = current_loop();
-        let core = loop_.clone().tasks.insert(|slot| {
-            Arc::new(Core {
-                id,
-                name: Mutex::new(name),
-                number,
-                loop_,
-                slot,
-                handle,
-                join: OnceLock::new(),
-                state: Mutex::new(State {
-                    outcome: Outcome::Pending,
-                    cancel_requested: false,
-                    cancel_msg: None,
-                    seq: 0,
-                    waiters: Waiters::default(),
-                    next_waiter: 0,
-                    callbacks: Vec::new(),
-                }),
-            })
-        });
-        let run = Run {
+        let core = Core {
+            id,
+            name: Mutex::new(name),
+            number,
+            loop_,
+            handle: handle.clone(),
+            state: Mutex::new(State {
+                outcome: Outcome::Pending,
+                slot: None,
+                cancel_requested: false,
+                cancel_msg: None,
+                seq: 0,
+                waiters: Waiters::default(),
+                next_waiter: 0,
+                callbacks: Vec::new(),
+            }),
+        };
+        let core = handle.spawn_with(core, move |me| Run {
             fut: Some(fut),
             guard: Guard {
-                core: core.clone(),
+                core: me,
                 completed: false,
             },
-        };
-        let join = core.handle.spawn(run);
-        let _ = core.join.set(join);
-        if core.state.lock().cancel_requested {
-            core.abort();
-        }
+        });
+        core.loop_.tasks.insert(|slot| {
+            let mut st = core.state.lock();
+            if !matches!(st.outcome, Outcome::Pending) {
+                return None;
+            }
+            st.slot = Some(slot);
+            Some(erase(core.clone()))
+        });
         core
-    }
-
-    fn abort(&self) {
-        if let Some(j) = self.join.get() {
-            j.abort();
-        }
     }
 
     /// The cancellation error this task ends with.
@@ -297,9 +330,9 @@ impl<T: Send + 'static> Core<T> {
     }
 
     /// Stores the outcome (once) and tells everyone; see the module docs.
-    fn complete(self: &Arc<Self>, result: Result<T>) {
-        let (waiters, callbacks, failure, seq) = {
-            let mut st = self.state.lock();
+    fn complete(this: &CoreRef<T>, result: Result<T>) {
+        let (waiters, callbacks, failure, seq, slot) = {
+            let mut st = this.state.lock();
             if !matches!(st.outcome, Outcome::Pending) {
                 return;
             }
@@ -314,9 +347,12 @@ impl<T: Send + 'static> Core<T> {
                 std::mem::take(&mut st.callbacks),
                 failure,
                 st.seq,
+                st.slot.take(),
             )
         };
-        self.loop_.tasks.remove(self.slot);
+        if let Some(slot) = slot {
+            this.loop_.tasks.remove(slot);
+        }
         for w in waiters.into_iter() {
             match w {
                 Waiter::Waker(w) => w.wake(),
@@ -324,14 +360,14 @@ impl<T: Send + 'static> Core<T> {
             }
         }
         if !callbacks.is_empty() {
-            self.schedule_callbacks(callbacks);
+            Core::schedule_callbacks(this, callbacks);
         }
     }
 
     /// Runs `callbacks` in order, in one new runtime task.
-    pub(crate) fn schedule_callbacks(self: &Arc<Self>, callbacks: Vec<DoneCallback<T>>) {
-        let task = Task::from_core(self.clone());
-        drop(self.handle.spawn(async move {
+    pub(crate) fn schedule_callbacks(this: &CoreRef<T>, callbacks: Vec<DoneCallback<T>>) {
+        let task = Task::from_core(this.clone());
+        drop(this.handle.spawn(async move {
             for cb in callbacks {
                 if let Err(p) = catch_unwind(AssertUnwindSafe(|| cb.call(&task))) {
                     eprintln!(
@@ -344,13 +380,13 @@ impl<T: Send + 'static> Core<T> {
         }));
     }
 
-    pub(crate) fn add_callback(self: &Arc<Self>, cb: DoneCallback<T>) {
-        let mut st = self.state.lock();
+    pub(crate) fn add_callback(this: &CoreRef<T>, cb: DoneCallback<T>) {
+        let mut st = this.state.lock();
         if matches!(st.outcome, Outcome::Pending) {
             st.callbacks.push(cb);
         } else {
             drop(st);
-            self.schedule_callbacks(vec![cb]);
+            Core::schedule_callbacks(this, vec![cb]);
         }
     }
 
@@ -378,16 +414,13 @@ impl<T: Send + 'static> AnyCore for Core<T> {
         *self.name.lock() = Some(name);
     }
 
-    fn cancel(&self, msg: Option<String>) -> bool {
-        {
-            let mut st = self.state.lock();
-            if !matches!(st.outcome, Outcome::Pending) {
-                return false;
-            }
-            st.cancel_requested = true;
-            st.cancel_msg = msg;
+    fn request_cancel(&self, msg: Option<String>) -> bool {
+        let mut st = self.state.lock();
+        if !matches!(st.outcome, Outcome::Pending) {
+            return false;
         }
-        self.abort();
+        st.cancel_requested = true;
+        st.cancel_msg = msg;
         true
     }
 
@@ -461,7 +494,9 @@ impl<T: Send + 'static> AnyCore for Core<T> {
 /// Completes the task as Cancelled if it is dropped before [`Run::poll`] completed it: this
 /// is what the runtime's abort (and its shutdown) ends up doing.
 struct Guard<T: Send + 'static> {
-    core: Arc<Core<T>>,
+    /// The task's own reference (its future's): never the last one, see the runtime's
+    /// `TaskRef` docs.
+    core: CoreRef<T>,
     /// `Run::poll` completed the task (the common case: nothing left to do, and no
     /// cancellation error to build only for `complete` to drop it).
     completed: bool,
@@ -471,7 +506,7 @@ impl<T: Send + 'static> Drop for Guard<T> {
     fn drop(&mut self) {
         if !self.completed {
             let err = self.core.cancelled_error();
-            self.core.complete(Err(err));
+            Core::complete(&self.core, Err(err));
         }
     }
 }
@@ -505,12 +540,12 @@ where
         if core.cancel_requested() {
             fut.set(None);
             let err = core.cancelled_error();
-            core.complete(Err(err));
+            Core::complete(core, Err(err));
             guard.completed = true;
             return Poll::Ready(());
         }
         let res = {
-            let prev = CURRENT.with(|c| c.borrow_mut().replace(core.clone()));
+            let prev = CURRENT.with(|c| c.borrow_mut().replace(erase(core.clone())));
             let _current = CurrentGuard(prev);
             catch_unwind(AssertUnwindSafe(|| {
                 fut.as_mut().as_pin_mut().expect("checked above").poll(cx)
@@ -528,7 +563,7 @@ where
             Ok(()) if core.cancel_requested() => Err(core.cancelled_error()),
             Ok(()) => result,
         };
-        core.complete(result);
+        Core::complete(core, result);
         guard.completed = true;
         Poll::Ready(())
     }

@@ -28,13 +28,13 @@ mod sleep;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use taskio_runtime::task::TaskRef;
 use taskio_runtime::Handle;
 
 pub use self::callbacks::DoneCallback;
-use self::core::{read_outcome, AnyCore, Core, Outcome};
+use self::core::{erase, read_outcome, AnyCore, AnyCoreRef, Cancel, Core, CoreRef, Outcome};
 pub use self::sleep::{sleep, Delay, Sleep};
 use crate::exceptions::{Error, Result};
 
@@ -152,16 +152,16 @@ pub fn all_tasks() -> Vec<AnyTask> {
 /// .unwrap();
 /// ```
 pub struct Task<T: Send + 'static> {
-    core: Arc<Core<T>>,
+    core: CoreRef<T>,
 }
 
 impl<T: Send + 'static> Task<T> {
-    pub(crate) fn from_core(core: Arc<Core<T>>) -> Task<T> {
+    pub(crate) fn from_core(core: CoreRef<T>) -> Task<T> {
         Task { core }
     }
 
-    pub(crate) fn any_core(&self) -> Arc<dyn AnyCore> {
-        self.core.clone()
+    pub(crate) fn any_core(&self) -> AnyCoreRef {
+        erase(self.core.clone())
     }
 
     /// Requests cancellation: returns false if the task is done, else true (it can be called
@@ -289,7 +289,7 @@ impl<T: Send + 'static> Task<T> {
     /// .unwrap();
     /// ```
     pub fn add_done_callback(&self, cb: impl Into<DoneCallback<T>>) {
-        self.core.add_callback(cb.into());
+        Core::add_callback(&self.core, cb.into());
     }
 
     /// Removes every registration of `cb`; returns how many there were.
@@ -419,7 +419,7 @@ impl<T: Send + 'static> Clone for Task<T> {
 
 impl<T: Send + 'static> PartialEq for Task<T> {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.core, &other.core)
+        TaskRef::ptr_eq(&self.core, &other.core)
     }
 }
 
@@ -468,13 +468,13 @@ impl<T: Clone + Send + 'static> IntoFuture for &Task<T> {
 /// Waits for a core to be done; if dropped after being polled while the task is pending,
 /// cancels the task (asyncio's `await task` in a cancelled coroutine).
 struct WaitDone<T: Send + 'static> {
-    core: Arc<Core<T>>,
+    core: CoreRef<T>,
     key: Option<u64>,
     polled: bool,
 }
 
 impl<T: Send + 'static> WaitDone<T> {
-    fn new(core: Arc<Core<T>>) -> Self {
+    fn new(core: CoreRef<T>) -> Self {
         WaitDone {
             core,
             key: None,
@@ -597,7 +597,7 @@ impl<T: Send + 'static> fmt::Debug for Join<T> {
 /// ```
 #[derive(Clone)]
 pub struct AnyTask {
-    pub(crate) core: Arc<dyn AnyCore>,
+    pub(crate) core: AnyCoreRef,
 }
 
 impl AnyTask {

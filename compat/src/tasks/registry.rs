@@ -9,11 +9,10 @@
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-use super::core::AnyCore;
+use super::core::AnyCoreRef;
 
 /// Shards per loop: a power of two, a few more than the workers of a small machine.
 const SHARDS: usize = 8;
@@ -27,7 +26,7 @@ pub(crate) struct Slot {
 
 #[derive(Default)]
 struct Shard {
-    entries: Vec<Option<Arc<dyn AnyCore>>>,
+    entries: Vec<Option<AnyCoreRef>>,
     /// Indices of the `None` entries.
     free: Vec<u32>,
 }
@@ -57,8 +56,10 @@ fn home_shard() -> usize {
 }
 
 impl Registry {
-    /// Makes the task with `make` (told its slot) and registers it.
-    pub(crate) fn insert<C: AnyCore>(&self, make: impl FnOnce(Slot) -> Arc<C>) -> Arc<C> {
+    /// Registers the task `register` returns, told its slot; `register` returns `None` if
+    /// the task is done already (then nothing is registered). Called with the shard's lock
+    /// held, so `register` must not touch the registry.
+    pub(crate) fn insert(&self, register: impl FnOnce(Slot) -> Option<AnyCoreRef>) {
         let s = home_shard();
         let mut shard = self.shards[s].0.lock();
         let index = match shard.free.pop() {
@@ -68,12 +69,14 @@ impl Registry {
                 u32::try_from(shard.entries.len() - 1).expect("fewer than 2^32 pending tasks")
             }
         };
-        let core = make(Slot {
+        let slot = Slot {
             shard: s as u32,
             index,
-        });
-        shard.entries[index as usize] = Some(core.clone());
-        core
+        };
+        match register(slot) {
+            Some(core) => shard.entries[index as usize] = Some(core),
+            None => shard.free.push(index),
+        }
     }
 
     /// Unregisters the task at `slot` (once).
@@ -91,12 +94,16 @@ impl Registry {
         drop(old);
     }
 
-    /// The registered tasks, oldest (lowest id) first.
-    pub(crate) fn all(&self) -> Vec<Arc<dyn AnyCore>> {
+    /// The registered tasks that are not done, oldest (lowest id) first. A task that has
+    /// just completed may still be registered for a moment (its completion unregisters it
+    /// after publishing the outcome, which an awaiter may already have seen), so done tasks
+    /// are filtered out here.
+    pub(crate) fn all(&self) -> Vec<AnyCoreRef> {
         let mut v = Vec::new();
         for shard in &self.shards {
             v.extend(shard.0.lock().entries.iter().flatten().cloned());
         }
+        v.retain(|c| c.seq().is_none());
         v.sort_by_key(|c| c.id());
         v
     }

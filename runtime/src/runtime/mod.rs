@@ -310,6 +310,36 @@ impl Handle {
         self.inner.spawn(future, Id::next())
     }
 
+    /// Spawns a task whose allocation also holds `data`, and whose future `make` builds from
+    /// a [`TaskRef`](crate::task::TaskRef) to it; returns another `TaskRef`. The data lives
+    /// until the last `TaskRef` is dropped (after the task completes, whenever that is); the
+    /// future's output is dropped on completion. For the `taskio` crate (its `create_task`
+    /// is one allocation this way), not part of the runtime's API.
+    ///
+    /// If `make` panics, the task is not spawned and the panic propagates.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Mutex;
+    ///
+    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// let task = rt.handle().spawn_with(Mutex::new(None), |me| async move {
+    ///     *me.lock().unwrap() = Some(6 * 7);
+    /// });
+    /// drop(rt); // cancels the task if it has not run
+    /// assert!(taskio_runtime::task::TaskRef::is_finished(&task));
+    /// ```
+    #[doc(hidden)]
+    pub fn spawn_with<D, F, M>(&self, data: D, make: M) -> crate::task::TaskRef<D>
+    where
+        D: Send + Sync + 'static,
+        F: Future<Output = ()> + Send + 'static,
+        M: FnOnce(crate::task::TaskRef<D>) -> F,
+    {
+        self.inner.spawn_with(data, make, Id::next())
+    }
+
     /// Runs the blocking closure `f` on this runtime's blocking pool.
     ///
     /// # Examples

@@ -16,7 +16,7 @@ use crate::loom::sync::{Arc, Condvar, Mutex};
 use crate::runtime::{context, coop};
 use crate::scheduler::{self, Config};
 use crate::task::list::OwnedTasks;
-use crate::task::{Id, JoinHandle, Notified, Schedule, Task};
+use crate::task::{Id, JoinHandle, Notified, Schedule, Task, TaskRef};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
@@ -279,6 +279,19 @@ impl Handle {
             me.schedule(notified);
         }
         join
+    }
+
+    pub(crate) fn spawn_with<D, F, M>(me: &Arc<Handle>, data: D, make: M, id: Id) -> TaskRef<D>
+    where
+        D: Send + Sync + 'static,
+        F: Future<Output = ()> + Send + 'static,
+        M: FnOnce(TaskRef<D>) -> F,
+    {
+        let (task, notified) = me.owned.bind_with_data(data, make, me.clone(), id);
+        if let Some(notified) = notified {
+            me.schedule(notified);
+        }
+        task
     }
 
     fn pop_inject(&self) -> Option<Notified<Arc<Handle>>> {

@@ -14,7 +14,7 @@ mod loom_tests;
 use crate::blocking;
 use crate::driver;
 use crate::loom::sync::Arc;
-use crate::task::{Id, JoinHandle};
+use crate::task::{Id, JoinHandle, TaskRef};
 use std::future::Future;
 
 /// Tuning shared by both schedulers.
@@ -58,6 +58,19 @@ impl Handle {
         match self {
             Handle::CurrentThread(h) => current_thread::Handle::spawn(h, future, id),
             Handle::MultiThread(h) => multi_thread::Handle::spawn(h, future, id),
+        }
+    }
+
+    /// Spawns a task carrying `data` onto this scheduler (see `TaskRef`).
+    pub(crate) fn spawn_with<D, F, M>(&self, data: D, make: M, id: Id) -> TaskRef<D>
+    where
+        D: Send + Sync + 'static,
+        F: Future<Output = ()> + Send + 'static,
+        M: FnOnce(TaskRef<D>) -> F,
+    {
+        match self {
+            Handle::CurrentThread(h) => current_thread::Handle::spawn_with(h, data, make, id),
+            Handle::MultiThread(h) => multi_thread::Handle::spawn_with(h, data, make, id),
         }
     }
 

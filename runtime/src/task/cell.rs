@@ -1,4 +1,4 @@
-//! The task's one allocation: `Cell<T, S>` = `Header` | scheduler | stage.
+//! The task's one allocation: `Cell<T, S, D>` = `Header` | scheduler | stage | data.
 //!
 //! `Header` holds everything that does not depend on the future's type, so that type-erased
 //! code (wakers, `JoinHandle`, the owned-task list, run queues) works on a `NonNull<Header>`;
@@ -36,14 +36,19 @@ pub(crate) struct Links {
     pub(crate) linked: bool,
 }
 
-/// The whole task.
+/// The whole task. Fields drop in declaration order, so when the cell is freed the stage
+/// goes before `data`.
 #[repr(C)]
-pub(crate) struct Cell<T: Future, S> {
+pub(crate) struct Cell<T: Future, S, D> {
     pub(crate) header: Header,
     pub(crate) scheduler: S,
     /// The future, then its output. Access: whoever holds RUNNING; after COMPLETE, the
     /// `JoinHandle` if JOIN_INTEREST was set at completion, else the runtime.
     pub(crate) stage: UnsafeCell<Stage<T>>,
+    /// The data of a task spawned with `Handle::spawn_with` (`()` for every other task):
+    /// immutable, shared by every `TaskRef` for the cell's whole life, dropped only when the
+    /// cell is freed.
+    pub(crate) data: D,
 }
 
 /// Where the task is in its life.
@@ -53,19 +58,28 @@ pub(crate) enum Stage<T: Future> {
     Consumed,
 }
 
-impl<T: Future, S> Cell<T, S> {
-    /// Allocates a new task.
-    pub(crate) fn new(future: T, scheduler: S, id: Id, vtable: &'static Vtable) -> Box<Self> {
+impl<T: Future, S, D> Cell<T, S, D> {
+    /// Allocates a new task in `state` and `stage` (`Running`, or `Consumed` for a task
+    /// whose future is written in just after, see `RawTask::new_with_data`).
+    pub(crate) fn new(
+        state: State,
+        stage: Stage<T>,
+        scheduler: S,
+        data: D,
+        id: Id,
+        vtable: &'static Vtable,
+    ) -> Box<Self> {
         Box::new(Cell {
             header: Header {
-                state: State::new(),
+                state,
                 vtable,
                 owned: UnsafeCell::new(Links::default()),
                 join_waker: UnsafeCell::new(None),
                 id,
             },
             scheduler,
-            stage: UnsafeCell::new(Stage::Running(future)),
+            stage: UnsafeCell::new(stage),
+            data,
         })
     }
 }

@@ -15,8 +15,8 @@ use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
 /// Typed access to a cell.
-pub(crate) struct Harness<T: Future, S: 'static> {
-    cell: NonNull<Cell<T, S>>,
+pub(crate) struct Harness<T: Future, S: 'static, D> {
+    cell: NonNull<Cell<T, S, D>>,
 }
 
 enum PollFuture {
@@ -26,15 +26,15 @@ enum PollFuture {
     Dealloc,
 }
 
-impl<T: Future, S: Schedule> Harness<T, S> {
+impl<T: Future, S: Schedule, D> Harness<T, S, D> {
     /// # Safety
     ///
-    /// `ptr` must point to a live `Cell<T, S>`.
-    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> Harness<T, S> {
+    /// `ptr` must point to a live `Cell<T, S, D>`.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> Harness<T, S, D> {
         Harness { cell: ptr.cast() }
     }
 
-    fn cell(&self) -> &Cell<T, S> {
+    fn cell(&self) -> &Cell<T, S, D> {
         // SAFETY: the harness is built only from a pointer to a live cell of this type, and
         // used while the caller's reference keeps it alive.
         unsafe { self.cell.as_ref() }
@@ -159,8 +159,8 @@ impl<T: Future, S: Schedule> Harness<T, S> {
         let id = self.header().id;
         let res = panic::catch_unwind(AssertUnwindSafe(|| {
             /// Drops the future if `poll` unwinds, still inside `catch_unwind`.
-            struct Guard<'a, T: Future, S: Schedule>(&'a Harness<T, S>);
-            impl<T: Future, S: Schedule> Drop for Guard<'_, T, S> {
+            struct Guard<'a, T: Future, S: Schedule, D>(&'a Harness<T, S, D>);
+            impl<T: Future, S: Schedule, D> Drop for Guard<'_, T, S, D> {
                 fn drop(&mut self) {
                     // SAFETY: the poller holds RUNNING.
                     unsafe { self.0.drop_future_or_output() }

@@ -12,7 +12,7 @@ use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::loom::sync::Mutex;
 use crate::task::cell::Header;
 use crate::task::raw::RawTask;
-use crate::task::{Id, JoinHandle, Notified, Schedule, Task};
+use crate::task::{Id, JoinHandle, Notified, Schedule, Task, TaskRef};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
@@ -71,12 +71,48 @@ impl<S: Schedule> OwnedTasks<S> {
         T::Output: Send + 'static,
     {
         let raw = RawTask::new(future, scheduler, id);
-        // SAFETY: a new task holds three references: one each for these three handles.
-        let (task, notified, join) = unsafe {
+        // SAFETY: a new task holds three references: the JoinHandle takes one, `bind_new`
+        // the other two.
+        unsafe {
+            let join = JoinHandle::new(raw);
+            (join, self.bind_new(raw))
+        }
+    }
+
+    /// As `bind`, for a task carrying `data` whose future `make` builds (see `TaskRef`).
+    pub(crate) fn bind_with_data<T, D, M>(
+        &self,
+        data: D,
+        make: M,
+        scheduler: S,
+        id: Id,
+    ) -> (TaskRef<D>, Option<Notified<S>>)
+    where
+        T: Future + Send + 'static,
+        T::Output: Send + 'static,
+        D: Send + Sync + 'static,
+        M: FnOnce(TaskRef<D>) -> T,
+    {
+        let (raw, task_ref) = RawTask::new_with_data(data, make, scheduler, id);
+        // SAFETY: of the new task's four references, the `TaskRef`s hold two; `bind_new`
+        // takes the other two.
+        (task_ref, unsafe { self.bind_new(raw) })
+    }
+
+    /// Adds a new task to the list and returns its first `Notified`; if the list is closed,
+    /// shuts the task down at once instead.
+    ///
+    /// # Safety
+    ///
+    /// `raw` is a new task of scheduler type `S`, and the caller hands over two of its
+    /// references: the list's and the first `Notified`'s.
+    unsafe fn bind_new(&self, raw: RawTask) -> Option<Notified<S>> {
+        let id = raw.header().id;
+        // SAFETY: the caller hands over these two references.
+        let (task, notified) = unsafe {
             (
                 Task::<S>::from_raw(raw.header_ptr()),
                 Notified::<S>::from_raw(raw.header_ptr()),
-                JoinHandle::new(raw),
             )
         };
         let mut shard = self.shard(id).lock();
@@ -85,7 +121,7 @@ impl<S: Schedule> OwnedTasks<S> {
             // The Notified's reference goes; the list's reference shuts the task down.
             drop(notified);
             task.shutdown();
-            return (join, None);
+            return None;
         }
         let ptr = task.into_raw().header_ptr();
         // SAFETY: we hold the shard lock, which guards the links of every task in it, and
@@ -93,7 +129,7 @@ impl<S: Schedule> OwnedTasks<S> {
         unsafe { push_front(&mut shard, ptr) };
         self.count.fetch_add(1, Ordering::Relaxed);
         drop(shard);
-        (join, Some(notified))
+        Some(notified)
     }
 
     /// Removes `task` from the list; returns the list's reference if it was still there.

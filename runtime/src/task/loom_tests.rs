@@ -10,7 +10,7 @@ use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use crate::loom::sync::{Arc, Mutex};
 use crate::loom::thread;
 use crate::task::list::OwnedTasks;
-use crate::task::{Id, JoinHandle, Notified, Schedule, Task};
+use crate::task::{Id, JoinHandle, Notified, Schedule, Task, TaskRef};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
@@ -42,6 +42,21 @@ where
         sched.schedule(n);
     }
     join
+}
+
+/// Spawns a task carrying `data` (see `TaskRef`).
+fn spawn_with<D, F>(sched: &Arc<Sched>, data: D, make: impl FnOnce(TaskRef<D>) -> F) -> TaskRef<D>
+where
+    D: Send + Sync + 'static,
+    F: Future<Output = ()> + Send + 'static,
+{
+    let (task, notified) = sched
+        .owned
+        .bind_with_data(data, make, sched.clone(), Id::next());
+    if let Some(n) = notified {
+        sched.schedule(n);
+    }
+    task
 }
 
 impl Sched {
@@ -343,6 +358,116 @@ fn spawn_racing_shutdown() {
         sched.shutdown();
         assert_eq!(drops.load(SeqCst), 1);
         assert!(join_now(join).is_some());
+    });
+}
+
+/// The data of a task spawned with `spawn_with`: counts its drops, and the future's reads.
+struct Data {
+    drops: Arc<AtomicUsize>,
+    reads: AtomicUsize,
+}
+
+impl Drop for Data {
+    fn drop(&mut self) {
+        assert_eq!(self.drops.fetch_add(1, SeqCst), 0, "data dropped twice");
+    }
+}
+
+fn data() -> (Data, Arc<AtomicUsize>) {
+    let drops = Arc::new(AtomicUsize::new(0));
+    (
+        Data {
+            drops: drops.clone(),
+            reads: AtomicUsize::new(0),
+        },
+        drops,
+    )
+}
+
+/// `Remote`, holding its own task's `TaskRef` and reading the data on every poll.
+fn remote_with_data(
+    shared: Arc<RemoteShared>,
+) -> impl FnOnce(TaskRef<Data>) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> {
+    move |me| {
+        // Made here, not in the async block, so that it is dropped even if never polled.
+        let remote = Remote { shared };
+        Box::pin(async move {
+            let out = remote.await;
+            me.reads.fetch_add(out, SeqCst);
+        })
+    }
+}
+
+/// The last `TaskRef` dropped on another thread while the task completes (its own
+/// reference goes with its future): the data is dropped exactly once, after the future.
+#[test]
+fn task_ref_dropped_racing_completion() {
+    loom::model(|| {
+        let sched = Sched::new();
+        let shared = RemoteShared::new();
+        let (d, drops) = data();
+        let task = spawn_with(&sched, d, remote_with_data(shared.clone()));
+        sched.run_all();
+        let s2 = shared.clone();
+        let th = thread::spawn(move || {
+            s2.fire();
+            assert!(task.reads.load(SeqCst) <= 7);
+            drop(task);
+        });
+        sched.run_all();
+        th.join().unwrap();
+        sched.run_all();
+        assert_eq!(shared.drops.load(SeqCst), 1);
+        // The last poll's waker (a reference) is still stored.
+        drop(shared.waker.lock().take());
+        assert_eq!(drops.load(SeqCst), 1);
+        sched.shutdown();
+    });
+}
+
+/// `TaskRef::abort` racing the first poll, the aborter then dropping its reference: the
+/// future and the data are each dropped exactly once.
+#[test]
+fn task_ref_abort_racing_poll() {
+    loom::model(|| {
+        let sched = Sched::new();
+        let shared = RemoteShared::new();
+        let (d, drops) = data();
+        let task = spawn_with(&sched, d, remote_with_data(shared.clone()));
+        let t2 = task.clone();
+        let th = thread::spawn(move || {
+            TaskRef::abort(&t2);
+            drop(t2);
+        });
+        sched.run_all();
+        th.join().unwrap();
+        sched.run_all();
+        assert!(TaskRef::is_finished(&task));
+        assert_eq!(shared.drops.load(SeqCst), 1);
+        assert_eq!(drops.load(SeqCst), 0, "a TaskRef still holds the data");
+        drop(shared.waker.lock().take()); // a reference too, if the task was polled
+        drop(task);
+        assert_eq!(drops.load(SeqCst), 1);
+        sched.shutdown();
+    });
+}
+
+/// Shutdown racing the last `TaskRef`'s drop on another thread, with the task pending: the
+/// data is dropped exactly once, by whichever side drops the last reference.
+#[test]
+fn task_ref_dropped_racing_shutdown() {
+    loom::model(|| {
+        let sched = Sched::new();
+        let shared = RemoteShared::new();
+        let (d, drops) = data();
+        let task = spawn_with(&sched, d, remote_with_data(shared.clone()));
+        sched.run_all();
+        let th = thread::spawn(move || drop(task));
+        sched.shutdown();
+        th.join().unwrap();
+        assert_eq!(shared.drops.load(SeqCst), 1);
+        drop(shared.waker.lock().take()); // the first poll's waker: a reference
+        assert_eq!(drops.load(SeqCst), 1);
     });
 }
 

@@ -39,6 +39,18 @@
 //! output). On completion the runtime wakes the waker if the bit is set, then unsets it,
 //! handing the slot back; if the handle was dropped in between, the runtime clears the slot.
 //!
+//! **Tasks with data.** `Handle::spawn_with` (for the `taskio` crate) makes a task whose
+//! cell also holds a value `D` (after the stage), shared by `TaskRef<D>`s, which stand in
+//! for the `JoinHandle`: such a task starts with four references (list, `Notified`, the
+//! spawner's `TaskRef`, and the `TaskRef` its future was made from) and without
+//! JOIN_INTEREST, so its output is dropped on completion and the join waker slot is never
+//! used. A `TaskRef` only reads the state word, aborts (as a `JoinHandle` does), and reads
+//! `D`; `D` is never written, and is dropped exactly once, when the cell is freed (after the
+//! stage: the cell's fields drop in order). The future's own `TaskRef` is dropped with the
+//! future, which happens under RUNNING (or the shutdown's claim), whose reference is still
+//! held: so it is never the last one, and the cell is never freed from inside its own
+//! stage.
+//!
 //! **Shutdown.** The scheduler closes its `OwnedTasks` (no task can join it afterwards:
 //! `bind` cancels a late task at once) and shuts each listed task down: if it is idle the
 //! shutdown claims it and cancels it on the calling (runtime) thread; if it is running, the
@@ -51,6 +63,7 @@ mod join;
 pub(crate) mod list;
 mod raw;
 mod state;
+mod task_ref;
 mod waker;
 mod yield_now;
 
@@ -60,6 +73,8 @@ mod loom_tests;
 pub use error::JoinError;
 pub use join::JoinHandle;
 pub(crate) use raw::RawTask;
+#[doc(hidden)]
+pub use task_ref::TaskRef;
 pub use yield_now::yield_now;
 
 use crate::loom::sync::atomic::{AtomicU64, Ordering};

@@ -1,11 +1,12 @@
 //! `RawTask`: a type-erased pointer to a task, and the vtable behind it.
 
-use crate::task::cell::{Cell, Header};
+use crate::task::cell::{Cell, Header, Stage};
 use crate::task::harness::Harness;
 use crate::task::state::{State, TransitionToNotifiedByRef, TransitionToNotifiedByVal};
-use crate::task::{Id, Schedule};
+use crate::task::{Id, Schedule, TaskRef};
 use std::future::Future;
-use std::ptr::NonNull;
+use std::mem;
+use std::ptr::{self, NonNull};
 use std::task::Waker;
 
 /// A copyable pointer to a task. Copying it takes no reference: the code that holds one
@@ -32,14 +33,14 @@ pub(crate) struct Vtable {
     pub(crate) shutdown: unsafe fn(NonNull<Header>),
 }
 
-fn vtable<T: Future, S: Schedule>() -> &'static Vtable {
+fn vtable<T: Future, S: Schedule, D>() -> &'static Vtable {
     &Vtable {
-        poll: poll::<T, S>,
-        schedule: schedule::<T, S>,
-        dealloc: dealloc::<T, S>,
-        try_read_output: try_read_output::<T, S>,
-        drop_join_handle_slow: drop_join_handle_slow::<T, S>,
-        shutdown: shutdown::<T, S>,
+        poll: poll::<T, S, D>,
+        schedule: schedule::<T, S, D>,
+        dealloc: dealloc::<T, S, D>,
+        try_read_output: try_read_output::<T, S, D>,
+        drop_join_handle_slow: drop_join_handle_slow::<T, S, D>,
+        shutdown: shutdown::<T, S, D>,
     }
 }
 
@@ -50,12 +51,83 @@ impl RawTask {
         T: Future,
         S: Schedule,
     {
-        let cell = Cell::<T, S>::new(future, scheduler, id, vtable::<T, S>());
+        let cell = Cell::<T, S, ()>::new(
+            State::new(),
+            Stage::Running(future),
+            scheduler,
+            (),
+            id,
+            vtable::<T, S, ()>(),
+        );
         let ptr = Box::into_raw(cell);
         // SAFETY: `Box::into_raw` never returns null; `Cell` is `repr(C)` with the header
         // first, so the cell pointer is a header pointer.
         let ptr = unsafe { NonNull::new_unchecked(ptr.cast::<Header>()) };
         RawTask { ptr }
+    }
+
+    /// Allocates a task that carries `data` (see [`TaskRef`]), its future made by `make`
+    /// from a reference to the task. Returns the task, holding the owned list's and the
+    /// first `Notified`'s references, and the spawner's `TaskRef`; the fourth reference is
+    /// the one `make` was given (see `INITIAL_STATE_WITH_DATA`).
+    ///
+    /// If `make` panics, the panic propagates and the cell is freed (with `data`) once the
+    /// `TaskRef`s are gone.
+    pub(crate) fn new_with_data<T, S, D, M>(
+        data: D,
+        make: M,
+        scheduler: S,
+        id: Id,
+    ) -> (RawTask, TaskRef<D>)
+    where
+        T: Future,
+        S: Schedule,
+        M: FnOnce(TaskRef<D>) -> T,
+    {
+        // The stage starts `Consumed` so that the cell is complete (and may be freed) while
+        // `make` runs; the future is written in after.
+        let cell = Cell::<T, S, D>::new(
+            State::new_with_data(),
+            Stage::Consumed,
+            scheduler,
+            data,
+            id,
+            vtable::<T, S, D>(),
+        );
+        let cell = Box::into_raw(cell);
+        // SAFETY: `Box::into_raw` never returns null; `Cell` is `repr(C)` with the header
+        // first, so the cell pointer is a header pointer.
+        let header = unsafe { NonNull::new_unchecked(cell.cast::<Header>()) };
+        let raw = RawTask { ptr: header };
+        // SAFETY: `cell` is a live allocation; taking the field's address creates no
+        // reference. The pointer is non-null as a field of a non-null allocation.
+        let data = unsafe { NonNull::new_unchecked(ptr::addr_of_mut!((*cell).data)) };
+
+        /// Drops the list's and the `Notified`'s references if `make` unwinds.
+        struct Unwind(RawTask);
+        impl Drop for Unwind {
+            fn drop(&mut self) {
+                self.0.drop_reference();
+                self.0.drop_reference();
+            }
+        }
+
+        // SAFETY: the new cell holds four references; these two `TaskRef`s take two of them,
+        // and `data` points to the cell's data.
+        let (mine, theirs) =
+            unsafe { (TaskRef::from_raw(raw, data), TaskRef::from_raw(raw, data)) };
+        let unwind = Unwind(raw);
+        let future = make(theirs);
+        mem::forget(unwind);
+        // SAFETY: the task is in no list and no queue yet, so nobody else can reach the
+        // stage (a `TaskRef` only touches the state word and the data). The old stage is
+        // `Consumed`: overwriting it drops nothing.
+        unsafe {
+            (*cell)
+                .stage
+                .with_mut(|stage| ptr::write(stage, Stage::Running(future)))
+        };
+        (raw, mine)
     }
 
     /// # Safety
@@ -156,49 +228,49 @@ impl RawTask {
     }
 }
 
-unsafe fn poll<T: Future, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: the vtable was built for `Cell<T, S>`.
-    let harness = unsafe { Harness::<T, S>::from_raw(ptr) };
+unsafe fn poll<T: Future, S: Schedule, D>(ptr: NonNull<Header>) {
+    // SAFETY: the vtable was built for `Cell<T, S, D>`.
+    let harness = unsafe { Harness::<T, S, D>::from_raw(ptr) };
     harness.poll();
 }
 
-unsafe fn schedule<T: Future, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: the vtable was built for `Cell<T, S>`; the caller hands over one reference,
+unsafe fn schedule<T: Future, S: Schedule, D>(ptr: NonNull<Header>) {
+    // SAFETY: the vtable was built for `Cell<T, S, D>`; the caller hands over one reference,
     // which becomes the `Notified`.
     unsafe {
-        let harness = Harness::<T, S>::from_raw(ptr);
+        let harness = Harness::<T, S, D>::from_raw(ptr);
         harness
             .scheduler()
             .schedule(crate::task::Notified::<S>::from_raw(ptr));
     }
 }
 
-unsafe fn dealloc<T: Future, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: the cell was allocated by `Box::new` as a `Cell<T, S>` and this is its last
+unsafe fn dealloc<T: Future, S: Schedule, D>(ptr: NonNull<Header>) {
+    // SAFETY: the cell was allocated by `Box::new` as a `Cell<T, S, D>` and this is its last
     // reference.
-    drop(unsafe { Box::from_raw(ptr.as_ptr().cast::<Cell<T, S>>()) });
+    drop(unsafe { Box::from_raw(ptr.as_ptr().cast::<Cell<T, S, D>>()) });
 }
 
-unsafe fn try_read_output<T: Future, S: Schedule>(
+unsafe fn try_read_output<T: Future, S: Schedule, D>(
     ptr: NonNull<Header>,
     dst: *mut (),
     waker: &Waker,
 ) {
-    // SAFETY: the vtable was built for `Cell<T, S>`; the caller guarantees `dst`'s type.
+    // SAFETY: the vtable was built for `Cell<T, S, D>`; the caller guarantees `dst`'s type.
     unsafe {
-        let harness = Harness::<T, S>::from_raw(ptr);
+        let harness = Harness::<T, S, D>::from_raw(ptr);
         harness.try_read_output(dst.cast(), waker);
     }
 }
 
-unsafe fn drop_join_handle_slow<T: Future, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: the vtable was built for `Cell<T, S>`.
-    let harness = unsafe { Harness::<T, S>::from_raw(ptr) };
+unsafe fn drop_join_handle_slow<T: Future, S: Schedule, D>(ptr: NonNull<Header>) {
+    // SAFETY: the vtable was built for `Cell<T, S, D>`.
+    let harness = unsafe { Harness::<T, S, D>::from_raw(ptr) };
     harness.drop_join_handle_slow();
 }
 
-unsafe fn shutdown<T: Future, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: the vtable was built for `Cell<T, S>`.
-    let harness = unsafe { Harness::<T, S>::from_raw(ptr) };
+unsafe fn shutdown<T: Future, S: Schedule, D>(ptr: NonNull<Header>) {
+    // SAFETY: the vtable was built for `Cell<T, S, D>`.
+    let harness = unsafe { Harness::<T, S, D>::from_raw(ptr) };
     harness.shutdown();
 }

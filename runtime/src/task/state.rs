@@ -45,6 +45,11 @@ const REF_COUNT_MASK: usize = !(REF_ONE - 1);
 /// `JoinHandle`), a JoinHandle, and is notified (it is about to be scheduled).
 const INITIAL_STATE: usize = (REF_ONE * 3) | JOIN_INTEREST | NOTIFIED;
 
+/// A new task spawned with data (`Handle::spawn_with`) has four references (the owned-task
+/// list, the first `Notified`, the `TaskRef` returned to the spawner, the `TaskRef` given to
+/// its future) and no JoinHandle (its output is dropped on completion), and is notified.
+const INITIAL_STATE_WITH_DATA: usize = (REF_ONE * 4) | NOTIFIED;
+
 /// The atomic state word.
 pub(crate) struct State {
     val: AtomicUsize,
@@ -120,6 +125,13 @@ impl State {
     pub(crate) fn new() -> State {
         State {
             val: AtomicUsize::new(INITIAL_STATE),
+        }
+    }
+
+    /// A new task's state, for a task spawned with data (see `INITIAL_STATE_WITH_DATA`).
+    pub(crate) fn new_with_data() -> State {
+        State {
+            val: AtomicUsize::new(INITIAL_STATE_WITH_DATA),
         }
     }
 

@@ -23,7 +23,7 @@ use crate::loom::sync::{Arc, Condvar, Mutex};
 use crate::runtime::{context, coop, park::ParkThread};
 use crate::scheduler::{self, Config};
 use crate::task::list::OwnedTasks;
-use crate::task::{Id, JoinHandle, Notified, Schedule, Task};
+use crate::task::{Id, JoinHandle, Notified, Schedule, Task, TaskRef};
 use queue::{Injector, Steal, Stealer, Worker};
 use std::fmt;
 use std::future::Future;
@@ -251,6 +251,19 @@ impl Handle {
             me.schedule_task(notified, false);
         }
         join
+    }
+
+    pub(crate) fn spawn_with<D, F, M>(me: &Arc<Handle>, data: D, make: M, id: Id) -> TaskRef<D>
+    where
+        D: Send + Sync + 'static,
+        F: Future<Output = ()> + Send + 'static,
+        M: FnOnce(TaskRef<D>) -> F,
+    {
+        let (task, notified) = me.shared.owned.bind_with_data(data, make, me.clone(), id);
+        if let Some(notified) = notified {
+            me.schedule_task(notified, false);
+        }
+        task
     }
 
     fn schedule_task(&self, task: worker::Task, is_yield: bool) {

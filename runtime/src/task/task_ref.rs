@@ -1,0 +1,135 @@
+//! `TaskRef`: a counted reference to a task spawned with data, and to that data.
+//!
+//! This is the runtime half of the `taskio` crate's one-allocation tasks: its asyncio state
+//! (`Core`) is the data of a runtime task, so that `create_task` allocates one cell. It is
+//! public for that crate only (`#[doc(hidden)]`), not part of the runtime's API.
+
+use crate::task::raw::RawTask;
+use crate::task::Id;
+use std::fmt;
+use std::ops::Deref;
+use std::ptr::NonNull;
+
+/// A counted reference to a task spawned with [`Handle::spawn_with`](crate::Handle::spawn_with),
+/// dereferencing to the data stored in the task's allocation.
+///
+/// Like an `Arc` of the data: cloning takes a reference (one atomic add on the task's state
+/// word), dropping the last reference frees the task, and its data with it. The data lives
+/// as long as any `TaskRef` to it, whether or not the task has completed; it is dropped
+/// exactly once, when the cell is freed. For the `taskio` crate only.
+///
+/// Its own functions are associated functions (`TaskRef::abort(&r)`), as `Arc`'s are, so
+/// that they never hide the data's methods.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// use taskio_runtime::task::TaskRef;
+///
+/// let rt = taskio_runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let task = taskio_runtime::Handle::current().spawn_with(AtomicBool::new(false), |me| async move {
+///         me.store(true, Ordering::Release); // the future reaches its own data
+///     });
+///     while !TaskRef::is_finished(&task) {
+///         taskio_runtime::yield_now().await;
+///     }
+///     assert!(task.load(Ordering::Acquire));
+/// });
+/// ```
+#[doc(hidden)]
+pub struct TaskRef<D: ?Sized> {
+    raw: RawTask,
+    /// Points into the cell `raw` names (or to data reachable from it: see `map`); valid
+    /// while this reference keeps the cell alive.
+    data: NonNull<D>,
+}
+
+// SAFETY: a `TaskRef` shares `&D` between threads (so `D: Sync`) and may free the cell, and
+// with it the task's data, on any thread (so `D: Send`; `spawn_with` requires the original
+// data to be `Send + Sync`, and `map` only narrows the view). The state word synchronises
+// the reference count.
+unsafe impl<D: ?Sized + Send + Sync> Send for TaskRef<D> {}
+// SAFETY: as above; `&TaskRef` gives only `&D`, `abort`, `is_finished` and `id`.
+unsafe impl<D: ?Sized + Send + Sync> Sync for TaskRef<D> {}
+
+impl<D: ?Sized> TaskRef<D> {
+    /// # Safety
+    ///
+    /// 1. `raw` is a live task, and the caller hands over one of its references.
+    /// 2. `data` is valid for reads as a `D` until the cell is freed, and never written
+    ///    meanwhile.
+    pub(crate) unsafe fn from_raw(raw: RawTask, data: NonNull<D>) -> TaskRef<D> {
+        TaskRef { raw, data }
+    }
+
+    /// Cancels the task, as [`JoinHandle::abort`](crate::JoinHandle::abort): its future is
+    /// dropped (on a runtime thread) instead of polled again. Does nothing once the task is
+    /// complete. The data stays until the last `TaskRef` is dropped.
+    pub fn abort(this: &TaskRef<D>) {
+        this.raw.remote_abort();
+    }
+
+    /// True once the task has completed (returned, panicked or been cancelled): its future
+    /// has been dropped.
+    pub fn is_finished(this: &TaskRef<D>) -> bool {
+        this.raw.state().load().is_complete()
+    }
+
+    /// The task's id.
+    pub fn id(this: &TaskRef<D>) -> Id {
+        this.raw.header().id
+    }
+
+    /// True if both refer to the same task.
+    pub fn ptr_eq(a: &TaskRef<D>, b: &TaskRef<D>) -> bool {
+        a.raw == b.raw
+    }
+
+    /// A reference to the same task that dereferences to a part of its data (or to the
+    /// data as a trait object: `TaskRef::map(r, |d| d as &dyn Trait)`). Takes no new
+    /// reference: this one moves into the result.
+    pub fn map<U: ?Sized>(this: TaskRef<D>, f: impl for<'a> FnOnce(&'a D) -> &'a U) -> TaskRef<U> {
+        let data = NonNull::from(f(&*this));
+        let raw = this.raw;
+        std::mem::forget(this);
+        // SAFETY: 1. `this`'s reference moves into the result (it was forgotten, not
+        // dropped). 2. `f` returned a `&'a U` for any borrow `'a` of the data, so the `U`
+        // lives at least as long as the data, which is never written and lives until the
+        // cell is freed.
+        unsafe { TaskRef::from_raw(raw, data) }
+    }
+}
+
+impl<D: ?Sized> Deref for TaskRef<D> {
+    type Target = D;
+
+    fn deref(&self) -> &D {
+        // SAFETY: this reference keeps the cell, and so the data, alive; the data is only
+        // ever read until the cell is freed (`from_raw`'s contract).
+        unsafe { self.data.as_ref() }
+    }
+}
+
+impl<D: ?Sized> Clone for TaskRef<D> {
+    fn clone(&self) -> TaskRef<D> {
+        self.raw.state().ref_inc();
+        TaskRef {
+            raw: self.raw,
+            data: self.data,
+        }
+    }
+}
+
+impl<D: ?Sized> Drop for TaskRef<D> {
+    fn drop(&mut self) {
+        self.raw.drop_reference();
+    }
+}
+
+impl<D: ?Sized> fmt::Debug for TaskRef<D> {
+    fn fmt(&self, fmt: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(fmt, "TaskRef({})", TaskRef::id(self))
+    }
+}
