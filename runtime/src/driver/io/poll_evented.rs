@@ -46,10 +46,14 @@ impl<S: AsFd> PollEvented<S> {
     /// datagram socket returns one datagram however many are queued), so clearing on it
     /// would risk a wake-up that never comes for the cost of one `WouldBlock` it saves.
     ///
-    /// Not even for TCP: clearing on a short stream read (as tokio does on epoll) was tried
-    /// and measured on Linux 6.18 loopback. A `recv` of 8192 returned 7141 bytes while a
-    /// `MSG_PEEK` right after still found bytes queued, so the edge for those bytes was
-    /// already spent, and the driver's 16-connection split echo test hung in 7 of 10 runs.
+    /// Not for TCP either, as sources are registered now: clearing on a short stream read
+    /// (as tokio does on epoll) was tried, and the driver's 16-connection split echo test hung
+    /// in 7 of 10 runs. A read that stops at the peer's FIN is short, and the EOF it leaves
+    /// (`MSG_PEEK` returns 0 right after) was already reported by the edge that brought the
+    /// data: sources are not registered for `EPOLLRDHUP`, so a half-close sets no sticky
+    /// `READ_CLOSED`, and once `READABLE` is cleared nothing reports the EOF again. Registering
+    /// `EPOLLRDHUP` and mapping it to `READ_CLOSED` (what mio does for tokio) would make the
+    /// short-read clear safe; it would save one `WouldBlock` `recv` per short read.
     pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>
     where
         for<'a> &'a S: Read,
