@@ -51,9 +51,14 @@ impl<S: AsFd> PollEvented<S> {
     /// in 7 of 10 runs. A read that stops at the peer's FIN is short, and the EOF it leaves
     /// (`MSG_PEEK` returns 0 right after) was already reported by the edge that brought the
     /// data: sources are not registered for `EPOLLRDHUP`, so a half-close sets no sticky
-    /// `READ_CLOSED`, and once `READABLE` is cleared nothing reports the EOF again. Registering
-    /// `EPOLLRDHUP` and mapping it to `READ_CLOSED` (what mio does for tokio) would make the
-    /// short-read clear safe; it would save one `WouldBlock` `recv` per short read.
+    /// `READ_CLOSED`, and once `READABLE` is cleared nothing reports the EOF again.
+    /// Registering `EPOLLRDHUP` as a sticky `READ_CLOSED` (what mio does for tokio) fixes that
+    /// case but not two others where a stream read is short with bytes still queued and no
+    /// new edge to come: TCP stops before an urgent-data mark once it has copied something
+    /// (the `PRI` edge may be spent already), and a Unix stream socket does not join messages
+    /// from writers with different credentials (a socket shared with a forked process). Rare,
+    /// but each is a lost wake-up; the optimization saves one `WouldBlock` `recv` per short
+    /// read, so it is not taken.
     pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>
     where
         for<'a> &'a S: Read,
