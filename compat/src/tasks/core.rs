@@ -148,6 +148,7 @@ impl Waiters {
     }
 
     /// Every entry, in registration order.
+    #[cfg(test)]
     fn into_iter(self) -> impl Iterator<Item = Waiter> {
         self.first.into_iter().chain(self.rest).map(|(_, w)| w)
     }
@@ -353,11 +354,18 @@ impl<T: Send + 'static> Core<T> {
         if let Some(slot) = slot {
             this.loop_.tasks.remove(slot);
         }
-        for w in waiters.into_iter() {
-            match w {
-                Waiter::Waker(w) => w.wake(),
-                Waiter::Listener(l, tag) => l.on_done(tag, seq, failure.as_ref()),
-            }
+        let tell = |w: Waiter| match w {
+            Waiter::Waker(w) => w.wake(),
+            Waiter::Listener(l, tag) => l.on_done(tag, seq, failure.as_ref()),
+        };
+        // In registration order (`Waiters`); nearly always just `first`, so the rest is
+        // only walked when there is one.
+        let Waiters { first, rest } = waiters;
+        if let Some((_, w)) = first {
+            tell(w);
+        }
+        if !rest.is_empty() {
+            rest.into_iter().for_each(|(_, w)| tell(w));
         }
         if !callbacks.is_empty() {
             Core::schedule_callbacks(this, callbacks);
