@@ -50,13 +50,12 @@ impl GatherCore {
             return Poll::Ready(Ok(()));
         }
         while !self.watch.all_done() {
-            let batch = std::task::ready!(self.watch.poll_next_batch(cx));
-            if !self.return_exceptions {
-                for d in batch.into_iter().filter(|d| d.failed) {
-                    if let Some(Some(e)) = self.watch.children[d.index].failure() {
-                        self.finished = true;
-                        return Poll::Ready(Err(e));
-                    }
+            let first_failure = std::task::ready!(self.watch.poll_first_failure(cx));
+            if let (false, Some(index)) = (self.return_exceptions, first_failure) {
+                // A child reported as failed holds its error for good.
+                if let Some(Some(e)) = self.watch.children[index].failure() {
+                    self.finished = true;
+                    return Poll::Ready(Err(e));
                 }
             }
         }

@@ -99,6 +99,12 @@ impl Watch {
                 .collect()
         };
         let n = unique.len();
+        // A gather drains its completions once, at the end (unless a child fails): room for
+        // all of them up front, rather than growing (and copying) the list as they arrive.
+        let done = match wake {
+            Wake::FailureOrLast => Vec::with_capacity(n),
+            Wake::EveryCompletion => Vec::new(),
+        };
         Watch {
             children: unique,
             keys: vec![None; n],
@@ -106,7 +112,7 @@ impl Watch {
                 wake,
                 inner: Mutex::new(CollectorInner {
                     remaining: n,
-                    done: Vec::new(),
+                    done,
                     waker: None,
                 }),
             }),
@@ -123,32 +129,69 @@ impl Watch {
         self.n_done == self.children.len()
     }
 
-    /// The children that completed since the last call, in completion order; `Pending` (with
-    /// the waker registered) when there are none and some are still running.
-    pub(crate) fn poll_next_batch(&mut self, cx: &mut Context<'_>) -> Poll<Vec<Done>> {
+    /// The completions reported since the last call, in the order they were reported (not
+    /// necessarily completion order); `Ready(None)` when there are none and every child is
+    /// done, `Pending` (with the waker registered) when there are none and some are still
+    /// running.
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<Option<Vec<(u64, Done)>>> {
         if !self.listening {
             self.listening = true;
             for (i, c) in self.children.iter().enumerate() {
                 self.keys[i] = c.listen(self.collector.clone(), i);
             }
         }
-        let mut batch = {
+        let batch = {
             let mut inner = self.collector.inner.lock();
             if inner.done.is_empty() {
                 if self.all_done() {
-                    return Poll::Ready(Vec::new());
+                    return Poll::Ready(None);
                 }
                 inner.waker = Some(cx.waker().clone());
                 return Poll::Pending;
             }
-            std::mem::take(&mut inner.done)
+            // A gather's children that completed before its first poll are reported at
+            // once: keep room for the rest (see `Watch::new`).
+            let room = match self.collector.wake {
+                Wake::FailureOrLast => inner.remaining,
+                Wake::EveryCompletion => 0,
+            };
+            std::mem::replace(&mut inner.done, Vec::with_capacity(room))
         };
         for (_, d) in &batch {
             self.keys[d.index] = None;
         }
         self.n_done += batch.len();
-        batch.sort_unstable_by_key(|&(seq, _)| seq);
+        Poll::Ready(Some(batch))
+    }
+
+    /// The children that completed since the last call, in completion order; `Pending` (with
+    /// the waker registered) when there are none and some are still running.
+    pub(crate) fn poll_next_batch(&mut self, cx: &mut Context<'_>) -> Poll<Vec<Done>> {
+        let Some(mut batch) = std::task::ready!(self.poll_drain(cx)) else {
+            return Poll::Ready(Vec::new());
+        };
+        // Completions on one worker arrive in order: sort only when they did not.
+        if !batch.is_sorted_by_key(|&(seq, _)| seq) {
+            batch.sort_unstable_by_key(|&(seq, _)| seq);
+        }
         Poll::Ready(batch.into_iter().map(|(_, d)| d).collect())
+    }
+
+    /// Drains the completions reported since the last call (as [`Watch::poll_next_batch`],
+    /// without ordering them): `Ready(Some(index))` names the failed child that completed
+    /// first among them, `Ready(None)` says none of them failed (or there were none and every
+    /// child is done). What `gather` needs: it acts only on the first failure, so it neither
+    /// sorts nor copies the batch.
+    pub(crate) fn poll_first_failure(&mut self, cx: &mut Context<'_>) -> Poll<Option<usize>> {
+        let Some(batch) = std::task::ready!(self.poll_drain(cx)) else {
+            return Poll::Ready(None);
+        };
+        let first = batch
+            .iter()
+            .filter(|(_, d)| d.failed)
+            .min_by_key(|&&(seq, _)| seq)
+            .map(|(_, d)| d.index);
+        Poll::Ready(first)
     }
 
     /// Cancels every child not done yet.

@@ -15,13 +15,16 @@
 //!    callbacks moved out; after the mutex is released, wakers are woken, listeners told, and
 //!    the done callbacks handed to one new runtime task (so they are *scheduled*, never run
 //!    inline, and run in registration order).
-//! 2. **Cancellation** ([`Cancel::cancel`]) sets `cancel_requested` (and the message) under
-//!    the mutex, then aborts the runtime task (through the `TaskRef`) *after* releasing it.
-//!    The runtime drops [`Run`] at its current await; dropping `Run` drops the user's future
-//!    first (destructors run while the task is still pending, like asyncio's `finally`),
-//!    then its [`Guard`] completes the task as Cancelled. `Run::poll` also checks the flag before polling, so a task cancelled
-//!    before its first poll never runs its body, and when the body returns `Ready` in the
-//!    same poll in which it cancelled itself, the task still ends cancelled.
+//! 2. **Cancellation** ([`Cancel::cancel`]) stores the message and sets `cancel_requested`
+//!    under the mutex (the flag is an atomic beside the mutex, set only under it, only while
+//!    the task is pending, and never unset, so that `Run::poll` reads it without locking),
+//!    then aborts the runtime task (through the `TaskRef`) *after* releasing it. The runtime
+//!    drops [`Run`] at its current await; dropping `Run` drops the user's future first
+//!    (destructors run while the task is still pending, like asyncio's `finally`), then its
+//!    [`Guard`] completes the task as Cancelled. `Run::poll` also checks the flag before
+//!    polling, so a task cancelled before its first poll never runs its body, and when the
+//!    body returns `Ready` in the same poll in which it cancelled itself, the task still ends
+//!    cancelled.
 //! 3. **The registry slot** is stored in the `State` by [`Registry::insert`], after the
 //!    spawn, and only while the task is still pending (it may already have completed, e.g.
 //!    on a runtime that is shutting down); [`Core::complete`] takes it out under the same
@@ -58,7 +61,7 @@ impl Hasher for IdHasher {
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Waker};
 
@@ -104,7 +107,6 @@ pub(crate) struct State<T: Send + 'static> {
     pub(crate) outcome: Outcome<T>,
     /// Where the task is in its loop's registry, while it is registered.
     slot: Option<Slot>,
-    cancel_requested: bool,
     cancel_msg: Option<String>,
     seq: u64,
     waiters: Waiters,
@@ -148,6 +150,7 @@ impl Waiters {
     }
 
     /// Every entry, in registration order.
+    #[cfg(test)]
     fn into_iter(self) -> impl Iterator<Item = Waiter> {
         self.first.into_iter().chain(self.rest).map(|(_, w)| w)
     }
@@ -186,6 +189,10 @@ pub(crate) struct Core<T: Send + 'static> {
     number: u64,
     pub(crate) loop_: Arc<LoopState>,
     handle: Handle,
+    /// Cancellation was requested: set (under the `state` mutex, while the task is pending)
+    /// and never unset. Read without the mutex (`Run::poll` reads it twice per poll); the
+    /// message stays in the `State`.
+    cancel_requested: AtomicBool,
     pub(crate) state: Mutex<State<T>>,
 }
 
@@ -295,10 +302,10 @@ impl<T: Send + 'static> Core<T> {
             number,
             loop_,
             handle: handle.clone(),
+            cancel_requested: AtomicBool::new(false),
             state: Mutex::new(State {
                 outcome: Outcome::Pending,
                 slot: None,
-                cancel_requested: false,
                 cancel_msg: None,
                 seq: 0,
                 waiters: Waiters::default(),
@@ -353,11 +360,18 @@ impl<T: Send + 'static> Core<T> {
         if let Some(slot) = slot {
             this.loop_.tasks.remove(slot);
         }
-        for w in waiters.into_iter() {
-            match w {
-                Waiter::Waker(w) => w.wake(),
-                Waiter::Listener(l, tag) => l.on_done(tag, seq, failure.as_ref()),
-            }
+        let tell = |w: Waiter| match w {
+            Waiter::Waker(w) => w.wake(),
+            Waiter::Listener(l, tag) => l.on_done(tag, seq, failure.as_ref()),
+        };
+        // In registration order (`Waiters`); nearly always just `first`, so the rest is
+        // only walked when there is one.
+        let Waiters { first, rest } = waiters;
+        if let Some((_, w)) = first {
+            tell(w);
+        }
+        if !rest.is_empty() {
+            rest.into_iter().for_each(|(_, w)| tell(w));
         }
         if !callbacks.is_empty() {
             Core::schedule_callbacks(this, callbacks);
@@ -419,13 +433,13 @@ impl<T: Send + 'static> AnyCore for Core<T> {
         if !matches!(st.outcome, Outcome::Pending) {
             return false;
         }
-        st.cancel_requested = true;
         st.cancel_msg = msg;
+        self.cancel_requested.store(true, Ordering::Release);
         true
     }
 
     fn cancel_requested(&self) -> bool {
-        self.state.lock().cancel_requested
+        self.cancel_requested.load(Ordering::Acquire)
     }
 
     fn failure(&self) -> Option<Option<Error>> {
