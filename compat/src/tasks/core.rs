@@ -24,7 +24,8 @@
 //!    [`Guard`] completes the task as Cancelled. `Run::poll` also checks the flag before
 //!    polling, so a task cancelled before its first poll never runs its body, and when the
 //!    body returns `Ready` in the same poll in which it cancelled itself, the task still ends
-//!    cancelled.
+//!    cancelled. A request from *another* thread that lands while the body is returning
+//!    does not override the result: the body finished before the abort could reach it.
 //! 3. **The registry slot** is stored in the `State` by [`Registry::insert`], after the
 //!    spawn, and only while the task is still pending (it may already have completed, e.g.
 //!    on a runtime that is shutting down); [`Core::complete`] takes it out under the same
@@ -193,6 +194,10 @@ pub(crate) struct Core<T: Send + 'static> {
     /// and never unset. Read without the mutex (`Run::poll` reads it twice per poll); the
     /// message stays in the `State`.
     cancel_requested: AtomicBool,
+    /// The cancellation was requested by the task itself, during its own poll (set with
+    /// `cancel_requested`, same rules). Only this one turns a body that returned into a
+    /// cancelled task: see `Run::poll`.
+    cancelled_itself: AtomicBool,
     pub(crate) state: Mutex<State<T>>,
 }
 
@@ -239,6 +244,17 @@ impl<C: AnyCore + ?Sized> Cancel for TaskRef<C> {
 thread_local! {
     static CURRENT: std::cell::RefCell<Option<AnyCoreRef>> = const { std::cell::RefCell::new(None) };
     static CURRENT_LOOP: std::cell::RefCell<Option<Arc<LoopState>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// True if `core` is the task being polled on this thread.
+fn is_current<C: ?Sized>(core: &C) -> bool {
+    CURRENT.with(|c| {
+        c.try_borrow().is_ok_and(|cur| {
+            cur.as_ref().is_some_and(|cur| {
+                std::ptr::addr_eq(&**cur as *const dyn AnyCore, core as *const C)
+            })
+        })
+    })
 }
 
 pub(crate) fn current() -> Option<AnyCoreRef> {
@@ -303,6 +319,7 @@ impl<T: Send + 'static> Core<T> {
             loop_,
             handle: handle.clone(),
             cancel_requested: AtomicBool::new(false),
+            cancelled_itself: AtomicBool::new(false),
             state: Mutex::new(State {
                 outcome: Outcome::Pending,
                 slot: None,
@@ -434,6 +451,9 @@ impl<T: Send + 'static> AnyCore for Core<T> {
             return false;
         }
         st.cancel_msg = msg;
+        if is_current(self) {
+            self.cancelled_itself.store(true, Ordering::Release);
+        }
         self.cancel_requested.store(true, Ordering::Release);
         true
     }
@@ -574,7 +594,12 @@ where
         let dropped = catch_unwind(AssertUnwindSafe(|| fut.set(None)));
         let result = match dropped {
             Err(payload) => Err(Error::panic(payload)),
-            Ok(()) if core.cancel_requested() => Err(core.cancelled_error()),
+            // The body returned. asyncio's rule (a task that cancels itself and then returns
+            // ends cancelled) holds for a request the task made itself in this poll; a
+            // request from another thread that landed while the body was returning came too
+            // late to interrupt it (the body is done), so the body's result stands, as it
+            // would had the request come a moment later.
+            Ok(()) if core.cancelled_itself.load(Ordering::Acquire) => Err(core.cancelled_error()),
             Ok(()) => result,
         };
         Core::complete(core, result);
