@@ -442,7 +442,8 @@ fn earlier_timer_unparks_the_driver() {
 }
 
 /// Stress: four threads register, poll and drop sleeps while a fifth advances the paused
-/// clock and fires. Every kept sleep completes and is woken exactly once; dropped ones never
+/// clock and fires. Every kept sleep completes; one pending at its first poll is woken exactly
+/// once (one ready at once, at most once: see the loop at the end); dropped ones never
 /// fire late into freed memory; the wheel ends empty.
 #[test]
 fn stress_register_cancel_fire_across_threads() {
@@ -494,11 +495,14 @@ fn stress_register_cancel_fire_across_threads() {
     firer.join().unwrap();
     assert_eq!(th(&h).len(), 0);
     for (s, w, c, ready) in &mut kept {
-        assert_eq!(
-            c.get(),
-            usize::from(!*ready),
-            "woken once iff it was pending"
-        );
+        if *ready {
+            // Ready at the first poll: that poll stored its waker, then saw FIRED; the firer
+            // may have taken and woken the waker in between (a harmless wake after Ready,
+            // the usual register-then-check race). Never more than once.
+            assert!(c.get() <= 1, "woken {} times after Ready", c.get());
+        } else {
+            assert_eq!(c.get(), 1, "a pending sleep is woken exactly once");
+        }
         assert!(poll_once(s, w).is_ready());
     }
 }
