@@ -26,10 +26,11 @@
 //!    body returns `Ready` in the same poll in which it cancelled itself, the task still ends
 //!    cancelled. A request from *another* thread that lands while the body is returning
 //!    does not override the result: the body finished before the abort could reach it.
-//! 3. **The registry slot** is stored in the `State` by [`Registry::insert`], after the
-//!    spawn, and only while the task is still pending (it may already have completed, e.g.
-//!    on a runtime that is shutting down); [`Core::complete`] takes it out under the same
-//!    mutex, so a completed task is never left registered and is unregistered exactly once.
+//! 3. **The registry slot** is stored in the `State` by [`Registry::insert`] while the
+//!    runtime task is being made (in `spawn_with`'s `make`, before it can be scheduled, so a
+//!    task always finds itself in `all_tasks()`); [`Core::complete`] takes it out under the
+//!    same mutex, so a completed task is never left registered and is unregistered exactly
+//!    once (also when a shut-down runtime cancels the task at once).
 //!    (It is unregistered just after its outcome is published, so `all_tasks` also skips
 //!    done tasks.) A cancel needs a `TaskRef`, which exists only once the runtime task does,
 //!    so no early cancel can be lost.
@@ -330,22 +331,24 @@ impl<T: Send + 'static> Core<T> {
                 callbacks: Vec::new(),
             }),
         };
-        let core = handle.spawn_with(core, move |me| Run {
-            fut: Some(fut),
-            guard: Guard {
-                core: me,
-                completed: false,
-            },
-        });
-        core.loop_.tasks.insert(|slot| {
-            let mut st = core.state.lock();
-            if !matches!(st.outcome, Outcome::Pending) {
-                return None;
+        handle.spawn_with(core, move |me| {
+            // Registered here, before the runtime can schedule the task (`make` runs before
+            // the task is bound and notified): registering after the spawn returned let a task
+            // already running on another worker miss itself in `all_tasks()`. The task cannot
+            // have completed yet (its future does not exist), so the slot is always taken;
+            // `complete` takes it out, even when a shut-down runtime cancels the task at once.
+            me.loop_.tasks.insert(|slot| {
+                me.state.lock().slot = Some(slot);
+                Some(erase(me.clone()))
+            });
+            Run {
+                fut: Some(fut),
+                guard: Guard {
+                    core: me,
+                    completed: false,
+                },
             }
-            st.slot = Some(slot);
-            Some(erase(core.clone()))
-        });
-        core
+        })
     }
 
     /// The cancellation error this task ends with.
