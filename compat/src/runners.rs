@@ -8,12 +8,11 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
 
 use taskio_runtime::{Builder, Handle, Runtime};
 
 use crate::exceptions::{Error, ErrorKind, Result};
-use crate::tasks::core::{self, AnyCoreRef, Cancel, Core, LoopState};
+use crate::tasks::core::{self, AnyCoreRef, Cancel, Core};
 use crate::tasks::Task;
 
 /// Runs `main` on a new multi-thread runtime and returns its result; then cancels the tasks
@@ -79,7 +78,6 @@ fn check_not_running(msg: &str) -> Result<()> {
 /// ```
 pub struct Runner {
     rt: Option<Runtime>,
-    loop_: Arc<LoopState>,
 }
 
 /// Configures a [`Runner`].
@@ -150,7 +148,6 @@ impl RunnerBuilder {
     /// assert!(taskio::Runner::builder().build().is_ok());
     /// ```
     pub fn build(&self) -> Result<Runner> {
-        let loop_: Arc<LoopState> = Arc::default();
         let mut b = if self.current_thread {
             Builder::new_current_thread()
         } else {
@@ -159,15 +156,9 @@ impl RunnerBuilder {
         if let Some(n) = self.workers {
             b.worker_threads(n);
         }
-        let l = loop_.clone();
-        b.enable_all()
-            .start_paused(self.paused)
-            .on_thread_start(move || std::mem::forget(core::enter_loop(l.clone())));
+        b.enable_all().start_paused(self.paused);
         let rt = b.build()?;
-        Ok(Runner {
-            rt: Some(rt),
-            loop_,
-        })
+        Ok(Runner { rt: Some(rt) })
     }
 }
 
@@ -225,9 +216,8 @@ impl Runner {
     {
         check_not_running("Runner.run() cannot be called from a running event loop")?;
         let rt = self.rt.as_ref().expect("runner is open");
-        let _loop = core::enter_loop(self.loop_.clone());
         let _enter = rt.enter();
-        let task = Task::from_core(Core::spawn(main, None, rt.handle().clone()));
+        let task = Task::from_core(Core::spawn(main, None, rt.handle()));
         match rt.block_on(task.join()) {
             Err(e) if e.kind() == ErrorKind::Panic => match e.take_panic_payload() {
                 Some(p) => std::panic::resume_unwind(p),
@@ -272,17 +262,15 @@ impl Runner {
     fn shutdown(&mut self) {
         let Some(rt) = self.rt.take() else { return };
         if Handle::try_current().is_err() {
-            let _loop = core::enter_loop(self.loop_.clone());
-            let loop_ = self.loop_.clone();
-            rt.block_on(cancel_all(loop_));
+            rt.block_on(cancel_all(rt.handle().clone()));
         }
         drop(rt);
     }
 }
 
 /// asyncio's `_cancel_all_tasks`.
-async fn cancel_all(loop_: Arc<LoopState>) {
-    let tasks: Vec<AnyCoreRef> = loop_.all();
+async fn cancel_all(handle: Handle) {
+    let tasks: Vec<AnyCoreRef> = core::all_tasks(&handle);
     for t in &tasks {
         t.cancel(None);
     }

@@ -234,7 +234,7 @@ impl TaskGroup {
         let (task, core) = self
             .shared
             .create(|| {
-                let task = Task::from_core(Core::spawn(coro, None, handle));
+                let task = Task::from_core(Core::spawn(coro, None, &handle));
                 let core = task.any_core();
                 ((task, core.clone()), core)
             })

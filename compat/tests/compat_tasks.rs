@@ -296,6 +296,40 @@ both!(all_tasks_lists_the_tasks_not_done, || async {
     Ok(())
 });
 
+/// The loop is the runtime: each runner lists its own tasks only, a task left pending by one
+/// `run` is still listed in the next, and outside a runtime the list is empty.
+#[test]
+fn all_tasks_lists_the_tasks_of_this_runtime_only() {
+    let a = taskio::Runner::builder().current_thread().build().unwrap();
+    let b = taskio::Runner::builder().worker_threads(2).build().unwrap();
+    let left = a
+        .run(async {
+            let t = create_task(std::future::pending::<taskio::Result<()>>());
+            Ok(t.id())
+        })
+        .unwrap();
+    let in_b = b
+        .run(async {
+            let me = current_task().unwrap().id();
+            Ok((me, all_tasks().iter().map(|t| t.id()).collect::<Vec<_>>()))
+        })
+        .unwrap();
+    assert_eq!(in_b.1, [in_b.0], "b sees only its own main task");
+    let in_a = a
+        .run(async {
+            let me = current_task().unwrap().id();
+            Ok((me, all_tasks().iter().map(|t| t.id()).collect::<Vec<_>>()))
+        })
+        .unwrap();
+    assert_eq!(
+        in_a.1,
+        [left, in_a.0],
+        "a still has the task its first run left"
+    );
+    assert!(all_tasks().is_empty());
+    a.close(); // cancels the pending task
+}
+
 both!(
     all_tasks_stays_exact_and_oldest_first_as_tasks_come_and_go,
     || async {

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
-use taskio_runtime::task::TaskRef;
+use taskio_runtime::task::{TaskData, TaskRef};
 use taskio_runtime::{yield_now, Handle, Runtime};
 use taskio_tests::{chan, rt_tests, Counts, Flavor, FutGuard};
 
@@ -23,6 +23,20 @@ rt_tests! {
     destructors_data_dropped_once_when_make_panics,
     future_reaches_its_data_until_dropped,
     stress_many_tasks_with_data,
+    listing_finds_exactly_the_live_tasks_with_that_view,
+    listing_while_tasks_complete_on_workers,
+    task_ref_handle_spawns_on_the_same_runtime,
+}
+
+/// Another view type: only tasks whose data has it are listed under it.
+struct Other(u8);
+
+impl TaskData for Other {
+    type View = u8;
+
+    fn view(&self) -> &u8 {
+        &self.0
+    }
 }
 
 /// Data whose drop is counted; the future bumps `polls` through its own `TaskRef`.
@@ -34,6 +48,14 @@ struct Data {
 impl Drop for Data {
     fn drop(&mut self) {
         self.dropped.fetch_add(1, SeqCst);
+    }
+}
+
+impl TaskData for Data {
+    type View = Data;
+
+    fn view(&self) -> &Data {
+        self
     }
 }
 
@@ -339,4 +361,116 @@ fn stress_many_tasks_with_data(flavor: Flavor) {
         N,
         "every task's data dropped exactly once"
     );
+}
+
+fn listing_finds_exactly_the_live_tasks_with_that_view(flavor: Flavor) {
+    let rt = flavor.rt();
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let h = rt.handle();
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let d = Data {
+            dropped: dropped.clone(),
+            polls: AtomicUsize::new(0),
+        };
+        tasks.push(h.spawn_with(d, |_me| std::future::pending::<()>()));
+    }
+    let other = h.spawn_with(Other(7), |_me| std::future::pending::<()>());
+    let plain = h.spawn(std::future::pending::<()>());
+    let ids = |v: &[TaskRef<Data>]| {
+        let mut ids: Vec<_> = v.iter().map(TaskRef::id).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(&h.tasks_with_view::<Data>()), ids(&tasks));
+    let others = h.tasks_with_view::<u8>();
+    assert_eq!(others.len(), 1);
+    assert_eq!(*others[0], 7);
+    assert_eq!(TaskRef::id(&others[0]), TaskRef::id(&other));
+    // Completed tasks leave the list (a completed task is released after it completes).
+    for t in tasks.iter().step_by(2) {
+        TaskRef::abort(t);
+    }
+    for t in tasks.iter().step_by(2) {
+        wait_finished(&rt, t);
+    }
+    let live: Vec<_> = tasks.iter().skip(1).step_by(2).cloned().collect();
+    drive(&rt, "aborted tasks released", || {
+        ids(&h.tasks_with_view::<Data>()) == ids(&live)
+    });
+    // A listed reference keeps the data alive like any other.
+    let listed = h.tasks_with_view::<Data>();
+    drop((tasks, live));
+    assert_eq!(dropped.load(SeqCst), 5);
+    drop(rt); // shuts the pending ones down
+    assert_eq!(
+        dropped.load(SeqCst),
+        5,
+        "the listed references hold the rest"
+    );
+    drop(listed);
+    assert_eq!(dropped.load(SeqCst), 10);
+    drop((others, other, plain));
+}
+
+fn listing_while_tasks_complete_on_workers(flavor: Flavor) {
+    const N: usize = 2_000;
+    let rt = flavor.rt();
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let listed_total = rt.block_on(async {
+        let h = Handle::current();
+        let mut tasks = Vec::with_capacity(N);
+        let mut listed_total = 0;
+        for i in 0..N {
+            let d = Data {
+                dropped: dropped.clone(),
+                polls: AtomicUsize::new(0),
+            };
+            tasks.push(h.spawn_with(d, move |me| async move {
+                if i % 2 == 0 {
+                    yield_now().await;
+                }
+                me.polls.fetch_add(1, SeqCst);
+            }));
+            if i % 100 == 0 {
+                // Every listed task is one of ours, alive while listed.
+                let listed = h.tasks_with_view::<Data>();
+                assert!(listed.len() <= i + 1);
+                for r in &listed {
+                    assert!(r.polls.load(SeqCst) <= 1);
+                }
+                listed_total += listed.len();
+                yield_now().await;
+            }
+        }
+        for t in &tasks {
+            while !TaskRef::is_finished(t) {
+                yield_now().await;
+            }
+            assert_eq!(t.polls.load(SeqCst), 1);
+        }
+        listed_total
+    });
+    assert!(
+        listed_total > 0,
+        "the spawning task always finds its newest task"
+    );
+    drop(rt);
+    assert_eq!(dropped.load(SeqCst), N);
+}
+
+fn task_ref_handle_spawns_on_the_same_runtime(flavor: Flavor) {
+    let rt = flavor.rt();
+    let (d, _dropped) = data();
+    let task = rt
+        .handle()
+        .spawn_with(d, |_me| std::future::pending::<()>());
+    let h = TaskRef::handle(&task).expect("a runtime task has a handle");
+    let out = rt.block_on(async move {
+        let j = h.spawn(async { Handle::current().spawn(async { 40 + 2 }).await.unwrap() });
+        j.await.unwrap()
+    });
+    assert_eq!(out, 42);
+    TaskRef::abort(&task);
+    wait_finished(&rt, &task);
 }

@@ -6,9 +6,9 @@
 //! ([`Handle::spawn_with`](taskio_runtime::Handle::spawn_with)): one allocation holds the
 //! runtime's header, the future ([`Run`]) and the `Core`. A [`CoreRef<T>`] (a counted
 //! [`TaskRef`]) is shared by the task's [`Task`](super::Task) handles, its future's
-//! [`Guard`], its loop's registry (while pending) and whoever listens for its completion
-//! (erased to an [`AnyCoreRef`]); the `Core` is dropped with the last of them. Everything
-//! mutable is in one `Mutex<State<T>>`:
+//! [`Guard`] and whoever listens for its completion (erased to an [`AnyCoreRef`]); the
+//! `Core` is dropped with the last of them. Everything mutable is in one
+//! `Mutex<State<T>>`:
 //!
 //! 1. **Completion** happens exactly once, in [`Core::complete`]: under the mutex the outcome
 //!    is stored, the completion sequence number taken, and the waiters, listeners and done
@@ -26,14 +26,12 @@
 //!    body returns `Ready` in the same poll in which it cancelled itself, the task still ends
 //!    cancelled. A request from *another* thread that lands while the body is returning
 //!    does not override the result: the body finished before the abort could reach it.
-//! 3. **The registry slot** is stored in the `State` by [`Registry::insert`] while the
-//!    runtime task is being made (in `spawn_with`'s `make`, before it can be scheduled, so a
-//!    task always finds itself in `all_tasks()`); [`Core::complete`] takes it out under the
-//!    same mutex, so a completed task is never left registered and is unregistered exactly
-//!    once (also when a shut-down runtime cancels the task at once).
-//!    (It is unregistered just after its outcome is published, so `all_tasks` also skips
-//!    done tasks.) A cancel needs a `TaskRef`, which exists only once the runtime task does,
-//!    so no early cancel can be lost.
+//! 3. **The loop is the runtime.** `all_tasks()` lists the runtime's own owned-task list
+//!    (every live runtime task, kept for shutdown) through the `Core`'s [`TaskData`] view,
+//!    skipping tasks whose outcome is published: there is no registry of our own to insert
+//!    into and remove from on every task (the runtime adds a task to its list before it can
+//!    be scheduled, so a task always finds itself). A cancel needs a `TaskRef`, which exists
+//!    only once the runtime task does, so no early cancel can be lost.
 //!
 //! Listeners and wakers are called with no lock held, so they may re-enter any task.
 
@@ -64,15 +62,14 @@ use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use parking_lot::Mutex;
-use taskio_runtime::task::TaskRef;
+use taskio_runtime::task::{TaskData, TaskRef};
 use taskio_runtime::Handle;
 
 use super::callbacks::DoneCallback;
-use super::registry::{Registry, Slot};
 use super::Task;
 use crate::exceptions::{Error, Result};
 
@@ -107,8 +104,6 @@ pub(crate) enum Outcome<T> {
 
 pub(crate) struct State<T: Send + 'static> {
     pub(crate) outcome: Outcome<T>,
-    /// Where the task is in its loop's registry, while it is registered.
-    slot: Option<Slot>,
     cancel_msg: Option<String>,
     seq: u64,
     waiters: Waiters,
@@ -158,17 +153,14 @@ impl Waiters {
     }
 }
 
-/// The event loop a task belongs to: what `all_tasks` lists.
-#[derive(Default)]
-pub(crate) struct LoopState {
-    tasks: Registry,
-}
-
-impl LoopState {
-    /// The pending tasks, oldest first.
-    pub(crate) fn all(&self) -> Vec<AnyCoreRef> {
-        self.tasks.all()
-    }
+/// The tasks of the runtime `handle` that are not done, oldest (lowest id) first: asyncio's
+/// `all_tasks()` of the loop. A task that has just completed may still be in the runtime's
+/// list for a moment (it leaves after its outcome is published), so done ones are skipped.
+pub(crate) fn all_tasks(handle: &Handle) -> Vec<AnyCoreRef> {
+    let mut v = handle.tasks_with_view::<dyn AnyCore>();
+    v.retain(|c| c.seq().is_none());
+    v.sort_unstable_by_key(|c| c.id());
+    v
 }
 
 /// A counted reference to a task and its `Core` (the task's one allocation).
@@ -189,8 +181,6 @@ pub(crate) struct Core<T: Send + 'static> {
     name: Mutex<Option<String>>,
     /// `N` of the default name.
     number: u64,
-    pub(crate) loop_: Arc<LoopState>,
-    handle: Handle,
     /// Cancellation was requested: set (under the `state` mutex, while the task is pending)
     /// and never unset. Read without the mutex (`Run::poll` reads it twice per poll); the
     /// message stays in the `State`.
@@ -220,7 +210,14 @@ pub(crate) trait AnyCore: Send + Sync + 'static {
     /// Registers a listener; if the task is already done, it is told at once (inline).
     fn listen(&self, listener: Arc<dyn DoneListener>, tag: usize) -> Option<u64>;
     fn unlisten(&self, key: u64);
-    fn loop_state(&self) -> &Arc<LoopState>;
+}
+
+impl<T: Send + 'static> TaskData for Core<T> {
+    type View = dyn AnyCore;
+
+    fn view(&self) -> &dyn AnyCore {
+        self
+    }
 }
 
 /// `cancel` on a task reference: asyncio's `Task.cancel`.
@@ -241,10 +238,9 @@ impl<C: AnyCore + ?Sized> Cancel for TaskRef<C> {
     }
 }
 
-// The task being polled on this thread, and the loop a `Runner` set for this thread.
+// The task being polled on this thread.
 thread_local! {
     static CURRENT: std::cell::RefCell<Option<AnyCoreRef>> = const { std::cell::RefCell::new(None) };
-    static CURRENT_LOOP: std::cell::RefCell<Option<Arc<LoopState>>> = const { std::cell::RefCell::new(None) };
 }
 
 /// True if `core` is the task being polled on this thread.
@@ -262,34 +258,6 @@ pub(crate) fn current() -> Option<AnyCoreRef> {
     CURRENT.with(|c| c.borrow().clone())
 }
 
-/// The loop new tasks join: the current task's, else this thread's (set by a `Runner`),
-/// else one process-wide default.
-pub(crate) fn current_loop() -> Arc<LoopState> {
-    if let Some(l) = CURRENT.with(|c| c.borrow().as_ref().map(|c| c.loop_state().clone())) {
-        return l;
-    }
-    if let Some(l) = CURRENT_LOOP.with(|l| l.borrow().clone()) {
-        return l;
-    }
-    static DEFAULT: OnceLock<Arc<LoopState>> = OnceLock::new();
-    DEFAULT.get_or_init(Default::default).clone()
-}
-
-/// Makes `loop_` this thread's loop until the guard drops.
-pub(crate) fn enter_loop(loop_: Arc<LoopState>) -> LoopGuard {
-    let prev = CURRENT_LOOP.with(|l| l.borrow_mut().replace(loop_));
-    LoopGuard(prev)
-}
-
-pub(crate) struct LoopGuard(Option<Arc<LoopState>>);
-
-impl Drop for LoopGuard {
-    fn drop(&mut self) {
-        let prev = self.0.take();
-        CURRENT_LOOP.with(|l| *l.borrow_mut() = prev);
-    }
-}
-
 struct CurrentGuard(Option<AnyCoreRef>);
 
 impl Drop for CurrentGuard {
@@ -301,7 +269,7 @@ impl Drop for CurrentGuard {
 
 impl<T: Send + 'static> Core<T> {
     /// Creates the task and spawns it on `handle`.
-    pub(crate) fn spawn<F>(fut: F, name: Option<String>, handle: Handle) -> CoreRef<T>
+    pub(crate) fn spawn<F>(fut: F, name: Option<String>, handle: &Handle) -> CoreRef<T>
     where
         F: Future<Output = Result<T>> + Send + 'static,
     {
@@ -312,18 +280,14 @@ impl<T: Send + 'static> Core<T> {
         } else {
             0
         };
-        let loop_ = current_loop();
         let core = Core {
             id,
             name: Mutex::new(name),
             number,
-            loop_,
-            handle: handle.clone(),
             cancel_requested: AtomicBool::new(false),
             cancelled_itself: AtomicBool::new(false),
             state: Mutex::new(State {
                 outcome: Outcome::Pending,
-                slot: None,
                 cancel_msg: None,
                 seq: 0,
                 waiters: Waiters::default(),
@@ -331,23 +295,12 @@ impl<T: Send + 'static> Core<T> {
                 callbacks: Vec::new(),
             }),
         };
-        handle.spawn_with(core, move |me| {
-            // Registered here, before the runtime can schedule the task (`make` runs before
-            // the task is bound and notified): registering after the spawn returned let a task
-            // already running on another worker miss itself in `all_tasks()`. The task cannot
-            // have completed yet (its future does not exist), so the slot is always taken;
-            // `complete` takes it out, even when a shut-down runtime cancels the task at once.
-            me.loop_.tasks.insert(|slot| {
-                me.state.lock().slot = Some(slot);
-                Some(erase(me.clone()))
-            });
-            Run {
-                fut: Some(fut),
-                guard: Guard {
-                    core: me,
-                    completed: false,
-                },
-            }
+        handle.spawn_with(core, move |me| Run {
+            fut: Some(fut),
+            guard: Guard {
+                core: me,
+                completed: false,
+            },
         })
     }
 
@@ -358,7 +311,7 @@ impl<T: Send + 'static> Core<T> {
 
     /// Stores the outcome (once) and tells everyone; see the module docs.
     fn complete(this: &CoreRef<T>, result: Result<T>) {
-        let (waiters, callbacks, failure, seq, slot) = {
+        let (waiters, callbacks, failure, seq) = {
             let mut st = this.state.lock();
             if !matches!(st.outcome, Outcome::Pending) {
                 return;
@@ -374,12 +327,8 @@ impl<T: Send + 'static> Core<T> {
                 std::mem::take(&mut st.callbacks),
                 failure,
                 st.seq,
-                st.slot.take(),
             )
         };
-        if let Some(slot) = slot {
-            this.loop_.tasks.remove(slot);
-        }
         let tell = |w: Waiter| match w {
             Waiter::Waker(w) => w.wake(),
             Waiter::Listener(l, tag) => l.on_done(tag, seq, failure.as_ref()),
@@ -400,8 +349,12 @@ impl<T: Send + 'static> Core<T> {
 
     /// Runs `callbacks` in order, in one new runtime task.
     pub(crate) fn schedule_callbacks(this: &CoreRef<T>, callbacks: Vec<DoneCallback<T>>) {
+        // Every task belongs to a runtime; `None` would be a runtime-internal test scheduler.
+        let Some(handle) = TaskRef::handle(this) else {
+            return;
+        };
         let task = Task::from_core(this.clone());
-        drop(this.handle.spawn(async move {
+        drop(handle.spawn(async move {
             for cb in callbacks {
                 if let Err(p) = catch_unwind(AssertUnwindSafe(|| cb.call(&task))) {
                     eprintln!(
@@ -521,10 +474,6 @@ impl<T: Send + 'static> AnyCore for Core<T> {
 
     fn unlisten(&self, key: u64) {
         self.state.lock().waiters.remove(key);
-    }
-
-    fn loop_state(&self) -> &Arc<LoopState> {
-        &self.loop_
     }
 }
 

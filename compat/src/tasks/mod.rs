@@ -22,7 +22,6 @@
 
 mod callbacks;
 pub(crate) mod core;
-mod registry;
 mod sleep;
 
 use std::fmt;
@@ -65,7 +64,7 @@ where
     F: Future<Output = Result<T>> + Send + 'static,
     T: Send + 'static,
 {
-    Task::from_core(Core::spawn(coro, None, Handle::current()))
+    Task::from_core(Core::spawn(coro, None, &Handle::current()))
 }
 
 /// [`create_task`] with a name (asyncio's `create_task(coro, name=...)`).
@@ -86,7 +85,7 @@ where
     F: Future<Output = Result<T>> + Send + 'static,
     T: Send + 'static,
 {
-    Task::from_core(Core::spawn(coro, Some(name.into()), Handle::current()))
+    Task::from_core(Core::spawn(coro, Some(name.into()), &Handle::current()))
 }
 
 /// The task whose coroutine is running on this thread, if any.
@@ -108,7 +107,10 @@ pub fn current_task() -> Option<AnyTask> {
     core::current().map(|core| AnyTask { core })
 }
 
-/// The tasks of the current loop that are not done yet, oldest first.
+/// The tasks of the current loop that are not done yet, oldest first. The loop is the
+/// runtime this thread is inside (a [`Runner`](crate::Runner)'s, or any taskio runtime):
+/// the list is the runtime's own list of live tasks, so keeping it costs a task nothing.
+/// Outside a runtime it is empty (asyncio raises `RuntimeError: no running event loop`).
 ///
 /// # Examples
 ///
@@ -121,10 +123,13 @@ pub fn current_task() -> Option<AnyTask> {
 ///     Ok(())
 /// })
 /// .unwrap();
+/// assert!(taskio::all_tasks().is_empty()); // no runtime here
 /// ```
 pub fn all_tasks() -> Vec<AnyTask> {
-    core::current_loop()
-        .all()
+    let Ok(handle) = Handle::try_current() else {
+        return Vec::new();
+    };
+    core::all_tasks(&handle)
         .into_iter()
         .map(|core| AnyTask { core })
         .collect()

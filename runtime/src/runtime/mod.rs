@@ -322,10 +322,19 @@ impl Handle {
     ///
     /// ```
     /// use std::sync::Mutex;
+    /// use taskio_runtime::task::TaskData;
+    ///
+    /// struct Answer(Mutex<Option<u32>>);
+    /// impl TaskData for Answer {
+    ///     type View = Mutex<Option<u32>>;
+    ///     fn view(&self) -> &Self::View {
+    ///         &self.0
+    ///     }
+    /// }
     ///
     /// let rt = taskio_runtime::Runtime::new().unwrap();
-    /// let task = rt.handle().spawn_with(Mutex::new(None), |me| async move {
-    ///     *me.lock().unwrap() = Some(6 * 7);
+    /// let task = rt.handle().spawn_with(Answer(Mutex::new(None)), |me| async move {
+    ///     *me.0.lock().unwrap() = Some(6 * 7);
     /// });
     /// drop(rt); // cancels the task if it has not run
     /// assert!(taskio_runtime::task::TaskRef::is_finished(&task));
@@ -333,11 +342,44 @@ impl Handle {
     #[doc(hidden)]
     pub fn spawn_with<D, F, M>(&self, data: D, make: M) -> crate::task::TaskRef<D>
     where
-        D: Send + Sync + 'static,
+        D: crate::task::TaskData,
         F: Future<Output = ()> + Send + 'static,
         M: FnOnce(crate::task::TaskRef<D>) -> F,
     {
         self.inner.spawn_with(data, make, Id::next())
+    }
+
+    /// A reference to every live task of this runtime spawned with data whose
+    /// [`TaskData::View`](crate::task::TaskData::View) is `V` (completed tasks leave the list
+    /// just after completing). Walks the runtime's owned-task list, a shard at a time. For
+    /// the `taskio` crate (its `all_tasks`), not part of the runtime's API.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio_runtime::task::{TaskData, TaskRef};
+    ///
+    /// struct Job(u32);
+    /// impl TaskData for Job {
+    ///     type View = u32;
+    ///     fn view(&self) -> &u32 {
+    ///         &self.0
+    ///     }
+    /// }
+    ///
+    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// let h = rt.handle();
+    /// let a = h.spawn_with(Job(1), |_| std::future::pending::<()>());
+    /// let b = h.spawn_with(Job(2), |_| std::future::pending::<()>());
+    /// let _plain = h.spawn(std::future::pending::<()>()); // no data: not listed
+    /// let mut jobs: Vec<u32> = h.tasks_with_view::<u32>().iter().map(|j| **j).collect();
+    /// jobs.sort();
+    /// assert_eq!(jobs, [1, 2]);
+    /// # drop((a, b));
+    /// ```
+    #[doc(hidden)]
+    pub fn tasks_with_view<V: ?Sized + 'static>(&self) -> Vec<crate::task::TaskRef<V>> {
+        self.inner.tasks_with_view()
     }
 
     /// Runs the blocking closure `f` on this runtime's blocking pool.

@@ -16,7 +16,7 @@ use crate::loom::sync::{Arc, Condvar, Mutex};
 use crate::runtime::{context, coop};
 use crate::scheduler::{self, Config};
 use crate::task::list::OwnedTasks;
-use crate::task::{Id, JoinHandle, Notified, Schedule, Task, TaskRef};
+use crate::task::{Id, JoinHandle, Notified, Schedule, Task, TaskData, TaskRef};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
@@ -283,7 +283,7 @@ impl Handle {
 
     pub(crate) fn spawn_with<D, F, M>(me: &Arc<Handle>, data: D, make: M, id: Id) -> TaskRef<D>
     where
-        D: Send + Sync + 'static,
+        D: TaskData,
         F: Future<Output = ()> + Send + 'static,
         M: FnOnce(TaskRef<D>) -> F,
     {
@@ -294,6 +294,11 @@ impl Handle {
         task
     }
 
+    /// See `OwnedTasks::views`.
+    pub(crate) fn tasks_with_view<V: ?Sized + 'static>(&self) -> Vec<TaskRef<V>> {
+        self.owned.views()
+    }
+
     fn pop_inject(&self) -> Option<Notified<Arc<Handle>>> {
         // An unlocked emptiness check would need its own atomic; the lock is uncontended in
         // the common case and cheap.
@@ -302,6 +307,12 @@ impl Handle {
 }
 
 impl Schedule for Arc<Handle> {
+    fn runtime_handle(&self) -> Option<crate::Handle> {
+        Some(crate::Handle {
+            inner: super::Handle::CurrentThread(self.clone()),
+        })
+    }
+
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
         self.owned.remove(task)
     }

@@ -14,7 +14,7 @@ mod loom_tests;
 use crate::blocking;
 use crate::driver;
 use crate::loom::sync::Arc;
-use crate::task::{Id, JoinHandle, TaskRef};
+use crate::task::{Id, JoinHandle, TaskData, TaskRef};
 use std::future::Future;
 
 /// Tuning shared by both schedulers.
@@ -64,13 +64,21 @@ impl Handle {
     /// Spawns a task carrying `data` onto this scheduler (see `TaskRef`).
     pub(crate) fn spawn_with<D, F, M>(&self, data: D, make: M, id: Id) -> TaskRef<D>
     where
-        D: Send + Sync + 'static,
+        D: TaskData,
         F: Future<Output = ()> + Send + 'static,
         M: FnOnce(TaskRef<D>) -> F,
     {
         match self {
             Handle::CurrentThread(h) => current_thread::Handle::spawn_with(h, data, make, id),
             Handle::MultiThread(h) => multi_thread::Handle::spawn_with(h, data, make, id),
+        }
+    }
+
+    /// Every live task whose data has the view type `V` (see `OwnedTasks::views`).
+    pub(crate) fn tasks_with_view<V: ?Sized + 'static>(&self) -> Vec<TaskRef<V>> {
+        match self {
+            Handle::CurrentThread(h) => h.tasks_with_view(),
+            Handle::MultiThread(h) => h.tasks_with_view(),
         }
     }
 

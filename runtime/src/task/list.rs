@@ -12,7 +12,7 @@ use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::loom::sync::Mutex;
 use crate::task::cell::Header;
 use crate::task::raw::RawTask;
-use crate::task::{Id, JoinHandle, Notified, Schedule, Task, TaskRef};
+use crate::task::{Id, JoinHandle, Notified, Schedule, Task, TaskData, TaskRef};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
@@ -90,7 +90,7 @@ impl<S: Schedule> OwnedTasks<S> {
     where
         T: Future + Send + 'static,
         T::Output: Send + 'static,
-        D: Send + Sync + 'static,
+        D: TaskData,
         M: FnOnce(TaskRef<D>) -> T,
     {
         let (raw, task_ref) = RawTask::new_with_data(data, make, scheduler, id);
@@ -168,6 +168,31 @@ impl<S: Schedule> OwnedTasks<S> {
                 unsafe { Task::<S>::from_raw(head) }.shutdown();
             }
         }
+    }
+
+    /// A reference to every listed task whose data has the view type `V` (see
+    /// [`TaskData`]), taken under each shard's lock in turn: a task that joins or leaves the
+    /// list meanwhile may or may not be in the result.
+    pub(crate) fn views<V: ?Sized + 'static>(&self) -> Vec<TaskRef<V>> {
+        let mut out = Vec::new();
+        for shard in self.shards.iter() {
+            let guard = shard.lock();
+            let mut cur = guard.head;
+            while let Some(ptr) = cur {
+                // SAFETY: `ptr` is in this shard, whose lock we hold: the list's reference
+                // keeps it alive and nobody else touches its links.
+                let raw = unsafe { RawTask::from_raw(ptr) };
+                if let Some(view) = raw.view::<V>() {
+                    raw.state().ref_inc();
+                    // SAFETY: we took a reference for the result, and `view` points into the
+                    // cell's data, which is never written and lives until the cell is freed.
+                    out.push(unsafe { TaskRef::from_raw(raw, view) });
+                }
+                // SAFETY: as above.
+                cur = unsafe { ptr.as_ref().owned.with(|links| (*links).next) };
+            }
+        }
+        out
     }
 
     /// True once every task has left the list.

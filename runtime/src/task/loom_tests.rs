@@ -10,7 +10,7 @@ use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use crate::loom::sync::{Arc, Mutex};
 use crate::loom::thread;
 use crate::task::list::OwnedTasks;
-use crate::task::{Id, JoinHandle, Notified, Schedule, Task, TaskRef};
+use crate::task::{Id, JoinHandle, Notified, Schedule, Task, TaskData, TaskRef};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
@@ -47,7 +47,7 @@ where
 /// Spawns a task carrying `data` (see `TaskRef`).
 fn spawn_with<D, F>(sched: &Arc<Sched>, data: D, make: impl FnOnce(TaskRef<D>) -> F) -> TaskRef<D>
 where
-    D: Send + Sync + 'static,
+    D: TaskData,
     F: Future<Output = ()> + Send + 'static,
 {
     let (task, notified) = sched
@@ -373,6 +373,14 @@ impl Drop for Data {
     }
 }
 
+impl TaskData for Data {
+    type View = AtomicUsize;
+
+    fn view(&self) -> &AtomicUsize {
+        &self.reads
+    }
+}
+
 fn data() -> (Data, Arc<AtomicUsize>) {
     let drops = Arc::new(AtomicUsize::new(0));
     (
@@ -468,6 +476,43 @@ fn task_ref_dropped_racing_shutdown() {
         assert_eq!(shared.drops.load(SeqCst), 1);
         drop(shared.waker.lock().take()); // the first poll's waker: a reference
         assert_eq!(drops.load(SeqCst), 1);
+    });
+}
+
+/// Listing the tasks with data (`OwnedTasks::views`, behind `taskio`'s `all_tasks`) on one
+/// thread while the task completes and leaves the list on another, the spawner's `TaskRef`
+/// dropped meanwhile: a listed reference is always to a live cell, and the data is dropped
+/// exactly once, after the last reference (listed or not) is gone.
+#[test]
+fn task_listed_racing_completion() {
+    loom::model(|| {
+        let sched = Sched::new();
+        let shared = RemoteShared::new();
+        let (d, drops) = data();
+        let task = spawn_with(&sched, d, remote_with_data(shared.clone()));
+        sched.run_all();
+        let s2 = sched.clone();
+        let th = thread::spawn(move || {
+            let listed = s2.owned.views::<AtomicUsize>();
+            assert!(listed.len() <= 1);
+            for r in &listed {
+                // The view is the data's `reads`: readable however far completion got.
+                assert!(r.load(SeqCst) <= 7);
+            }
+            listed
+        });
+        shared.fire();
+        drop(task);
+        sched.run_all();
+        let listed = th.join().unwrap();
+        assert_eq!(shared.drops.load(SeqCst), 1);
+        drop(shared.waker.lock().take());
+        // Only a listed reference can still hold the data.
+        assert_eq!(drops.load(SeqCst), usize::from(listed.is_empty()));
+        drop(listed);
+        assert_eq!(drops.load(SeqCst), 1);
+        assert!(sched.owned.views::<AtomicUsize>().is_empty());
+        sched.shutdown();
     });
 }
 

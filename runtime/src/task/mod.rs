@@ -51,6 +51,12 @@
 //! held: so it is never the last one, and the cell is never freed from inside its own
 //! stage.
 //!
+//! **Listing tasks with data.** `D: TaskData` names a view type; `Handle::tasks_with_view`
+//! walks the owned-task list a shard at a time, under the shard's mutex, and takes a new
+//! reference on every task whose data has that view (the vtable compares `TypeId`s). The
+//! list's own reference keeps a listed task alive while the mutex is held, so the new
+//! reference is never taken on a freed cell; after the walk it is an ordinary `TaskRef`.
+//!
 //! **Shutdown.** The scheduler closes its `OwnedTasks` (no task can join it afterwards:
 //! `bind` cancels a late task at once) and shuts each listed task down: if it is idle the
 //! shutdown claims it and cancels it on the calling (runtime) thread; if it is running, the
@@ -74,7 +80,7 @@ pub use error::JoinError;
 pub use join::JoinHandle;
 pub(crate) use raw::RawTask;
 #[doc(hidden)]
-pub use task_ref::TaskRef;
+pub use task_ref::{TaskData, TaskRef};
 pub use yield_now::yield_now;
 
 use crate::loom::sync::atomic::{AtomicU64, Ordering};
@@ -146,6 +152,12 @@ pub(crate) trait Schedule: Sync + Sized + 'static {
     /// Submit a task that woke itself during its own poll: to the back of the queue.
     fn yield_now(&self, task: Notified<Self>) {
         self.schedule(task);
+    }
+
+    /// The runtime handle of this scheduler (`TaskRef::handle`): `None` for the blocking
+    /// pool's and the tests' schedulers, which belong to no runtime of their own.
+    fn runtime_handle(&self) -> Option<crate::Handle> {
+        None
     }
 }
 

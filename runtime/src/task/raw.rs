@@ -3,7 +3,8 @@
 use crate::task::cell::{Cell, Header, Stage};
 use crate::task::harness::Harness;
 use crate::task::state::{State, TransitionToNotifiedByRef, TransitionToNotifiedByVal};
-use crate::task::{Id, Schedule, TaskRef};
+use crate::task::{Id, Schedule, TaskData, TaskRef};
+use std::any::TypeId;
 use std::future::Future;
 use std::mem;
 use std::ptr::{self, NonNull};
@@ -31,9 +32,29 @@ pub(crate) struct Vtable {
     pub(crate) drop_join_handle_slow: unsafe fn(NonNull<Header>),
     /// Runtime shutdown: cancels the task if idle; consumes the owned-list reference.
     pub(crate) shutdown: unsafe fn(NonNull<Header>),
+    /// If the task's data has the view type with the given `TypeId`, writes a pointer to
+    /// the view into `*dst` (a `NonNull<V>` for that `V`) and returns true.
+    pub(crate) view: unsafe fn(NonNull<Header>, TypeId, *mut ()) -> bool,
+    /// The runtime handle of the task's scheduler.
+    pub(crate) runtime_handle: unsafe fn(NonNull<Header>) -> Option<crate::Handle>,
 }
 
-fn vtable<T: Future, S: Schedule, D>() -> &'static Vtable {
+/// The vtable of a task without data.
+fn vtable<T: Future, S: Schedule>() -> &'static Vtable {
+    &Vtable {
+        poll: poll::<T, S, ()>,
+        schedule: schedule::<T, S, ()>,
+        dealloc: dealloc::<T, S, ()>,
+        try_read_output: try_read_output::<T, S, ()>,
+        drop_join_handle_slow: drop_join_handle_slow::<T, S, ()>,
+        shutdown: shutdown::<T, S, ()>,
+        view: no_view,
+        runtime_handle: runtime_handle::<T, S, ()>,
+    }
+}
+
+/// The vtable of a task with data `D`.
+fn vtable_with_data<T: Future, S: Schedule, D: TaskData>() -> &'static Vtable {
     &Vtable {
         poll: poll::<T, S, D>,
         schedule: schedule::<T, S, D>,
@@ -41,6 +62,8 @@ fn vtable<T: Future, S: Schedule, D>() -> &'static Vtable {
         try_read_output: try_read_output::<T, S, D>,
         drop_join_handle_slow: drop_join_handle_slow::<T, S, D>,
         shutdown: shutdown::<T, S, D>,
+        view: view::<T, S, D>,
+        runtime_handle: runtime_handle::<T, S, D>,
     }
 }
 
@@ -57,7 +80,7 @@ impl RawTask {
             scheduler,
             (),
             id,
-            vtable::<T, S, ()>(),
+            vtable::<T, S>(),
         );
         let ptr = Box::into_raw(cell);
         // SAFETY: `Box::into_raw` never returns null; `Cell` is `repr(C)` with the header
@@ -82,6 +105,7 @@ impl RawTask {
     where
         T: Future,
         S: Schedule,
+        D: TaskData,
         M: FnOnce(TaskRef<D>) -> T,
     {
         // The stage starts `Consumed` so that the cell is complete (and may be freed) while
@@ -92,7 +116,7 @@ impl RawTask {
             scheduler,
             data,
             id,
-            vtable::<T, S, D>(),
+            vtable_with_data::<T, S, D>(),
         );
         let cell = Box::into_raw(cell);
         // SAFETY: `Box::into_raw` never returns null; `Cell` is `repr(C)` with the header
@@ -188,6 +212,24 @@ impl RawTask {
         unsafe { (self.header().vtable.drop_join_handle_slow)(self.ptr) }
     }
 
+    /// A pointer to the task's data as a `V`, if it has data whose view type is `V`.
+    pub(crate) fn view<V: ?Sized + 'static>(self) -> Option<NonNull<V>> {
+        let mut dst = mem::MaybeUninit::<NonNull<V>>::uninit();
+        // SAFETY: the vtable matches the cell; `dst` is a `NonNull<V>` slot, which the
+        // function writes only when the data's view type is `V` (same `TypeId`).
+        let found = unsafe {
+            (self.header().vtable.view)(self.ptr, TypeId::of::<V>(), dst.as_mut_ptr().cast())
+        };
+        // SAFETY: written when `found`.
+        found.then(|| unsafe { dst.assume_init() })
+    }
+
+    /// The runtime handle of the task's scheduler.
+    pub(crate) fn runtime_handle(self) -> Option<crate::Handle> {
+        // SAFETY: the vtable matches the cell.
+        unsafe { (self.header().vtable.runtime_handle)(self.ptr) }
+    }
+
     /// Shuts the task down (consumes the owned-list reference).
     pub(crate) fn shutdown(self) {
         // SAFETY: the vtable matches the cell.
@@ -273,4 +315,34 @@ unsafe fn shutdown<T: Future, S: Schedule, D>(ptr: NonNull<Header>) {
     // SAFETY: the vtable was built for `Cell<T, S, D>`.
     let harness = unsafe { Harness::<T, S, D>::from_raw(ptr) };
     harness.shutdown();
+}
+
+unsafe fn no_view(_ptr: NonNull<Header>, _want: TypeId, _dst: *mut ()) -> bool {
+    false
+}
+
+unsafe fn view<T: Future, S: Schedule, D: TaskData>(
+    ptr: NonNull<Header>,
+    want: TypeId,
+    dst: *mut (),
+) -> bool {
+    if want != TypeId::of::<D::View>() {
+        return false;
+    }
+    // SAFETY: the vtable was built for `Cell<T, S, D>` and the caller keeps the cell alive;
+    // the data is never written after the cell is made, so a shared borrow of it is sound.
+    // The caller passed a `NonNull<V>` slot for the `V` whose `TypeId` is `want`, which is
+    // `D::View`.
+    unsafe {
+        let data = &(*ptr.as_ptr().cast::<Cell<T, S, D>>()).data;
+        dst.cast::<NonNull<D::View>>()
+            .write(NonNull::from(data.view()));
+    }
+    true
+}
+
+unsafe fn runtime_handle<T: Future, S: Schedule, D>(ptr: NonNull<Header>) -> Option<crate::Handle> {
+    // SAFETY: the vtable was built for `Cell<T, S, D>`; the caller keeps the cell alive.
+    let harness = unsafe { Harness::<T, S, D>::from_raw(ptr) };
+    harness.scheduler().runtime_handle()
 }

@@ -10,6 +10,45 @@ use std::fmt;
 use std::ops::Deref;
 use std::ptr::NonNull;
 
+/// The data of a task spawned with [`Handle::spawn_with`](crate::Handle::spawn_with), and
+/// the view of it that [`Handle::tasks_with_view`](crate::Handle::tasks_with_view) lists.
+///
+/// The runtime already keeps every live task in its owned-task list (to cancel them at
+/// shutdown); listing the tasks whose data has a given view type walks that list, so the
+/// `taskio` crate's `all_tasks` needs no registry of its own. For that crate only.
+///
+/// # Examples
+///
+/// ```
+/// use taskio_runtime::task::{TaskData, TaskRef};
+///
+/// struct Named(&'static str);
+/// impl TaskData for Named {
+///     type View = str;
+///     fn view(&self) -> &str {
+///         self.0
+///     }
+/// }
+///
+/// let rt = taskio_runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let h = taskio_runtime::Handle::current();
+///     let task = h.spawn_with(Named("worker"), |_me| std::future::pending::<()>());
+///     let listed = h.tasks_with_view::<str>();
+///     assert_eq!(listed.len(), 1);
+///     assert_eq!(&*listed[0], "worker");
+///     TaskRef::abort(&task);
+/// });
+/// ```
+#[doc(hidden)]
+pub trait TaskData: Send + Sync + 'static {
+    /// What a listing of these tasks dereferences to (often a trait object).
+    type View: ?Sized + 'static;
+
+    /// The view of this data.
+    fn view(&self) -> &Self::View;
+}
+
 /// A counted reference to a task spawned with [`Handle::spawn_with`](crate::Handle::spawn_with),
 /// dereferencing to the data stored in the task's allocation.
 ///
@@ -25,17 +64,26 @@ use std::ptr::NonNull;
 ///
 /// ```
 /// use std::sync::atomic::{AtomicBool, Ordering};
-/// use taskio_runtime::task::TaskRef;
+/// use taskio_runtime::task::{TaskData, TaskRef};
+///
+/// struct Flag(AtomicBool);
+/// impl TaskData for Flag {
+///     type View = AtomicBool;
+///     fn view(&self) -> &AtomicBool {
+///         &self.0
+///     }
+/// }
 ///
 /// let rt = taskio_runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
-///     let task = taskio_runtime::Handle::current().spawn_with(AtomicBool::new(false), |me| async move {
-///         me.store(true, Ordering::Release); // the future reaches its own data
+///     let flag = Flag(AtomicBool::new(false));
+///     let task = taskio_runtime::Handle::current().spawn_with(flag, |me| async move {
+///         me.0.store(true, Ordering::Release); // the future reaches its own data
 ///     });
 ///     while !TaskRef::is_finished(&task) {
 ///         taskio_runtime::yield_now().await;
 ///     }
-///     assert!(task.load(Ordering::Acquire));
+///     assert!(task.0.load(Ordering::Acquire));
 /// });
 /// ```
 #[doc(hidden)]
@@ -75,6 +123,12 @@ impl<D: ?Sized> TaskRef<D> {
     /// has been dropped.
     pub fn is_finished(this: &TaskRef<D>) -> bool {
         this.raw.state().load().is_complete()
+    }
+
+    /// The handle of the runtime the task was spawned on (`None` only for tasks of the
+    /// runtime's internal test schedulers).
+    pub fn handle(this: &TaskRef<D>) -> Option<crate::Handle> {
+        this.raw.runtime_handle()
     }
 
     /// The task's id.

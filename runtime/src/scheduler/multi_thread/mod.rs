@@ -23,7 +23,7 @@ use crate::loom::sync::{Arc, Condvar, Mutex};
 use crate::runtime::{context, coop, park::ParkThread};
 use crate::scheduler::{self, Config};
 use crate::task::list::OwnedTasks;
-use crate::task::{Id, JoinHandle, Notified, Schedule, Task, TaskRef};
+use crate::task::{Id, JoinHandle, Notified, Schedule, Task, TaskData, TaskRef};
 use queue::{Injector, Steal, Stealer, Worker};
 use std::fmt;
 use std::future::Future;
@@ -255,7 +255,7 @@ impl Handle {
 
     pub(crate) fn spawn_with<D, F, M>(me: &Arc<Handle>, data: D, make: M, id: Id) -> TaskRef<D>
     where
-        D: Send + Sync + 'static,
+        D: TaskData,
         F: Future<Output = ()> + Send + 'static,
         M: FnOnce(TaskRef<D>) -> F,
     {
@@ -264,6 +264,11 @@ impl Handle {
             me.schedule_task(notified, false);
         }
         task
+    }
+
+    /// See `OwnedTasks::views`.
+    pub(crate) fn tasks_with_view<V: ?Sized + 'static>(&self) -> Vec<TaskRef<V>> {
+        self.shared.owned.views()
     }
 
     fn schedule_task(&self, task: worker::Task, is_yield: bool) {
@@ -337,6 +342,12 @@ impl Handle {
 }
 
 impl Schedule for Arc<Handle> {
+    fn runtime_handle(&self) -> Option<crate::Handle> {
+        Some(crate::Handle {
+            inner: super::Handle::MultiThread(self.clone()),
+        })
+    }
+
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
         self.shared.owned.remove(task)
     }
