@@ -8,7 +8,6 @@
 //! `bind` refuses new tasks (it cancels them at once, so their `JoinHandle`s resolve), then
 //! pops the tasks one at a time and shuts each down outside the lock.
 
-use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::loom::sync::Mutex;
 use crate::task::cell::Header;
 use crate::task::raw::RawTask;
@@ -18,12 +17,17 @@ use std::marker::PhantomData;
 use std::ptr::NonNull;
 
 pub(crate) struct OwnedTasks<S: 'static> {
-    shards: Box<[Mutex<Shard>]>,
+    shards: Box<[Padded]>,
     mask: usize,
-    /// Number of live tasks in the list.
-    count: AtomicUsize,
     _p: PhantomData<S>,
 }
+
+/// One shard per cache line (two, for the adjacent-line prefetcher): the spawning thread
+/// and the threads completing tasks lock different shards most of the time, and should not
+/// then share a line. (There is no shared task count either: it was one more line written
+/// by every spawn and every completion.)
+#[repr(align(128))]
+struct Padded(Mutex<Shard>);
 
 struct Shard {
     head: Option<NonNull<Header>>,
@@ -41,20 +45,19 @@ impl<S: Schedule> OwnedTasks<S> {
         OwnedTasks {
             shards: (0..n)
                 .map(|_| {
-                    Mutex::new(Shard {
+                    Padded(Mutex::new(Shard {
                         head: None,
                         closed: false,
-                    })
+                    }))
                 })
                 .collect(),
             mask: n - 1,
-            count: AtomicUsize::new(0),
             _p: PhantomData,
         }
     }
 
     fn shard(&self, id: Id) -> &Mutex<Shard> {
-        &self.shards[(id.as_u64() as usize) & self.mask]
+        &self.shards[(id.as_u64() as usize) & self.mask].0
     }
 
     /// Creates a task for `future`, adds it to the list and returns its `JoinHandle` and the
@@ -127,7 +130,6 @@ impl<S: Schedule> OwnedTasks<S> {
         // SAFETY: we hold the shard lock, which guards the links of every task in it, and
         // the new task is in no list.
         unsafe { push_front(&mut shard, ptr) };
-        self.count.fetch_add(1, Ordering::Relaxed);
         drop(shard);
         Some(notified)
     }
@@ -140,7 +142,6 @@ impl<S: Schedule> OwnedTasks<S> {
         let removed = unsafe { unlink(&mut shard, ptr) };
         drop(shard);
         if removed {
-            self.count.fetch_sub(1, Ordering::Relaxed);
             // SAFETY: the list's reference is handed back.
             Some(unsafe { Task::from_raw(ptr) })
         } else {
@@ -151,9 +152,9 @@ impl<S: Schedule> OwnedTasks<S> {
     /// Closes the list and shuts every task in it down (on the calling thread).
     pub(crate) fn close_and_shutdown_all(&self) {
         for shard in self.shards.iter() {
-            shard.lock().closed = true;
+            shard.0.lock().closed = true;
         }
-        for shard in self.shards.iter() {
+        for Padded(shard) in self.shards.iter() {
             loop {
                 let mut guard = shard.lock();
                 let head = match guard.head {
@@ -163,7 +164,6 @@ impl<S: Schedule> OwnedTasks<S> {
                 // SAFETY: we hold the lock and `head` is in this shard.
                 unsafe { unlink(&mut guard, head) };
                 drop(guard);
-                self.count.fetch_sub(1, Ordering::Relaxed);
                 // SAFETY: the list's reference is now ours.
                 unsafe { Task::<S>::from_raw(head) }.shutdown();
             }
@@ -175,7 +175,7 @@ impl<S: Schedule> OwnedTasks<S> {
     /// list meanwhile may or may not be in the result.
     pub(crate) fn views<V: ?Sized + 'static>(&self) -> Vec<TaskRef<V>> {
         let mut out = Vec::new();
-        for shard in self.shards.iter() {
+        for Padded(shard) in self.shards.iter() {
             let guard = shard.lock();
             let mut cur = guard.head;
             while let Some(ptr) = cur {
@@ -197,7 +197,7 @@ impl<S: Schedule> OwnedTasks<S> {
 
     /// True once every task has left the list.
     pub(crate) fn is_empty(&self) -> bool {
-        self.count.load(Ordering::Acquire) == 0
+        self.shards.iter().all(|s| s.0.lock().head.is_none())
     }
 }
 
