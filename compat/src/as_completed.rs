@@ -13,7 +13,7 @@ use futures_core::Stream;
 use crate::exceptions::{Error, Result};
 use crate::rt_time;
 use crate::tasks::{Awaitable, Task};
-use crate::watch::{Wake, Watch};
+use crate::watch::Watch;
 
 /// Yields the children's results in the order they complete (duplicates collapse). With a
 /// timeout (one for the whole iteration), once it passes every remaining item is `Timeout`;
@@ -50,10 +50,7 @@ where
             tasks.push(t);
         }
     }
-    let watch = Watch::new(
-        tasks.iter().map(Task::any_core).collect(),
-        Wake::EveryCompletion,
-    );
+    let watch = Watch::new(tasks.iter().map(Task::any_core).collect());
     AsCompleted {
         tasks,
         watch,

@@ -12,19 +12,108 @@
 //!
 //! Results are read from shared [`Task`]s, so the values are cloned: `T: Clone`.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
+use std::hash::BuildHasherDefault;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
-use crate::exceptions::Result;
-use crate::tasks::core::AnyCoreRef;
+use parking_lot::Mutex;
+
+use crate::exceptions::{Error, Result};
+use crate::tasks::core::{AnyCore, Cancel, DoneListener, IdHasher};
 use crate::tasks::{AnyTask, Awaitable, Task};
-use crate::watch::{Wake, Watch};
 
-/// The type-erased engine of every gather form.
+/// What a gather's children report to when they complete: how many are left and the first
+/// failure. A success only counts down; the gather's task is woken by a failure (unless it
+/// returns exceptions) and by the last completion, never by the others.
+struct Tally {
+    inner: Mutex<TallyInner>,
+}
+
+struct TallyInner {
+    /// Distinct children not completed yet, once `sealed`. Completions may be reported
+    /// while children are still being added (a child can complete at once): each one
+    /// subtracts one, and `seal` adds the number of children, so it is 0 exactly when every
+    /// child has completed and all of them were added.
+    remaining: isize,
+    sealed: bool,
+    /// Wake the gather on a failure (false with `return_exceptions`, which waits for all).
+    wake_on_failure: bool,
+    /// The failure that completed first (lowest completion sequence number) and its number.
+    first_failure: Option<(u64, Error)>,
+    waker: Option<Waker>,
+}
+
+impl DoneListener for Tally {
+    fn on_done(self: Arc<Self>, _tag: usize, seq: u64, failure: Option<&Error>) {
+        let waker = {
+            let mut t = self.inner.lock();
+            t.remaining -= 1;
+            let mut wake = t.sealed && t.remaining == 0;
+            if let Some(e) = failure {
+                if t.first_failure
+                    .as_ref()
+                    .is_none_or(|(first, _)| seq < *first)
+                {
+                    t.first_failure = Some((seq, e.clone()));
+                }
+                wake |= t.wake_on_failure;
+            }
+            if wake {
+                t.waker.take()
+            } else {
+                None
+            }
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+/// Something a gather can watch: a typed or an erased task handle.
+pub(crate) trait Child {
+    fn core(&self) -> &dyn AnyCore;
+    fn cancel_child(&self);
+}
+
+impl<T: Send + 'static> Child for Task<T> {
+    fn core(&self) -> &dyn AnyCore {
+        self.dyn_core()
+    }
+
+    fn cancel_child(&self) {
+        self.cancel(None);
+    }
+}
+
+impl Child for AnyTask {
+    fn core(&self) -> &dyn AnyCore {
+        &*self.core
+    }
+
+    fn cancel_child(&self) {
+        self.core.cancel(None);
+    }
+}
+
+/// The type-erased engine of every gather form. The children themselves live in the
+/// wrapper (`Gather`, `GatherTuple`), which hands them to [`GatherCore::add`] as they are
+/// made and to [`GatherCore::release`] when it is dropped: the engine holds no reference to
+/// them, so a gather walks its children twice in all (made and listened to in one pass,
+/// results read and handles dropped in the other), which is what a large gather's time is
+/// made of once the children no longer fit in the cache.
 pub(crate) struct GatherCore {
-    watch: Watch,
+    tally: Arc<Tally>,
+    /// Distinct children added.
+    n: usize,
+    /// Ids of the children added so far, kept only once they stop being strictly increasing
+    /// (tasks made for the call always are: no duplicates, nothing to look up).
+    seen: Option<HashSet<u64, BuildHasherDefault<IdHasher>>>,
+    last_id: u64,
     return_exceptions: bool,
     finished: bool,
     /// Only a gather that was awaited cancels its children when dropped (one never awaited
@@ -33,13 +122,60 @@ pub(crate) struct GatherCore {
 }
 
 impl GatherCore {
-    pub(crate) fn new(children: Vec<AnyCoreRef>, return_exceptions: bool) -> GatherCore {
+    pub(crate) fn new() -> GatherCore {
         GatherCore {
-            watch: Watch::new(children, Wake::FailureOrLast),
-            return_exceptions,
+            tally: Arc::new(Tally {
+                inner: Mutex::new(TallyInner {
+                    remaining: 0,
+                    sealed: false,
+                    wake_on_failure: true,
+                    first_failure: None,
+                    waker: None,
+                }),
+            }),
+            n: 0,
+            seen: None,
+            last_id: 0,
+            return_exceptions: false,
             finished: false,
             polled: false,
         }
+    }
+
+    /// Watches `child`, unless it is one of `earlier` (the children added before it, in
+    /// order): the same task given twice is one child.
+    pub(crate) fn add<C: Child>(&mut self, earlier: &[C], child: &C) {
+        let core = child.core();
+        let id = core.id();
+        let new = match &mut self.seen {
+            None if id > self.last_id => true,
+            None => {
+                let mut seen: HashSet<u64, BuildHasherDefault<IdHasher>> =
+                    earlier.iter().map(|c| c.core().id()).collect();
+                let new = seen.insert(id);
+                self.seen = Some(seen);
+                new
+            }
+            Some(seen) => seen.insert(id),
+        };
+        self.last_id = id;
+        if new {
+            self.n += 1;
+            // A child already done reports at once, from inside `listen`.
+            core.listen(self.tally.clone(), 0);
+        }
+    }
+
+    /// Every child has been added.
+    pub(crate) fn seal(&mut self) {
+        let mut t = self.tally.inner.lock();
+        t.remaining += self.n as isize;
+        t.sealed = true;
+    }
+
+    fn set_return_exceptions(&mut self) {
+        self.return_exceptions = true;
+        self.tally.inner.lock().wake_on_failure = false;
     }
 
     /// `Ready(Ok(()))` once every child is done; `Ready(Err(e))` at the first failure unless
@@ -49,34 +185,47 @@ impl GatherCore {
         if self.finished {
             return Poll::Ready(Ok(()));
         }
-        while !self.watch.all_done() {
-            let first_failure = std::task::ready!(self.watch.poll_first_failure(cx));
-            if let (false, Some(index)) = (self.return_exceptions, first_failure) {
-                // A child reported as failed holds its error for good.
-                if let Some(Some(e)) = self.watch.children[index].failure() {
-                    self.finished = true;
-                    return Poll::Ready(Err(e));
-                }
+        let mut t = self.tally.inner.lock();
+        if !self.return_exceptions {
+            if let Some((_, e)) = &t.first_failure {
+                self.finished = true;
+                return Poll::Ready(Err(e.clone()));
             }
         }
-        self.finished = true;
-        Poll::Ready(Ok(()))
+        if t.remaining == 0 {
+            self.finished = true;
+            return Poll::Ready(Ok(()));
+        }
+        match &mut t.waker {
+            Some(w) => w.clone_from(cx.waker()),
+            w @ None => *w = Some(cx.waker().clone()),
+        }
+        Poll::Pending
     }
-}
 
-impl Drop for GatherCore {
-    fn drop(&mut self) {
-        if self.polled && !self.finished {
-            self.watch.cancel_pending();
+    /// Called by the wrapper's `Drop` with the children still held: a gather awaited and
+    /// dropped before it finished cancels them; one with children still pending stops
+    /// listening to them (a long-lived task does not keep every gather that watched it).
+    fn release<C: Child>(&mut self, children: &[C]) {
+        if self.finished && self.tally.inner.lock().remaining == 0 {
+            return;
+        }
+        let me = Arc::as_ptr(&self.tally).cast::<()>();
+        for c in children {
+            if self.polled && !self.finished {
+                c.cancel_child();
+            }
+            c.core().unlisten_listener(me);
         }
     }
 }
 
 impl fmt::Debug for GatherCore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let remaining = self.tally.inner.lock().remaining;
         f.debug_struct("GatherCore")
-            .field("children", &self.watch.len())
-            .field("done", &self.watch.n_done)
+            .field("children", &self.n)
+            .field("pending", &remaining.max(0))
             .field("return_exceptions", &self.return_exceptions)
             .finish()
     }
@@ -104,8 +253,16 @@ where
     A: Awaitable<T>,
     T: Clone + Send + 'static,
 {
-    let tasks: Vec<Task<T>> = aws.into_iter().map(Awaitable::into_task).collect();
-    let core = GatherCore::new(tasks.iter().map(Task::any_core).collect(), false);
+    let aws = aws.into_iter();
+    let mut tasks: Vec<Task<T>> = Vec::with_capacity(aws.size_hint().0);
+    let mut core = GatherCore::new();
+    for aw in aws {
+        // Made (for a coroutine) and listened to while its cell is still in the cache.
+        let t = aw.into_task();
+        core.add(&tasks, &t);
+        tasks.push(t);
+    }
+    core.seal();
     Gather { tasks, core }
 }
 
@@ -146,8 +303,22 @@ impl<T: Clone + Send + 'static> Gather<T> {
     /// .unwrap();
     /// ```
     pub fn return_exceptions(mut self) -> GatherAll<T> {
-        self.core.return_exceptions = true;
+        self.core.set_return_exceptions();
         GatherAll { inner: self }
+    }
+
+    /// Every child is done: their results, in order, the handles dropped as they are read.
+    fn results(&mut self) -> Vec<Result<T>> {
+        std::mem::take(&mut self.tasks)
+            .into_iter()
+            .map(|t| t.result())
+            .collect()
+    }
+}
+
+impl<T: Send + 'static> Drop for Gather<T> {
+    fn drop(&mut self) {
+        self.core.release(&self.tasks);
     }
 }
 
@@ -157,7 +328,7 @@ impl<T: Clone + Send + 'static> Future for Gather<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Vec<T>>> {
         let this = self.get_mut();
         std::task::ready!(this.core.poll(cx))?;
-        Poll::Ready(this.tasks.iter().map(Task::result).collect())
+        Poll::Ready(this.results().into_iter().collect())
     }
 }
 
@@ -186,7 +357,7 @@ impl<T: Clone + Send + 'static> Future for GatherAll<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Vec<Result<T>>> {
         let this = &mut self.get_mut().inner;
         let _ = std::task::ready!(this.core.poll(cx));
-        Poll::Ready(this.tasks.iter().map(Task::result).collect())
+        Poll::Ready(this.results())
     }
 }
 
@@ -245,19 +416,33 @@ tuple_impl!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
 /// ```
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited; dropping a gather cancels its children"]
-pub struct GatherTuple<Tup> {
+pub struct GatherTuple<Tup: TaskTuple> {
     tasks: Tup,
+    /// The tasks again, erased (for the engine; at most eight).
+    children: Vec<AnyTask>,
     core: GatherCore,
+}
+
+impl<Tup: TaskTuple> Drop for GatherTuple<Tup> {
+    fn drop(&mut self) {
+        self.core.release(&self.children);
+    }
 }
 
 impl<Tup: TaskTuple> GatherTuple<Tup> {
     #[doc(hidden)]
     pub fn __new(tasks: Tup) -> Self {
-        let core = GatherCore::new(
-            tasks.__children().into_iter().map(|t| t.core).collect(),
-            false,
-        );
-        GatherTuple { tasks, core }
+        let children = tasks.__children();
+        let mut core = GatherCore::new();
+        for (i, c) in children.iter().enumerate() {
+            core.add(&children[..i], c);
+        }
+        core.seal();
+        GatherTuple {
+            tasks,
+            children,
+            core,
+        }
     }
 
     /// `return_exceptions=True`: a tuple of results.
@@ -276,7 +461,7 @@ impl<Tup: TaskTuple> GatherTuple<Tup> {
     /// .unwrap();
     /// ```
     pub fn return_exceptions(mut self) -> GatherTupleAll<Tup> {
-        self.core.return_exceptions = true;
+        self.core.set_return_exceptions();
         GatherTupleAll { inner: self }
     }
 }
@@ -305,7 +490,7 @@ impl<Tup: TaskTuple + Unpin> Future for GatherTuple<Tup> {
 /// ```
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited; dropping a gather cancels its children"]
-pub struct GatherTupleAll<Tup> {
+pub struct GatherTupleAll<Tup: TaskTuple> {
     inner: GatherTuple<Tup>,
 }
 

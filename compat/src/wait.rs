@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::exceptions::{Error, Result};
 use crate::rt_time;
 use crate::tasks::Task;
-use crate::watch::{Wake, Watch};
+use crate::watch::Watch;
 
 /// When [`wait`] returns (asyncio's `FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`).
 ///
@@ -78,10 +78,7 @@ where
     if unique.is_empty() {
         return Err(Error::runtime("Set of Tasks/Futures is empty."));
     }
-    let mut watch = Watch::new(
-        unique.iter().map(Task::any_core).collect(),
-        Wake::EveryCompletion,
-    );
+    let mut watch = Watch::new(unique.iter().map(Task::any_core).collect());
     let mut deadline = timeout.map(|t| Box::pin(rt_time::sleep(t)));
     std::future::poll_fn(|cx| {
         while let Poll::Ready(batch) = watch.poll_next_batch(cx) {

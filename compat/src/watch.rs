@@ -1,5 +1,5 @@
-//! `Watch`: a set of tasks and the order in which they complete, for `gather`, `wait` and
-//! `as_completed`.
+//! `Watch`: a set of tasks and the order in which they complete, for `wait` and
+//! `as_completed` (`gather` needs less and has its own tally: see `gather.rs`).
 //!
 //! Each child gets one listener registration (tagged with its index); a completion pushes
 //! the index, its completion sequence number and whether it failed into the shared
@@ -15,21 +15,10 @@ use std::task::{Context, Poll, Waker};
 use parking_lot::Mutex;
 
 use crate::exceptions::Error;
-use crate::tasks::core::{AnyCoreRef, Cancel, DoneListener, IdHasher};
+use crate::tasks::core::{AnyCoreRef, DoneListener, IdHasher};
 
 struct Collector {
-    wake: Wake,
     inner: Mutex<CollectorInner>,
-}
-
-/// Which completions wake the watcher.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Wake {
-    /// Every one (`as_completed`, `wait`).
-    EveryCompletion,
-    /// A failure, or the last child's completion (`gather`: it acts on nothing else, so the
-    /// other completions need not reschedule it).
-    FailureOrLast,
 }
 
 struct CollectorInner {
@@ -59,12 +48,7 @@ impl DoneListener for Collector {
             let mut inner = self.inner.lock();
             inner.done.push((seq, done));
             inner.remaining -= 1;
-            let wake = self.wake == Wake::EveryCompletion || done.failed || inner.remaining == 0;
-            if wake {
-                inner.waker.take()
-            } else {
-                None
-            }
+            inner.waker.take()
         };
         if let Some(w) = waker {
             w.wake();
@@ -83,9 +67,9 @@ pub(crate) struct Watch {
 }
 
 impl Watch {
-    /// Watches `children`, each distinct task once (in order of first appearance); `wake`
-    /// says which completions wake the task polling [`Watch::poll_next_batch`].
-    pub(crate) fn new(children: Vec<AnyCoreRef>, wake: Wake) -> Watch {
+    /// Watches `children`, each distinct task once (in order of first appearance); every
+    /// completion wakes the task polling [`Watch::poll_next_batch`].
+    pub(crate) fn new(children: Vec<AnyCoreRef>) -> Watch {
         // Tasks created for the call (the common case) have strictly increasing ids: no
         // duplicates, nothing to look up.
         let increasing = children.windows(2).all(|w| w[0].id() < w[1].id());
@@ -99,30 +83,19 @@ impl Watch {
                 .collect()
         };
         let n = unique.len();
-        // A gather drains its completions once, at the end (unless a child fails): room for
-        // all of them up front, rather than growing (and copying) the list as they arrive.
-        let done = match wake {
-            Wake::FailureOrLast => Vec::with_capacity(n),
-            Wake::EveryCompletion => Vec::new(),
-        };
         Watch {
             children: unique,
             keys: vec![None; n],
             collector: Arc::new(Collector {
-                wake,
                 inner: Mutex::new(CollectorInner {
                     remaining: n,
-                    done,
+                    done: Vec::new(),
                     waker: None,
                 }),
             }),
             listening: false,
             n_done: 0,
         }
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.children.len()
     }
 
     pub(crate) fn all_done(&self) -> bool {
@@ -149,13 +122,7 @@ impl Watch {
                 inner.waker = Some(cx.waker().clone());
                 return Poll::Pending;
             }
-            // A gather's children that completed before its first poll are reported at
-            // once: keep room for the rest (see `Watch::new`).
-            let room = match self.collector.wake {
-                Wake::FailureOrLast => inner.remaining,
-                Wake::EveryCompletion => 0,
-            };
-            std::mem::replace(&mut inner.done, Vec::with_capacity(room))
+            std::mem::take(&mut inner.done)
         };
         for (_, d) in &batch {
             self.keys[d.index] = None;
@@ -175,30 +142,6 @@ impl Watch {
             batch.sort_unstable_by_key(|&(seq, _)| seq);
         }
         Poll::Ready(batch.into_iter().map(|(_, d)| d).collect())
-    }
-
-    /// Drains the completions reported since the last call (as [`Watch::poll_next_batch`],
-    /// without ordering them): `Ready(Some(index))` names the failed child that completed
-    /// first among them, `Ready(None)` says none of them failed (or there were none and every
-    /// child is done). What `gather` needs: it acts only on the first failure, so it neither
-    /// sorts nor copies the batch.
-    pub(crate) fn poll_first_failure(&mut self, cx: &mut Context<'_>) -> Poll<Option<usize>> {
-        let Some(batch) = std::task::ready!(self.poll_drain(cx)) else {
-            return Poll::Ready(None);
-        };
-        let first = batch
-            .iter()
-            .filter(|(_, d)| d.failed)
-            .min_by_key(|&&(seq, _)| seq)
-            .map(|(_, d)| d.index);
-        Poll::Ready(first)
-    }
-
-    /// Cancels every child not done yet.
-    pub(crate) fn cancel_pending(&self) {
-        for c in &self.children {
-            c.cancel(None);
-        }
     }
 }
 

@@ -138,6 +138,15 @@ impl Waiters {
             .map(|(_, w)| w)
     }
 
+    /// Removes every listener registration of `listener` (an `Arc`'s data address).
+    fn remove_listener(&mut self, listener: *const ()) {
+        let is_it = |w: &Waiter| matches!(w, Waiter::Listener(l, _) if std::ptr::addr_eq(Arc::as_ptr(l), listener));
+        if matches!(&self.first, Some((_, w)) if is_it(w)) {
+            self.first = None;
+        }
+        self.rest.retain(|(_, w)| !is_it(w));
+    }
+
     fn remove(&mut self, key: u64) {
         if matches!(&self.first, Some((k, _)) if *k == key) {
             self.first = None;
@@ -210,6 +219,9 @@ pub(crate) trait AnyCore: Send + Sync + 'static {
     /// Registers a listener; if the task is already done, it is told at once (inline).
     fn listen(&self, listener: Arc<dyn DoneListener>, tag: usize) -> Option<u64>;
     fn unlisten(&self, key: u64);
+    /// Removes the registrations of `listener` (the address of its `Arc`'s data): for an
+    /// owner that keeps no keys.
+    fn unlisten_listener(&self, listener: *const ());
 }
 
 impl<T: Send + 'static> TaskData for Core<T> {
@@ -474,6 +486,10 @@ impl<T: Send + 'static> AnyCore for Core<T> {
 
     fn unlisten(&self, key: u64) {
         self.state.lock().waiters.remove(key);
+    }
+
+    fn unlisten_listener(&self, listener: *const ()) {
+        self.state.lock().waiters.remove_listener(listener);
     }
 }
 

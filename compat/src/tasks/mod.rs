@@ -169,6 +169,11 @@ impl<T: Send + 'static> Task<T> {
         erase(self.core.clone())
     }
 
+    /// The type-erased task, borrowed (no reference taken).
+    pub(crate) fn dyn_core(&self) -> &dyn AnyCore {
+        &*self.core
+    }
+
     /// Requests cancellation: returns false if the task is done, else true (it can be called
     /// again; the last message wins). The task's future is dropped at its current await;
     /// cancelled before its first poll, its body never runs.
