@@ -104,11 +104,36 @@ pub(crate) enum Outcome<T> {
 
 pub(crate) struct State<T: Send + 'static> {
     pub(crate) outcome: Outcome<T>,
-    cancel_msg: Option<String>,
     seq: u64,
     waiters: Waiters,
     next_waiter: u64,
+    /// What most tasks never have: a name set by the user, a cancellation message, done
+    /// callbacks. Boxed on first use, so that a task's cell stays small (a large gather's
+    /// time is mostly cache misses on its children's cells).
+    rare: Option<Box<Rare<T>>>,
+}
+
+struct Rare<T: Send + 'static> {
+    /// The name set by the user; `None` means the default `Task-N`.
+    name: Option<String>,
+    cancel_msg: Option<String>,
     callbacks: Vec<DoneCallback<T>>,
+}
+
+impl<T: Send + 'static> State<T> {
+    fn rare(&mut self) -> &mut Rare<T> {
+        self.rare.get_or_insert_with(|| {
+            Box::new(Rare {
+                name: None,
+                cancel_msg: None,
+                callbacks: Vec::new(),
+            })
+        })
+    }
+
+    fn cancel_msg(&self) -> Option<String> {
+        self.rare.as_ref().and_then(|r| r.cancel_msg.clone())
+    }
 }
 
 /// The wakers and listeners of one task, in registration order, keyed. Nearly every task
@@ -185,10 +210,8 @@ pub(crate) fn erase<T: Send + 'static>(core: CoreRef<T>) -> AnyCoreRef {
 
 pub(crate) struct Core<T: Send + 'static> {
     id: u64,
-    /// The name set by the user; `None` means the default `Task-N`, formatted only when
-    /// asked for (most tasks are never asked their name).
-    name: Mutex<Option<String>>,
-    /// `N` of the default name.
+    /// `N` of the default name `Task-N`, formatted only when asked for (most tasks are never
+    /// asked their name; a name set by the user is in the state's `rare` part).
     number: u64,
     /// Cancellation was requested: set (under the `state` mutex, while the task is pending)
     /// and never unset. Read without the mutex (`Run::poll` reads it twice per poll); the
@@ -294,17 +317,21 @@ impl<T: Send + 'static> Core<T> {
         };
         let core = Core {
             id,
-            name: Mutex::new(name),
             number,
             cancel_requested: AtomicBool::new(false),
             cancelled_itself: AtomicBool::new(false),
             state: Mutex::new(State {
                 outcome: Outcome::Pending,
-                cancel_msg: None,
                 seq: 0,
                 waiters: Waiters::default(),
                 next_waiter: 0,
-                callbacks: Vec::new(),
+                rare: name.map(|name| {
+                    Box::new(Rare {
+                        name: Some(name),
+                        cancel_msg: None,
+                        callbacks: Vec::new(),
+                    })
+                }),
             }),
         };
         handle.spawn_with(core, move |me| Run {
@@ -318,7 +345,7 @@ impl<T: Send + 'static> Core<T> {
 
     /// The cancellation error this task ends with.
     fn cancelled_error(&self) -> Error {
-        Error::cancelled(self.state.lock().cancel_msg.clone())
+        Error::cancelled(self.state.lock().cancel_msg())
     }
 
     /// Stores the outcome (once) and tells everyone; see the module docs.
@@ -336,7 +363,10 @@ impl<T: Send + 'static> Core<T> {
             st.seq = COMPLETION_SEQ.fetch_add(1, Ordering::SeqCst);
             (
                 std::mem::take(&mut st.waiters),
-                std::mem::take(&mut st.callbacks),
+                st.rare
+                    .as_mut()
+                    .map(|r| std::mem::take(&mut r.callbacks))
+                    .unwrap_or_default(),
                 failure,
                 st.seq,
             )
@@ -382,7 +412,7 @@ impl<T: Send + 'static> Core<T> {
     pub(crate) fn add_callback(this: &CoreRef<T>, cb: DoneCallback<T>) {
         let mut st = this.state.lock();
         if matches!(st.outcome, Outcome::Pending) {
-            st.callbacks.push(cb);
+            st.rare().callbacks.push(cb);
         } else {
             drop(st);
             Core::schedule_callbacks(this, vec![cb]);
@@ -391,9 +421,12 @@ impl<T: Send + 'static> Core<T> {
 
     pub(crate) fn remove_callback(&self, cb: &DoneCallback<T>) -> usize {
         let mut st = self.state.lock();
-        let before = st.callbacks.len();
-        st.callbacks.retain(|c| !c.ptr_eq(cb));
-        before - st.callbacks.len()
+        let Some(rare) = st.rare.as_mut() else {
+            return 0;
+        };
+        let before = rare.callbacks.len();
+        rare.callbacks.retain(|c| !c.ptr_eq(cb));
+        before - rare.callbacks.len()
     }
 }
 
@@ -403,14 +436,20 @@ impl<T: Send + 'static> AnyCore for Core<T> {
     }
 
     fn name(&self) -> String {
-        match &*self.name.lock() {
+        match self
+            .state
+            .lock()
+            .rare
+            .as_ref()
+            .and_then(|r| r.name.as_ref())
+        {
             Some(name) => name.clone(),
             None => format!("Task-{}", self.number),
         }
     }
 
     fn set_name(&self, name: String) {
-        *self.name.lock() = Some(name);
+        self.state.lock().rare().name = Some(name);
     }
 
     fn request_cancel(&self, msg: Option<String>) -> bool {
@@ -418,7 +457,9 @@ impl<T: Send + 'static> AnyCore for Core<T> {
         if !matches!(st.outcome, Outcome::Pending) {
             return false;
         }
-        st.cancel_msg = msg;
+        if msg.is_some() || st.rare.is_some() {
+            st.rare().cancel_msg = msg;
+        }
         if is_current(self) {
             self.cancelled_itself.store(true, Ordering::Release);
         }
