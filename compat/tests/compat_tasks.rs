@@ -296,6 +296,12 @@ both!(all_tasks_lists_the_tasks_not_done, || async {
     Ok(())
 });
 
+#[test]
+#[should_panic(expected = "`create_task` must be called from inside a taskio runtime")]
+fn create_task_outside_a_runtime_panics_with_the_reason() {
+    drop(create_task(async { Ok(()) }));
+}
+
 /// The loop is the runtime: each runner lists its own tasks only, a task left pending by one
 /// `run` is still listed in the next, and outside a runtime the list is empty.
 #[test]

@@ -64,7 +64,7 @@ where
     F: Future<Output = Result<T>> + Send + 'static,
     T: Send + 'static,
 {
-    Task::from_core(Core::spawn(coro, None, &Handle::current()))
+    Task::from_core(spawn_current(coro, None))
 }
 
 /// [`create_task`] with a name (asyncio's `create_task(coro, name=...)`).
@@ -85,7 +85,24 @@ where
     F: Future<Output = Result<T>> + Send + 'static,
     T: Send + 'static,
 {
-    Task::from_core(Core::spawn(coro, Some(name.into()), &Handle::current()))
+    Task::from_core(spawn_current(coro, Some(name.into())))
+}
+
+/// Spawns a task on the current runtime (borrowing its handle: no reference counted).
+#[track_caller]
+fn spawn_current<F, T>(coro: F, name: Option<String>) -> CoreRef<T>
+where
+    F: Future<Output = Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    match Handle::with_current(move |h| Core::spawn(coro, name, h)) {
+        Some(core) => core,
+        // The same panic as `Handle::current` outside a runtime.
+        None => panic!(
+            "there is no taskio runtime running on this thread: `create_task` must be called \
+             from inside a taskio runtime"
+        ),
+    }
 }
 
 /// The task whose coroutine is running on this thread, if any.

@@ -65,6 +65,7 @@ pub(crate) enum Scheduler {
 /// assert_eq!(out, 5);
 /// ```
 #[derive(Clone)]
+#[repr(transparent)] // `with_current` views a `scheduler::Handle` as a `Handle`
 pub struct Handle {
     pub(crate) inner: scheduler::Handle,
 }
@@ -291,6 +292,31 @@ impl Handle {
             inner: inner.clone(),
         })
         .ok_or(TryCurrentError(()))
+    }
+
+    /// Runs `f` with the handle of the runtime this thread is inside, without cloning it
+    /// (as [`try_current`](Handle::try_current) does); `None` outside a runtime. For the
+    /// `taskio` crate's `create_task`, which needs the handle only for the spawn.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio_runtime::Handle;
+    ///
+    /// assert!(Handle::with_current(|_| ()).is_none());
+    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// let join = rt.block_on(async { Handle::with_current(|h| h.spawn(async { 7 })).unwrap() });
+    /// assert_eq!(rt.block_on(join).unwrap(), 7);
+    /// ```
+    #[doc(hidden)]
+    pub fn with_current<R>(f: impl FnOnce(&Handle) -> R) -> Option<R> {
+        context::with_current(|inner| {
+            // SAFETY: `Handle` is a `repr(transparent)` wrapper of `scheduler::Handle`, so
+            // the two have one layout and a reference to one is a valid reference to the
+            // other, for the same lifetime.
+            let handle = unsafe { &*(inner as *const scheduler::Handle).cast::<Handle>() };
+            f(handle)
+        })
     }
 
     /// Spawns a task onto this handle's runtime.
