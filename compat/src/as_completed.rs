@@ -44,12 +44,7 @@ where
     A: Awaitable<T>,
     T: Send + 'static,
 {
-    let mut tasks: Vec<Task<T>> = Vec::new();
-    for t in aws.into_iter().map(Awaitable::into_task) {
-        if !tasks.contains(&t) {
-            tasks.push(t);
-        }
-    }
+    let tasks = crate::tasks::distinct(aws.into_iter().map(Awaitable::into_task));
     let watch = Watch::new(tasks.iter().map(Task::any_core).collect());
     AsCompleted {
         tasks,

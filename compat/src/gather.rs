@@ -12,10 +12,8 @@
 //!
 //! Results are read from shared [`Task`]s, so the values are cloned: `T: Clone`.
 
-use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
-use std::hash::BuildHasherDefault;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
@@ -23,7 +21,7 @@ use std::task::{Context, Poll, Waker};
 use parking_lot::Mutex;
 
 use crate::exceptions::{Error, Result};
-use crate::tasks::core::{AnyCore, Cancel, DoneListener, IdHasher};
+use crate::tasks::core::{AnyCore, Cancel, DoneListener, FirstSeen};
 use crate::tasks::{AnyTask, Awaitable, Task};
 
 /// What a gather's children report to when they complete: how many are left and the first
@@ -110,10 +108,8 @@ pub(crate) struct GatherCore {
     tally: Arc<Tally>,
     /// Distinct children added.
     n: usize,
-    /// Ids of the children added so far, kept only once they stop being strictly increasing
-    /// (tasks made for the call always are: no duplicates, nothing to look up).
-    seen: Option<HashSet<u64, BuildHasherDefault<IdHasher>>>,
-    last_id: u64,
+    /// Which children were added already (the same task given twice is one child).
+    first: FirstSeen,
     return_exceptions: bool,
     finished: bool,
     /// Only a gather that was awaited cancels its children when dropped (one never awaited
@@ -134,8 +130,7 @@ impl GatherCore {
                 }),
             }),
             n: 0,
-            seen: None,
-            last_id: 0,
+            first: FirstSeen::default(),
             return_exceptions: false,
             finished: false,
             polled: false,
@@ -146,20 +141,10 @@ impl GatherCore {
     /// order): the same task given twice is one child.
     pub(crate) fn add<C: Child>(&mut self, earlier: &[C], child: &C) {
         let core = child.core();
-        let id = core.id();
-        let new = match &mut self.seen {
-            None if id > self.last_id => true,
-            None => {
-                let mut seen: HashSet<u64, BuildHasherDefault<IdHasher>> =
-                    earlier.iter().map(|c| c.core().id()).collect();
-                let new = seen.insert(id);
-                self.seen = Some(seen);
-                new
-            }
-            Some(seen) => seen.insert(id),
-        };
-        self.last_id = id;
-        if new {
+        if self
+            .first
+            .is_new(core.id(), || earlier.iter().map(|c| c.core().id()))
+        {
             self.n += 1;
             // A child already done reports at once, from inside `listen`.
             core.listen(self.tally.clone(), 0);

@@ -69,12 +69,7 @@ where
     I: IntoIterator<Item = Task<T>>,
     T: Send + 'static,
 {
-    let mut unique: Vec<Task<T>> = Vec::new();
-    for t in tasks {
-        if !unique.contains(&t) {
-            unique.push(t);
-        }
-    }
+    let unique = crate::tasks::distinct(tasks);
     if unique.is_empty() {
         return Err(Error::runtime("Set of Tasks/Futures is empty."));
     }

@@ -7,15 +7,13 @@
 //! the cost per completion is O(1) no matter how many children there are (no child's lock
 //! is taken to sort), and "first" means first to complete, across workers.
 
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use parking_lot::Mutex;
 
 use crate::exceptions::Error;
-use crate::tasks::core::{AnyCoreRef, DoneListener, IdHasher};
+use crate::tasks::core::{AnyCoreRef, DoneListener};
 
 struct Collector {
     inner: Mutex<CollectorInner>,
@@ -67,21 +65,10 @@ pub(crate) struct Watch {
 }
 
 impl Watch {
-    /// Watches `children`, each distinct task once (in order of first appearance); every
-    /// completion wakes the task polling [`Watch::poll_next_batch`].
+    /// Watches `children` (distinct tasks: see `tasks::distinct`); every completion wakes
+    /// the task polling [`Watch::poll_next_batch`].
     pub(crate) fn new(children: Vec<AnyCoreRef>) -> Watch {
-        // Tasks created for the call (the common case) have strictly increasing ids: no
-        // duplicates, nothing to look up.
-        let increasing = children.windows(2).all(|w| w[0].id() < w[1].id());
-        let unique = if increasing {
-            children
-        } else {
-            let mut seen: HashMap<u64, (), BuildHasherDefault<IdHasher>> = HashMap::default();
-            children
-                .into_iter()
-                .filter(|c| seen.insert(c.id(), ()).is_none())
-                .collect()
-        };
+        let unique = children;
         let n = unique.len();
         Watch {
             children: unique,

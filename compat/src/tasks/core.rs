@@ -58,6 +58,38 @@ impl Hasher for IdHasher {
         self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
 }
+/// Tells the tasks not seen before in a sequence of task ids, in linear time: tasks made for
+/// the call (the common case) have strictly increasing ids, so nothing is hashed until an id
+/// fails to increase.
+#[derive(Default)]
+pub(crate) struct FirstSeen {
+    last: u64,
+    seen: Option<std::collections::HashSet<u64, std::hash::BuildHasherDefault<IdHasher>>>,
+}
+
+impl FirstSeen {
+    /// True if `id` was not seen before; `earlier` gives the ids seen so far (only read the
+    /// first time the ids stop increasing).
+    pub(crate) fn is_new<I: IntoIterator<Item = u64>>(
+        &mut self,
+        id: u64,
+        earlier: impl FnOnce() -> I,
+    ) -> bool {
+        let new = match &mut self.seen {
+            None if id > self.last => true,
+            None => {
+                let mut seen: std::collections::HashSet<u64, _> = earlier().into_iter().collect();
+                let new = seen.insert(id);
+                self.seen = Some(seen);
+                new
+            }
+            Some(seen) => seen.insert(id),
+        };
+        self.last = id;
+        new
+    }
+}
+
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;

@@ -105,6 +105,21 @@ where
     }
 }
 
+/// The distinct tasks of `tasks`, in order of first appearance (linear time: the ids of tasks
+/// made for the call increase, and only otherwise are they hashed).
+pub(crate) fn distinct<T: Send + 'static>(
+    tasks: impl IntoIterator<Item = Task<T>>,
+) -> Vec<Task<T>> {
+    let mut out: Vec<Task<T>> = Vec::new();
+    let mut first = core::FirstSeen::default();
+    for t in tasks {
+        if first.is_new(t.id(), || out.iter().map(Task::id).collect::<Vec<_>>()) {
+            out.push(t);
+        }
+    }
+    out
+}
+
 /// The task whose coroutine is running on this thread, if any.
 ///
 /// # Examples
@@ -805,4 +820,31 @@ fn _assert_send_sync() {
     is::<TaskFuture<u8>>();
     is::<Join<u8>>();
     is::<DoneCallback<u8>>();
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distinct_keeps_first_appearances_in_order_however_the_ids_come() {
+        let runner = crate::Runner::builder().current_thread().build().unwrap();
+        runner
+            .run(async {
+                let t: Vec<Task<u8>> = (0..5).map(|i| create_task(async move { Ok(i) })).collect();
+                let ids = |v: Vec<Task<u8>>| v.iter().map(Task::id).collect::<Vec<_>>();
+                let all = ids(t.clone());
+                // Increasing: all kept, nothing hashed.
+                assert_eq!(ids(distinct(t.clone())), all);
+                // A repeat, then out of order, then repeats of tasks seen before the switch.
+                let mixed = [
+                    &t[0], &t[1], &t[1], &t[3], &t[2], &t[0], &t[4], &t[3], &t[2],
+                ];
+                let got = ids(distinct(mixed.iter().map(|t| (*t).clone())));
+                assert_eq!(got, [all[0], all[1], all[3], all[2], all[4]]);
+                assert!(distinct(Vec::<Task<u8>>::new()).is_empty());
+                crate::gather(t).await.map(drop)
+            })
+            .unwrap();
+    }
 }
