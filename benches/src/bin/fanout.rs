@@ -71,6 +71,16 @@ fn fmt(d: Duration) -> String {
     }
 }
 
+fn usage() -> String {
+    format!(
+        "usage: fanout [--reps N] [--no-python] [program ...]\n\
+         times the asyncio fan-out programs on taskio (2 workers and current-thread) and on\n\
+         CPython's asyncio (unless --no-python); N repetitions each (default 9), medians.\n\
+         programs (default: all): {}",
+        asyncio::PROGRAMS.join(" ")
+    )
+}
+
 fn main() {
     let mut reps = 9;
     let mut python = true;
@@ -78,13 +88,23 @@ fn main() {
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--reps" => reps = args.next().and_then(|n| n.parse().ok()).expect("--reps N"),
+            "--reps" => match args.next().and_then(|n| n.parse().ok()) {
+                Some(n) if n > 0 => reps = n,
+                _ => {
+                    eprintln!("--reps needs a positive number\n\n{}", usage());
+                    std::process::exit(2);
+                }
+            },
             "--no-python" => python = false,
+            "-h" | "--help" => {
+                println!("{}", usage());
+                return;
+            }
             p if asyncio::PROGRAMS.contains(&p) => programs.push(p.to_string()),
-            other => panic!(
-                "unknown argument {other}; programs: {:?}",
-                asyncio::PROGRAMS
-            ),
+            other => {
+                eprintln!("unknown argument `{other}`\n\n{}", usage());
+                std::process::exit(2);
+            }
         }
     }
     let programs: Vec<&str> = if programs.is_empty() {
