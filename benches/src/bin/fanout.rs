@@ -3,7 +3,11 @@
 //! and prints one markdown table: program | CPython asyncio | taskio | speedup.
 //!
 //! `bash benches/python/compare.sh` builds and runs this. Alone:
-//! `cargo run --release -p taskio-benches --bin fanout -- [--reps N] [--no-python] [program ...]`
+//! `cargo run --release -p taskio-benches --bin fanout -- [--reps N] [--no-python] [--tokio] [program ...]`
+//!
+//! `--tokio` adds tokio's version of each program (2 workers, as in the criterion bench) and
+//! the ratio taskio/tokio: a quick check without criterion. The two are timed alternately,
+//! one repetition each in turn, so that load from elsewhere falls on both alike.
 //!
 //! taskio runs each program under a `taskio::Runner` with 2 workers (this machine's cores)
 //! and, in a second column, on the current-thread scheduler (asyncio's own one-thread model).
@@ -13,7 +17,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use taskio_benches::asyncio::{self, TaskioAsyncio};
+use taskio_benches::asyncio::{self, TaskioAsyncio, TokioAsyncio, TokioVariant};
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -33,6 +37,36 @@ fn time_taskio(rt: &TaskioAsyncio, program: &str, reps: usize) -> Duration {
         })
         .collect();
     median(times)
+}
+
+/// Medians of taskio (2 workers) and tokio (2 workers), repetitions interleaved.
+fn time_vs_tokio(
+    tio: &TaskioAsyncio,
+    tok: &TokioAsyncio,
+    program: &str,
+    reps: usize,
+) -> (Duration, Duration) {
+    let want = asyncio::expected(program);
+    assert_eq!(tio.run(program), want, "{program}: wrong checksum"); // warm-up
+    assert_eq!(
+        tok.run(program, TokioVariant::Default),
+        want,
+        "{program}: tokio checksum"
+    );
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for _ in 0..reps {
+        let t0 = Instant::now();
+        assert_eq!(tio.run(program), want, "{program}: wrong checksum");
+        a.push(t0.elapsed());
+        let t0 = Instant::now();
+        assert_eq!(
+            tok.run(program, TokioVariant::Default),
+            want,
+            "{program}: tokio checksum"
+        );
+        b.push(t0.elapsed());
+    }
+    (median(a), median(b))
 }
 
 /// `program -> median` from `fanout.py`, or `None` if python3 failed.
@@ -74,12 +108,14 @@ fn fmt(d: Duration) -> String {
 fn main() {
     let mut reps = 9;
     let mut python = true;
+    let mut tokio = false;
     let mut programs: Vec<String> = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--reps" => reps = args.next().and_then(|n| n.parse().ok()).expect("--reps N"),
             "--no-python" => python = false,
+            "--tokio" => tokio = true,
             p if asyncio::PROGRAMS.contains(&p) => programs.push(p.to_string()),
             other => panic!(
                 "unknown argument {other}; programs: {:?}",
@@ -92,6 +128,24 @@ fn main() {
     } else {
         programs.iter().map(String::as_str).collect()
     };
+
+    if tokio {
+        eprintln!("running taskio and tokio, alternately ({reps} reps each)...");
+        let tio = TaskioAsyncio::new(Some(2));
+        let tok = TokioAsyncio::new(Some(2));
+        println!("| program | taskio (2 workers) | tokio (2 workers) | taskio/tokio |");
+        println!("|---|--:|--:|--:|");
+        for p in &programs {
+            let (a, b) = time_vs_tokio(&tio, &tok, p, reps);
+            println!(
+                "| {p} | {} | {} | {:.2} |",
+                fmt(a),
+                fmt(b),
+                a.as_secs_f64() / b.as_secs_f64()
+            );
+        }
+        return;
+    }
 
     let py = if python {
         eprintln!("running CPython asyncio ({reps} reps each)...");
