@@ -178,6 +178,7 @@ pub(crate) struct Wakers {
 }
 
 impl Wakers {
+    #[inline]
     pub(crate) fn new() -> Self {
         Wakers::default()
     }
@@ -197,7 +198,22 @@ impl Wakers {
     }
 
     /// Wakes them all, in the order they were pushed.
+    ///
+    /// Inlined: the common case (nobody to wake) is one test, with no call and no `Vec` to
+    /// drop (`rest` is empty, so it never allocated).
+    #[inline]
     pub(crate) fn wake_all(self) {
+        if self.first.is_some() {
+            self.wake_all_slow();
+        } else {
+            debug_assert!(self.rest.is_empty());
+            std::mem::forget(self.rest);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn wake_all_slow(self) {
         if let Some(w) = self.first {
             w.wake();
             if !self.rest.is_empty() {
