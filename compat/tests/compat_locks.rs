@@ -436,6 +436,43 @@ fn semaphore_value_is_unsigned() {
 }
 
 #[test]
+#[should_panic(expected = "at most")]
+fn semaphore_value_above_the_word_limit_panics() {
+    let _ = Semaphore::new(usize::MAX);
+}
+
+#[test]
+fn semaphore_largest_value_still_counts() {
+    let sem = Semaphore::new(usize::MAX / 2 - 1);
+    sem.release();
+    assert_eq!(sem.value(), usize::MAX / 2);
+    sem.try_acquire().unwrap().forget();
+    assert_eq!(sem.value(), usize::MAX / 2 - 1);
+}
+
+#[test]
+fn semaphore_last_waiter_leaving_lets_releases_count_again() {
+    let sem = Semaphore::new(0);
+    let mut a = Polled::new(sem.acquire());
+    let mut b = Polled::new(sem.acquire());
+    a.pending();
+    b.pending();
+    drop(b); // a waits still
+    drop(a); // nobody waits now
+    sem.release();
+    assert_eq!(sem.value(), 1);
+    assert!(!sem.locked());
+    let p = sem.try_acquire().unwrap();
+    let mut c = Polled::new(sem.acquire());
+    c.pending();
+    drop(p); // handed to c, not counted
+    assert_eq!(sem.value(), 0);
+    assert!(c.woken());
+    drop(c.ready());
+    assert_eq!(sem.value(), 1);
+}
+
+#[test]
 fn bounded_semaphore_release_above_initial_is_an_error() {
     let sem = BoundedSemaphore::new(2);
     assert_eq!(sem.release().unwrap_err().kind(), ErrorKind::Runtime);
