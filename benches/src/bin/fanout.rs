@@ -39,13 +39,24 @@ fn time_taskio(rt: &TaskioAsyncio, program: &str, reps: usize) -> Duration {
     median(times)
 }
 
-/// Medians of taskio (2 workers) and tokio (2 workers), repetitions interleaved.
+/// Quartiles (25th, 50th, 75th percentile) of a sample.
+fn quartiles(mut v: Vec<Duration>) -> [Duration; 3] {
+    v.sort();
+    let n = v.len();
+    [v[n / 4], v[n / 2], v[(3 * n / 4).min(n - 1)]]
+}
+
+/// Quartiles of taskio (2 workers) and tokio (2 workers), repetitions interleaved.
+///
+/// The quartiles, not just the median: on 2 cores taskio's times are bimodal (a rep runs
+/// either mostly on one worker, or on both with the workers contending), and the median
+/// alone jumps between the modes from one run to the next.
 fn time_vs_tokio(
     tio: &TaskioAsyncio,
     tok: &TokioAsyncio,
     program: &str,
     reps: usize,
-) -> (Duration, Duration) {
+) -> ([Duration; 3], [Duration; 3]) {
     let want = asyncio::expected(program);
     assert_eq!(tio.run(program), want, "{program}: wrong checksum"); // warm-up
     assert_eq!(
@@ -66,7 +77,7 @@ fn time_vs_tokio(
         );
         b.push(t0.elapsed());
     }
-    (median(a), median(b))
+    (quartiles(a), quartiles(b))
 }
 
 /// `program -> median` from `fanout.py`, or `None` if python3 failed.
@@ -133,15 +144,22 @@ fn main() {
         eprintln!("running taskio and tokio, alternately ({reps} reps each)...");
         let tio = TaskioAsyncio::new(Some(2));
         let tok = TokioAsyncio::new(Some(2));
-        println!("| program | taskio (2 workers) | tokio (2 workers) | taskio/tokio |");
-        println!("|---|--:|--:|--:|");
+        println!(
+            "| program | taskio (2 workers) | tokio (2 workers) | taskio/tokio \
+             | taskio p25–p75 | tokio p25–p75 |"
+        );
+        println!("|---|--:|--:|--:|--:|--:|");
         for p in &programs {
             let (a, b) = time_vs_tokio(&tio, &tok, p, reps);
             println!(
-                "| {p} | {} | {} | {:.2} |",
-                fmt(a),
-                fmt(b),
-                a.as_secs_f64() / b.as_secs_f64()
+                "| {p} | {} | {} | {:.2} | {}–{} | {}–{} |",
+                fmt(a[1]),
+                fmt(b[1]),
+                a[1].as_secs_f64() / b[1].as_secs_f64(),
+                fmt(a[0]),
+                fmt(a[2]),
+                fmt(b[0]),
+                fmt(b[2]),
             );
         }
         return;
