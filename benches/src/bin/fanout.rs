@@ -5,9 +5,12 @@
 //! `bash benches/python/compare.sh` builds and runs this. Alone:
 //! `cargo run --release -p taskio-benches --bin fanout -- [--reps N] [--no-python] [--tokio] [program ...]`
 //!
-//! `--tokio` adds tokio's version of each program (2 workers, as in the criterion bench) and
-//! the ratio taskio/tokio: a quick check without criterion. The two are timed alternately,
-//! one repetition each in turn, so that load from elsewhere falls on both alike.
+//! `--tokio` replaces the table with taskio against tokio's version of each program (2 workers
+//! each, as in the criterion bench): medians, their ratio, and the quartiles. The two are timed
+//! alternately, one repetition each in turn, so that load from elsewhere falls on both alike.
+//! On a machine shared with other work, `sudo chrt -f 10 fanout --no-python --tokio ...`
+//! (SCHED_FIFO) gives the benchmark both cores, as on an idle machine, and makes the times
+//! repeatable; without it taskio's 2-worker times are bimodal (see BENCHMARKS.md).
 //!
 //! taskio runs each program under a `taskio::Runner` with 2 workers (this machine's cores)
 //! and, in a second column, on the current-thread scheduler (asyncio's own one-thread model).
