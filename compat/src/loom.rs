@@ -4,7 +4,8 @@
 //! parking_lot's (non-poisoning) shape, so that the primitives' code is identical in both
 //! builds and loom models check the real thing. The primitives' state mutex is all the
 //! waiter protocol (see `waiters.rs`) needs; `atomic` serves TaskGroup's live-children
-//! count (see `taskgroup/scope.rs`); `thread` serves the test executor
+//! count (see `taskgroup/scope.rs`) and the Semaphore's permit word (see
+//! `locks/semaphore.rs`); `thread` serves the test executor
 //! (`__testing::block_on` parks and unparks through it, so loom sees those too).
 
 #[cfg(not(loom))]
@@ -13,14 +14,13 @@ pub(crate) use parking_lot::{Mutex, MutexGuard};
 #[cfg(loom)]
 pub(crate) use self::mocked::{Mutex, MutexGuard};
 
-/// The atomics of lock-free counters (TaskGroup's live-children word).
+/// The atomics of lock-free counters (TaskGroup's live-children word, the Semaphore's
+/// permit word).
 pub(crate) mod atomic {
     #[cfg(not(loom))]
     pub(crate) use std::sync::atomic::{AtomicUsize, Ordering};
 
-    // Only TaskGroup's loom model uses them under loom.
     #[cfg(loom)]
-    #[allow(unused_imports)]
     pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering};
 }
 

@@ -311,15 +311,22 @@ impl<T, S: Storage<T>> State<T, S> {
     /// Restores the invariants after any change: hands unreserved items to waiting
     /// getters, free slots to waiting putters, fails every waiter after a shutdown, and
     /// releases the joiners when nothing is unfinished.
+    ///
+    /// Inlined for its first test: the common case (nobody waits) has nothing to hand out,
+    /// and costs no call.
+    #[inline]
     fn rebalance(&mut self, maxsize: usize, wakers: &mut Wakers) {
-        // The common case (nobody waits): nothing to hand out. The loops below would each
-        // end at their first `notify_one`, but only after computing sizes through `Storage`.
-        if !self.getters.has_waiting()
-            && !self.putters.has_waiting()
-            && (self.unfinished != 0 || !self.joiners.has_waiting())
+        if self.getters.has_waiting()
+            || self.putters.has_waiting()
+            || (self.unfinished == 0 && self.joiners.has_waiting())
         {
-            return;
+            self.rebalance_slow(maxsize, wakers);
         }
+    }
+
+    /// [`rebalance`](State::rebalance) when someone waits.
+    #[inline(never)]
+    fn rebalance_slow(&mut self, maxsize: usize, wakers: &mut Wakers) {
         if !self.cleared && self.getters.has_waiting() {
             while self.items.len() > self.get_reserved {
                 match wakers.push_notified(self.getters.notify_one(GetWake::Item)) {
@@ -606,6 +613,32 @@ impl<T, S: Storage<T>> BaseQueue<T, S> {
     }
 }
 
+/// The drop of a registered [`Put`] or [`Get`], out of line: the inlined `Drop` of a future
+/// that completed is one test.
+impl<T, S: Storage<T>> BaseQueue<T, S> {
+    #[cold]
+    #[inline(never)]
+    fn leave_putters(&self, id: WaiterId) {
+        self.update(|st| {
+            if st.putters.remove(id) == Some(PutWake::Slot) {
+                // Give the reserved slot back; `update` hands it to the next putter.
+                st.put_reserved -= 1;
+            }
+        });
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn leave_getters(&self, id: WaiterId) {
+        self.update(|st| {
+            if st.getters.remove(id) == Some(GetWake::Item) && !st.cleared {
+                // Give the reserved item back; `update` hands it to the next getter.
+                st.get_reserved -= 1;
+            }
+        });
+    }
+}
+
 impl<T, S> fmt::Debug for BaseQueue<T, S>
 where
     S: Storage<T>,
@@ -774,14 +807,10 @@ impl<T, S: Storage<T>> Future for Put<'_, T, S> {
 }
 
 impl<T, S: Storage<T>> Drop for Put<'_, T, S> {
+    #[inline]
     fn drop(&mut self) {
         if let Some(id) = self.waiter {
-            self.queue.update(|st| {
-                if st.putters.remove(id) == Some(PutWake::Slot) {
-                    // Give the reserved slot back; `update` hands it to the next putter.
-                    st.put_reserved -= 1;
-                }
-            });
+            self.queue.leave_putters(id);
         }
     }
 }
@@ -841,14 +870,10 @@ impl<T, S: Storage<T>> Future for Get<'_, T, S> {
 }
 
 impl<T, S: Storage<T>> Drop for Get<'_, T, S> {
+    #[inline]
     fn drop(&mut self) {
         if let Some(id) = self.waiter {
-            self.queue.update(|st| {
-                if st.getters.remove(id) == Some(GetWake::Item) && !st.cleared {
-                    // Give the reserved item back; `update` hands it to the next getter.
-                    st.get_reserved -= 1;
-                }
-            });
+            self.queue.leave_getters(id);
         }
     }
 }

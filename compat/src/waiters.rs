@@ -178,6 +178,7 @@ pub(crate) struct Wakers {
 }
 
 impl Wakers {
+    #[inline]
     pub(crate) fn new() -> Self {
         Wakers::default()
     }
@@ -197,7 +198,22 @@ impl Wakers {
     }
 
     /// Wakes them all, in the order they were pushed.
+    ///
+    /// Inlined: the common case (nobody to wake) is one test, with no call and no `Vec` to
+    /// drop (`rest` is empty, so it never allocated).
+    #[inline]
     pub(crate) fn wake_all(self) {
+        if self.first.is_some() {
+            self.wake_all_slow();
+        } else {
+            debug_assert!(self.rest.is_empty());
+            std::mem::forget(self.rest);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn wake_all_slow(self) {
         if let Some(w) = self.first {
             w.wake();
             if !self.rest.is_empty() {
@@ -247,6 +263,32 @@ mod tests {
         assert_eq!(list.remove(c), Some(8));
         assert!(list.is_empty());
         assert_eq!(list.remove(c), None);
+    }
+
+    /// A `Waker` that appends its tag to a shared log when woken.
+    fn logging_waker(tag: u8, log: &std::sync::Arc<std::sync::Mutex<Vec<u8>>>) -> Waker {
+        struct Logging(u8, std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::task::Wake for Logging {
+            fn wake(self: std::sync::Arc<Self>) {
+                self.1.lock().unwrap().push(self.0);
+            }
+        }
+        Waker::from(std::sync::Arc::new(Logging(tag, log.clone())))
+    }
+
+    #[test]
+    fn wakers_wake_in_push_order_and_empty_wakes_nothing() {
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        Wakers::new().wake_all();
+        let mut wakers = Wakers::new();
+        for tag in [1, 2, 3] {
+            wakers.push(logging_waker(tag, &log));
+        }
+        wakers.wake_all();
+        let mut one = Wakers::new();
+        one.push(logging_waker(4, &log));
+        one.wake_all();
+        assert_eq!(*log.lock().unwrap(), [1, 2, 3, 4]);
     }
 
     #[test]

@@ -436,6 +436,83 @@ fn semaphore_value_is_unsigned() {
 }
 
 #[test]
+#[should_panic(expected = "at most")]
+fn semaphore_value_above_the_word_limit_panics() {
+    let _ = Semaphore::new(usize::MAX);
+}
+
+#[test]
+fn semaphore_largest_value_still_counts() {
+    let sem = Semaphore::new(usize::MAX / 2 - 1);
+    sem.release();
+    assert_eq!(sem.value(), usize::MAX / 2);
+    sem.try_acquire().unwrap().forget();
+    assert_eq!(sem.value(), usize::MAX / 2 - 1);
+}
+
+#[test]
+fn semaphore_last_waiter_leaving_lets_releases_count_again() {
+    let sem = Semaphore::new(0);
+    let mut a = Polled::new(sem.acquire());
+    let mut b = Polled::new(sem.acquire());
+    a.pending();
+    b.pending();
+    drop(b); // a waits still
+    drop(a); // nobody waits now
+    sem.release();
+    assert_eq!(sem.value(), 1);
+    assert!(!sem.locked());
+    let p = sem.try_acquire().unwrap();
+    let mut c = Polled::new(sem.acquire());
+    c.pending();
+    drop(p); // handed to c, not counted
+    assert_eq!(sem.value(), 0);
+    assert!(c.woken());
+    drop(c.ready());
+    assert_eq!(sem.value(), 1);
+}
+
+/// The lock-free permit word under real concurrency: waits, `try_acquire`s and acquisitions
+/// dropped after one poll (registered, maybe notified) on six threads; never more than two
+/// holders, and every permit back at the end.
+#[test]
+fn semaphore_stress_never_over_admits_and_loses_no_permit() {
+    let sem = Arc::new(Semaphore::new(2));
+    let inside = Arc::new(AtomicUsize::new(0));
+    let total = Arc::new(AtomicUsize::new(0));
+    let threads: Vec<_> = (0..6)
+        .map(|t| {
+            let (sem, inside, total) = (sem.clone(), inside.clone(), total.clone());
+            spawn(async move {
+                for i in 0..500 {
+                    if (i + t) % 7 == 0 {
+                        // Cancelled at its first await: passes any permit it was handed on.
+                        let mut cancelled = Polled::new(sem.acquire());
+                        let _ = cancelled.poll();
+                        continue;
+                    }
+                    let permit = match (i % 3 == 0).then(|| sem.try_acquire()).flatten() {
+                        Some(p) => p,
+                        None => sem.acquire().await,
+                    };
+                    assert!(inside.fetch_add(1, Ordering::SeqCst) < 2, "over-admitted");
+                    for _ in 0..3 {
+                        std::thread::yield_now();
+                    }
+                    total.fetch_add(1, Ordering::SeqCst);
+                    inside.fetch_sub(1, Ordering::SeqCst);
+                    drop(permit);
+                }
+            })
+        })
+        .collect();
+    threads.into_iter().for_each(|t| t.join().unwrap());
+    assert!(total.load(Ordering::SeqCst) > 0);
+    assert_eq!(sem.value(), 2);
+    assert!(!sem.locked());
+}
+
+#[test]
 fn bounded_semaphore_release_above_initial_is_an_error() {
     let sem = BoundedSemaphore::new(2);
     assert_eq!(sem.release().unwrap_err().kind(), ErrorKind::Runtime);

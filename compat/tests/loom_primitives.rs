@@ -110,6 +110,45 @@ fn semaphore_never_over_admits() {
     });
 }
 
+/// The permit word's races (semaphore.rs, rules 4 and 5): a lock-free release counting a
+/// permit while an acquire registers, and a second release finding `WAITING` set.
+#[test]
+fn semaphore_releases_race_registering_acquires() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let t = {
+            let s = sem.clone();
+            thread::spawn(move || {
+                s.release();
+                s.release();
+            })
+        };
+        block_on(sem.acquire()).forget();
+        block_on(sem.acquire()).forget();
+        t.join().unwrap();
+        assert_eq!(sem.value(), 0);
+        assert!(sem.try_acquire().is_none());
+    });
+}
+
+/// A waiter that leaves before being woken clears `WAITING` (rule 6): the release that
+/// races it is counted, not handed to nobody.
+#[test]
+fn semaphore_departed_waiter_does_not_swallow_a_release() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let a = {
+            let s = sem.clone();
+            thread::spawn(move || poll_once_and_drop(s.acquire()))
+        };
+        sem.release();
+        a.join().unwrap();
+        assert_eq!(sem.value(), 1, "the one permit is free again");
+        assert!(!sem.locked());
+        assert!(sem.try_acquire().is_some());
+    });
+}
+
 #[test]
 fn event_set_no_lost_wakeup() {
     loom::model(|| {

@@ -3,7 +3,14 @@
 //! and prints one markdown table: program | CPython asyncio | taskio | speedup.
 //!
 //! `bash benches/python/compare.sh` builds and runs this. Alone:
-//! `cargo run --release -p taskio-benches --bin fanout -- [--reps N] [--no-python] [program ...]`
+//! `cargo run --release -p taskio-benches --bin fanout -- [--reps N] [--no-python] [--tokio] [program ...]`
+//!
+//! `--tokio` replaces the table with taskio against tokio's version of each program (2 workers
+//! each, as in the criterion bench): medians, their ratio, and the quartiles. The two are timed
+//! alternately, one repetition each in turn, so that load from elsewhere falls on both alike.
+//! On a machine shared with other work, `sudo chrt -f 10 fanout --no-python --tokio ...`
+//! (SCHED_FIFO) gives the benchmark both cores, as on an idle machine, and makes the times
+//! repeatable; without it taskio's 2-worker times are bimodal (see BENCHMARKS.md).
 //!
 //! taskio runs each program under a `taskio::Runner` with 2 workers (this machine's cores)
 //! and, in a second column, on the current-thread scheduler (asyncio's own one-thread model).
@@ -13,7 +20,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use taskio_benches::asyncio::{self, TaskioAsyncio};
+use taskio_benches::asyncio::{self, TaskioAsyncio, TokioAsyncio, TokioVariant};
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -33,6 +40,47 @@ fn time_taskio(rt: &TaskioAsyncio, program: &str, reps: usize) -> Duration {
         })
         .collect();
     median(times)
+}
+
+/// Quartiles (25th, 50th, 75th percentile) of a sample.
+fn quartiles(mut v: Vec<Duration>) -> [Duration; 3] {
+    v.sort();
+    let n = v.len();
+    [v[n / 4], v[n / 2], v[(3 * n / 4).min(n - 1)]]
+}
+
+/// Quartiles of taskio (2 workers) and tokio (2 workers), repetitions interleaved.
+///
+/// The quartiles, not just the median: on 2 cores taskio's times are bimodal (a rep runs
+/// either mostly on one worker, or on both with the workers contending), and the median
+/// alone jumps between the modes from one run to the next.
+fn time_vs_tokio(
+    tio: &TaskioAsyncio,
+    tok: &TokioAsyncio,
+    program: &str,
+    reps: usize,
+) -> ([Duration; 3], [Duration; 3]) {
+    let want = asyncio::expected(program);
+    assert_eq!(tio.run(program), want, "{program}: wrong checksum"); // warm-up
+    assert_eq!(
+        tok.run(program, TokioVariant::Default),
+        want,
+        "{program}: tokio checksum"
+    );
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for _ in 0..reps {
+        let t0 = Instant::now();
+        assert_eq!(tio.run(program), want, "{program}: wrong checksum");
+        a.push(t0.elapsed());
+        let t0 = Instant::now();
+        assert_eq!(
+            tok.run(program, TokioVariant::Default),
+            want,
+            "{program}: tokio checksum"
+        );
+        b.push(t0.elapsed());
+    }
+    (quartiles(a), quartiles(b))
 }
 
 /// `program -> median` from `fanout.py`, or `None` if python3 failed.
@@ -73,9 +121,10 @@ fn fmt(d: Duration) -> String {
 
 fn usage() -> String {
     format!(
-        "usage: fanout [--reps N] [--no-python] [program ...]\n\
+        "usage: fanout [--reps N] [--no-python | --tokio] [program ...]\n\
          times the asyncio fan-out programs on taskio (2 workers and current-thread) and on\n\
          CPython's asyncio (unless --no-python); N repetitions each (default 9), medians.\n\
+         --tokio: taskio and tokio (2 workers each) alternately instead, with the ratio.\n\
          programs (default: all): {}",
         asyncio::PROGRAMS.join(" ")
     )
@@ -84,6 +133,7 @@ fn usage() -> String {
 fn main() {
     let mut reps = 9;
     let mut python = true;
+    let mut tokio = false;
     let mut programs: Vec<String> = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -96,6 +146,7 @@ fn main() {
                 }
             },
             "--no-python" => python = false,
+            "--tokio" => tokio = true,
             "-h" | "--help" => {
                 println!("{}", usage());
                 return;
@@ -112,6 +163,31 @@ fn main() {
     } else {
         programs.iter().map(String::as_str).collect()
     };
+
+    if tokio {
+        eprintln!("running taskio and tokio, alternately ({reps} reps each)...");
+        let tio = TaskioAsyncio::new(Some(2));
+        let tok = TokioAsyncio::new(Some(2));
+        println!(
+            "| program | taskio (2 workers) | tokio (2 workers) | taskio/tokio \
+             | taskio p25–p75 | tokio p25–p75 |"
+        );
+        println!("|---|--:|--:|--:|--:|--:|");
+        for p in &programs {
+            let (a, b) = time_vs_tokio(&tio, &tok, p, reps);
+            println!(
+                "| {p} | {} | {} | {:.2} | {}–{} | {}–{} |",
+                fmt(a[1]),
+                fmt(b[1]),
+                a[1].as_secs_f64() / b[1].as_secs_f64(),
+                fmt(a[0]),
+                fmt(a[2]),
+                fmt(b[0]),
+                fmt(b[2]),
+            );
+        }
+        return;
+    }
 
     let py = if python {
         eprintln!("running CPython asyncio ({reps} reps each)...");

@@ -1,4 +1,32 @@
 //! [`Semaphore`] and [`BoundedSemaphore`]: counted permits, handed out FIFO.
+//!
+//! # The protocol
+//!
+//! The free permits live in one atomic word, `permits * ONE | WAITING`, beside the
+//! [`WaitList`] behind the mutex (the list's protocol: `waiters.rs`). `WAITING` is set exactly
+//! when the list holds a *waiting* (not yet notified) entry.
+//!
+//! 1. **Only a mutex holder sets or clears `WAITING`**, so whenever the mutex is free the bit
+//!    agrees with the list.
+//! 2. **Invariant: `WAITING` ⇒ `permits == 0`.** The bit is set only by a CAS from a word of
+//!    zero, and a release that finds it set hands its permit to the first waiting entry
+//!    instead of counting it.
+//! 3. **Lock-free fast paths.** An acquire takes a permit by CAS when `permits > 0`: by 2,
+//!    nobody is waiting, so this is not barging. A release adds one by CAS when `WAITING` is
+//!    clear. Neither changes a word with `WAITING` set, so while the bit is set the word
+//!    belongs to the mutex holder.
+//! 4. **Slow acquire** (mutex held): take a permit by CAS if there is one; else CAS the word
+//!    from `0` to `WAITING` (or find the bit set already) and register. A release that
+//!    counts a permit concurrently makes that CAS fail, and the retry takes the permit: no
+//!    lost wake-up.
+//! 5. **Slow release** (mutex held, `WAITING` seen): if the bit is clear by now (the last
+//!    waiting entry left), count the permit by CAS; else notify the first waiting entry and,
+//!    if it was the last, clear the bit (the word is exactly `WAITING`, by 2 and 3).
+//! 6. **A dropped waiter** leaves the list and clears the bit if it was the last waiting
+//!    entry; a notified one passes its permit on with a release.
+//!
+//! The common case (permits free, nobody waiting) is one CAS to acquire and one to release,
+//! with the mutex untouched.
 
 use std::fmt;
 use std::future::Future;
@@ -7,66 +35,145 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::exceptions::{Error, Result};
+use crate::loom::atomic::{AtomicUsize, Ordering};
 use crate::loom::Mutex;
 use crate::waiters::{WaitList, WaiterId, Wakers};
 
+/// Set while the wait list holds a waiting (not yet notified) entry. Changed only under the
+/// mutex; while set, the permit count is zero.
+const WAITING: usize = 1;
+/// One permit in the word.
+const ONE: usize = 2;
+/// The largest value a semaphore can hold.
+const MAX_PERMITS: usize = usize::MAX / ONE;
+
 /// The state both semaphores share.
 struct Core {
-    state: Mutex<State>,
+    /// `permits * ONE | WAITING`; see the module docs.
+    word: AtomicUsize,
+    /// Notified entries hold the permit they were handed.
+    waiters: Mutex<WaitList<()>>,
     /// `Some(initial value)` for a [`BoundedSemaphore`].
     bound: Option<usize>,
 }
 
-struct State {
-    /// Free permits. Invariant: while an entry is *waiting*, `value == 0` (a release with
-    /// waiters hands its permit to the first one instead of counting it).
-    value: usize,
-    /// Notified entries hold the permit they were handed.
-    waiters: WaitList<()>,
+/// What a release does with its permit when nobody waits.
+enum Counted {
+    Added,
+    /// A [`BoundedSemaphore`] already at its bound.
+    AtBound,
 }
 
 impl Core {
     fn new(value: usize, bound: Option<usize>) -> Core {
+        assert!(
+            value <= MAX_PERMITS,
+            "a semaphore holds at most {MAX_PERMITS} permits"
+        );
         Core {
-            state: Mutex::new(State {
-                value,
-                waiters: WaitList::new(),
-            }),
+            word: AtomicUsize::new(value * ONE),
+            waiters: Mutex::new(WaitList::new()),
             bound,
         }
     }
 
     fn locked(&self) -> bool {
-        let st = self.state.lock();
-        st.value == 0 || !st.waiters.is_empty()
+        let waiters = self.waiters.lock();
+        self.word.load(Ordering::Acquire) < ONE || !waiters.is_empty()
     }
 
     fn value(&self) -> usize {
-        self.state.lock().value
+        self.word.load(Ordering::Acquire) / ONE
+    }
+
+    /// Takes a free permit (lock-free; rule 3). False if there is none.
+    #[inline]
+    fn take_permit(&self) -> bool {
+        let mut word = self.word.load(Ordering::Acquire);
+        while word >= ONE {
+            match self.word.compare_exchange_weak(
+                word,
+                word - ONE,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return true,
+                Err(actual) => word = actual,
+            }
+        }
+        false
     }
 
     fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
-        let mut st = self.state.lock();
-        if st.value > 0 && !st.waiters.has_waiting() {
-            st.value -= 1;
-            Some(SemaphorePermit { core: self })
-        } else {
-            None
+        // Not `then_some`: its argument is built (and, dropped, would release) either way.
+        self.take_permit().then(|| SemaphorePermit { core: self })
+    }
+
+    /// Counts a released permit while `WAITING` is clear (rule 3). `Err(())` if the bit is
+    /// set: the permit must go to a waiter, under the mutex.
+    #[inline]
+    fn count_permit(&self) -> std::result::Result<Counted, ()> {
+        let mut word = self.word.load(Ordering::Acquire);
+        loop {
+            if word & WAITING != 0 {
+                return Err(());
+            }
+            let permits = word / ONE;
+            if self.bound.is_some_and(|bound| permits >= bound) {
+                return Ok(Counted::AtBound);
+            }
+            assert!(permits < MAX_PERMITS, "semaphore value overflow");
+            match self.word.compare_exchange_weak(
+                word,
+                word + ONE,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Ok(Counted::Added),
+                Err(actual) => word = actual,
+            }
         }
     }
 
     /// Gives a permit back: to the first waiter if there is one, else to the count.
     /// `strict`: fail (instead of ignoring the permit) if that would exceed the bound.
+    #[inline]
     fn release(&self, strict: bool) -> Result<()> {
+        match self.count_permit() {
+            Ok(Counted::Added) => Ok(()),
+            Ok(Counted::AtBound) if strict => Err(Self::above_bound()),
+            Ok(Counted::AtBound) => Ok(()),
+            Err(()) => self.release_to_waiter(strict),
+        }
+    }
+
+    fn above_bound() -> Error {
+        Error::runtime("BoundedSemaphore released too many times")
+    }
+
+    /// Rule 5: `WAITING` was seen set.
+    #[cold]
+    #[inline(never)]
+    fn release_to_waiter(&self, strict: bool) -> Result<()> {
         let mut wakers = Wakers::new();
         {
-            let mut st = self.state.lock();
-            let at_bound = self.bound.is_some_and(|bound| st.value >= bound);
-            if strict && at_bound {
-                return Err(Error::runtime("BoundedSemaphore released too many times"));
-            }
-            if wakers.push_notified(st.waiters.notify_one(())).is_err() && !at_bound {
-                st.value += 1;
+            let mut waiters = self.waiters.lock();
+            match self.count_permit() {
+                Ok(Counted::Added) => {}
+                Ok(Counted::AtBound) if strict => return Err(Self::above_bound()),
+                Ok(Counted::AtBound) => {}
+                Err(()) => {
+                    // `WAITING` is set and we hold the mutex: the word is exactly `WAITING`
+                    // (rule 2), a bounded semaphore is at its bound only if the bound is 0.
+                    if strict && self.bound == Some(0) {
+                        return Err(Self::above_bound());
+                    }
+                    let notified = wakers.push_notified(waiters.notify_one(()));
+                    debug_assert!(notified.is_ok(), "WAITING set with no waiting entry");
+                    if !waiters.has_waiting() {
+                        self.word.store(0, Ordering::Release);
+                    }
+                }
             }
         }
         wakers.wake_all();
@@ -110,6 +217,11 @@ pub struct Semaphore {
 
 impl Semaphore {
     /// A semaphore with `value` free permits.
+    ///
+    /// # Panics
+    ///
+    /// If `value` is above `usize::MAX / 2` (the count shares its word with a flag); a
+    /// `release` that would take the value there panics too.
     ///
     /// # Examples
     ///
@@ -246,6 +358,10 @@ pub struct BoundedSemaphore {
 impl BoundedSemaphore {
     /// A bounded semaphore with `value` permits, which is also its bound.
     ///
+    /// # Panics
+    ///
+    /// If `value` is above `usize::MAX / 2`, as [`Semaphore::new`].
+    ///
     /// # Examples
     ///
     /// ```
@@ -363,6 +479,7 @@ impl SemaphorePermit<'_> {
 }
 
 impl Drop for SemaphorePermit<'_> {
+    #[inline]
     fn drop(&mut self) {
         let _ = self.core.release(false);
     }
@@ -473,23 +590,64 @@ impl<'a> SemaphoreAcquire<'a> {
 impl<'a> Future for SemaphoreAcquire<'a> {
     type Output = SemaphorePermit<'a>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SemaphorePermit<'a>> {
         let this = self.get_mut();
         let core = this.core;
-        let mut st = core.state.lock();
-        match this.state {
+        if let AcquireState::Init = this.state {
+            if core.take_permit() {
+                this.state = AcquireState::Done;
+                return Poll::Ready(SemaphorePermit { core });
+            }
+        }
+        this.poll_slow(cx)
+    }
+}
+
+impl<'a> SemaphoreAcquire<'a> {
+    /// Registers (rule 4), or polls the registration.
+    #[inline(never)]
+    fn poll_slow(&mut self, cx: &mut Context<'_>) -> Poll<SemaphorePermit<'a>> {
+        let core = self.core;
+        let mut waiters = core.waiters.lock();
+        match self.state {
             AcquireState::Init => {
-                if st.value > 0 && !st.waiters.has_waiting() {
-                    st.value -= 1;
-                    this.state = AcquireState::Done;
-                    return Poll::Ready(SemaphorePermit { core });
+                let mut word = core.word.load(Ordering::Acquire);
+                loop {
+                    if word >= ONE {
+                        // A permit counted since the fast path looked: take it.
+                        match core.word.compare_exchange_weak(
+                            word,
+                            word - ONE,
+                            Ordering::AcqRel,
+                            Ordering::Acquire,
+                        ) {
+                            Ok(_) => {
+                                self.state = AcquireState::Done;
+                                return Poll::Ready(SemaphorePermit { core });
+                            }
+                            Err(actual) => word = actual,
+                        }
+                    } else if word == WAITING {
+                        break;
+                    } else {
+                        match core.word.compare_exchange_weak(
+                            0,
+                            WAITING,
+                            Ordering::AcqRel,
+                            Ordering::Acquire,
+                        ) {
+                            Ok(_) => break,
+                            Err(actual) => word = actual,
+                        }
+                    }
                 }
-                this.state = AcquireState::Waiting(st.waiters.push(cx.waker()));
+                self.state = AcquireState::Waiting(waiters.push(cx.waker()));
                 Poll::Pending
             }
-            AcquireState::Waiting(id) => match st.waiters.poll(id, cx.waker()) {
+            AcquireState::Waiting(id) => match waiters.poll(id, cx.waker()) {
                 Poll::Ready(()) => {
-                    this.state = AcquireState::Done;
+                    self.state = AcquireState::Done;
                     Poll::Ready(SemaphorePermit { core })
                 }
                 Poll::Pending => Poll::Pending,
@@ -497,16 +655,32 @@ impl<'a> Future for SemaphoreAcquire<'a> {
             AcquireState::Done => panic!("SemaphoreAcquire polled after completion"),
         }
     }
+
+    /// Rule 6.
+    #[cold]
+    #[inline(never)]
+    fn leave(&self, id: WaiterId) {
+        let handed = {
+            let mut waiters = self.core.waiters.lock();
+            let handed = waiters.remove(id);
+            if handed.is_none() && !waiters.has_waiting() {
+                // It was the last waiting entry (the word is exactly `WAITING`, rule 2).
+                self.core.word.store(0, Ordering::Release);
+            }
+            handed
+        };
+        if handed.is_some() {
+            // We held a permit: pass it on (to the next waiter, or the count).
+            let _ = self.core.release(false);
+        }
+    }
 }
 
 impl Drop for SemaphoreAcquire<'_> {
+    #[inline]
     fn drop(&mut self) {
         if let AcquireState::Waiting(id) = self.state {
-            let handed = self.core.state.lock().waiters.remove(id);
-            if handed.is_some() {
-                // We held a permit: pass it on (to the next waiter, or the count).
-                let _ = self.core.release(false);
-            }
+            self.leave(id);
         }
     }
 }
