@@ -406,15 +406,27 @@ fn remote_with_data(
     }
 }
 
+/// A scheduler with one task spawned with `Data`, its future a `Remote` (not polled yet):
+/// the scheduler, the `Remote`'s shared state, the spawner's `TaskRef`, the data's drops.
+fn data_task() -> (
+    Arc<Sched>,
+    Arc<RemoteShared>,
+    TaskRef<Data>,
+    Arc<AtomicUsize>,
+) {
+    let sched = Sched::new();
+    let shared = RemoteShared::new();
+    let (d, drops) = data();
+    let task = spawn_with(&sched, d, remote_with_data(shared.clone()));
+    (sched, shared, task, drops)
+}
+
 /// The last `TaskRef` dropped on another thread while the task completes (its own
 /// reference goes with its future): the data is dropped exactly once, after the future.
 #[test]
 fn task_ref_dropped_racing_completion() {
     loom::model(|| {
-        let sched = Sched::new();
-        let shared = RemoteShared::new();
-        let (d, drops) = data();
-        let task = spawn_with(&sched, d, remote_with_data(shared.clone()));
+        let (sched, shared, task, drops) = data_task();
         sched.run_all();
         let s2 = shared.clone();
         let th = thread::spawn(move || {
@@ -438,10 +450,7 @@ fn task_ref_dropped_racing_completion() {
 #[test]
 fn task_ref_abort_racing_poll() {
     loom::model(|| {
-        let sched = Sched::new();
-        let shared = RemoteShared::new();
-        let (d, drops) = data();
-        let task = spawn_with(&sched, d, remote_with_data(shared.clone()));
+        let (sched, shared, task, drops) = data_task();
         let t2 = task.clone();
         let th = thread::spawn(move || {
             TaskRef::abort(&t2);
@@ -465,10 +474,7 @@ fn task_ref_abort_racing_poll() {
 #[test]
 fn task_ref_dropped_racing_shutdown() {
     loom::model(|| {
-        let sched = Sched::new();
-        let shared = RemoteShared::new();
-        let (d, drops) = data();
-        let task = spawn_with(&sched, d, remote_with_data(shared.clone()));
+        let (sched, shared, task, drops) = data_task();
         sched.run_all();
         let th = thread::spawn(move || drop(task));
         sched.shutdown();
@@ -486,10 +492,7 @@ fn task_ref_dropped_racing_shutdown() {
 #[test]
 fn task_listed_racing_completion() {
     loom::model(|| {
-        let sched = Sched::new();
-        let shared = RemoteShared::new();
-        let (d, drops) = data();
-        let task = spawn_with(&sched, d, remote_with_data(shared.clone()));
+        let (sched, shared, task, drops) = data_task();
         sched.run_all();
         let s2 = sched.clone();
         let th = thread::spawn(move || {
