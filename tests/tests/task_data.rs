@@ -61,13 +61,15 @@ impl TaskData for Data {
 
 fn data() -> (Data, Arc<AtomicUsize>) {
     let dropped = Arc::new(AtomicUsize::new(0));
-    (
-        Data {
-            dropped: dropped.clone(),
-            polls: AtomicUsize::new(0),
-        },
-        dropped,
-    )
+    (counted(&dropped), dropped)
+}
+
+/// Data whose drop counts in `dropped` (shared by many tasks).
+fn counted(dropped: &Arc<AtomicUsize>) -> Data {
+    Data {
+        dropped: dropped.clone(),
+        polls: AtomicUsize::new(0),
+    }
 }
 
 /// Waits (on a plain thread) until `cond` holds: a worker may still be finishing a task's
@@ -326,10 +328,7 @@ fn stress_many_tasks_with_data(flavor: Flavor) {
     let total = rt.block_on(async {
         let mut tasks = Vec::with_capacity(N);
         for i in 0..N {
-            let d = Data {
-                dropped: dropped.clone(),
-                polls: AtomicUsize::new(0),
-            };
+            let d = counted(&dropped);
             let task = Handle::current().spawn_with(d, move |me| async move {
                 if i % 3 == 0 {
                     yield_now().await;
@@ -369,10 +368,7 @@ fn listing_finds_exactly_the_live_tasks_with_that_view(flavor: Flavor) {
     let h = rt.handle();
     let mut tasks = Vec::new();
     for _ in 0..10 {
-        let d = Data {
-            dropped: dropped.clone(),
-            polls: AtomicUsize::new(0),
-        };
+        let d = counted(&dropped);
         tasks.push(h.spawn_with(d, |_me| std::future::pending::<()>()));
     }
     let other = h.spawn_with(Other(7), |_me| std::future::pending::<()>());
@@ -422,10 +418,7 @@ fn listing_while_tasks_complete_on_workers(flavor: Flavor) {
         let mut tasks = Vec::with_capacity(N);
         let mut listed_total = 0;
         for i in 0..N {
-            let d = Data {
-                dropped: dropped.clone(),
-                polls: AtomicUsize::new(0),
-            };
+            let d = counted(&dropped);
             tasks.push(h.spawn_with(d, move |me| async move {
                 if i % 2 == 0 {
                     yield_now().await;
