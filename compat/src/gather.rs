@@ -519,3 +519,39 @@ fn _assert_send_sync() {
     is::<GatherAll<u8>>();
     is::<GatherTuple<(Task<u8>, Task<String>)>>();
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use crate::__testing::Polled;
+    use crate::{create_task, gather, Task};
+
+    /// A gather that stops before its children do (dropped unfinished, or failed early) takes
+    /// its listener off the children still pending, and an awaited one cancels them: a
+    /// long-lived task does not collect one registration per gather that ever watched it.
+    #[test]
+    fn a_gather_leaves_nothing_on_children_it_stopped_watching() {
+        let runner = crate::Runner::builder().current_thread().build().unwrap();
+        runner
+            .run(async {
+                let long: Task<u8> = create_task(std::future::pending());
+                for _ in 0..100 {
+                    // Never awaited: nothing cancelled, nothing left behind.
+                    drop(gather([&long]));
+                }
+                assert_eq!(long.core_for_tests().waiter_count(), 0);
+                assert!(!long.done());
+                // A failure ends the gather early; the pending child keeps running, unwatched.
+                let bad = create_task(async { Err::<u8, _>(crate::Error::runtime("bad")) });
+                assert!(gather([&long, &bad]).await.is_err());
+                assert_eq!(long.core_for_tests().waiter_count(), 0);
+                assert!(!long.done());
+                // Awaited, then dropped unfinished: the child is cancelled.
+                let mut g = Polled::new(gather([&long]));
+                g.pending();
+                drop(g);
+                assert!(long.clone().await.unwrap_err().is_cancelled());
+                Ok(())
+            })
+            .unwrap();
+    }
+}

@@ -375,6 +375,13 @@ impl<T: Send + 'static> Core<T> {
         })
     }
 
+    /// How many wakers and listeners wait for this task (tests: nothing may be left behind).
+    #[cfg(test)]
+    pub(crate) fn waiter_count(&self) -> usize {
+        let st = self.state.lock();
+        usize::from(st.waiters.first.is_some()) + st.waiters.rest.len()
+    }
+
     /// The cancellation error this task ends with.
     fn cancelled_error(&self) -> Error {
         Error::cancelled(self.state.lock().cancel_msg())

@@ -201,6 +201,12 @@ impl<T: Send + 'static> Task<T> {
         erase(self.core.clone())
     }
 
+    /// The task's shared state (tests).
+    #[cfg(test)]
+    pub(crate) fn core_for_tests(&self) -> &Core<T> {
+        &self.core
+    }
+
     /// The type-erased task, borrowed (no reference taken).
     pub(crate) fn dyn_core(&self) -> &dyn AnyCore {
         &*self.core
