@@ -3,8 +3,8 @@
 //!
 //! Both follow the reactor's readiness protocol (see `driver::io`): waiting returns the
 //! readiness without clearing it, and a `try_*` whose syscall says `WouldBlock` clears the
-//! readiness it acted on with that readiness's tick, exactly as the `async` paths do, so
-//! readiness the driver stored in between survives.
+//! readiness it acted on with its direction's tick, exactly as the `async` paths do, so
+//! readiness the driver stored for that direction in between survives.
 
 use crate::driver::io::{Direction, PollEvented};
 use std::io;

@@ -235,6 +235,72 @@ fn loom_reader_and_writer() {
     });
 }
 
+/// A fresh source (assumed readable and writable) whose first event is of the *other*
+/// direction only, as a new socket's is (its registration queues `EPOLLOUT`), racing the
+/// task's `try_*` on `dir`: load of the assumed readiness, `WouldBlock`, clear. The clear
+/// must pass the unrelated event, so that `dir` is then not ready: nothing ever reported it.
+/// (With one tick for both directions, a dispatch between the task's load and its clear
+/// refused the clear, and `readable()` resolved with nothing to read: the `net_ready`
+/// flake.) Then the peer makes `dir` ready, and the waiting task must wake.
+fn first_event_of_the_other_direction(dir: Direction) {
+    loom::model(move || {
+        let kernel = Arc::new(Kernel::new());
+        {
+            let mut s = kernel.state.lock();
+            match dir {
+                // A fresh connected socket: room to write, nothing to read.
+                Direction::Read => {
+                    s.space = true;
+                    s.pending = Ready::WRITABLE;
+                }
+                // The mirror: data queued, send buffer full.
+                Direction::Write => {
+                    s.data = 1;
+                    s.pending = Ready::READABLE;
+                }
+            }
+        }
+        let io = Arc::new(ScheduledIo::new());
+        let driver = {
+            let (k, io) = (kernel.clone(), io.clone());
+            loom::thread::spawn(move || driver_loop(k, io))
+        };
+        let op = || match dir {
+            Direction::Read => kernel.read(),
+            Direction::Write => kernel.write(),
+        };
+        // `try_io`: the assumed readiness, a syscall that says `WouldBlock`, the clear.
+        let ev = io
+            .ready_now(dir)
+            .expect("assumed ready at registration")
+            .expect("not closed");
+        assert!(op().is_err(), "nothing to do yet in {dir:?}");
+        io.clear_readiness(ev);
+        assert!(
+            io.ready_now(dir).is_none(),
+            "{dir:?} readiness that no event reported survived a WouldBlock"
+        );
+        // Now the peer makes `dir` ready; the task waits for it and is woken.
+        match dir {
+            Direction::Read => kernel.send(),
+            Direction::Write => kernel.make_room(),
+        }
+        poll_io(&io, dir, op);
+        kernel.finish();
+        driver.join().unwrap();
+    });
+}
+
+#[test]
+fn loom_first_event_of_the_other_direction_read() {
+    first_event_of_the_other_direction(Direction::Read);
+}
+
+#[test]
+fn loom_first_event_of_the_other_direction_write() {
+    first_event_of_the_other_direction(Direction::Write);
+}
+
 /// Asserts, when called, that `deregister` has not returned yet.
 struct AssertNotDropped(Arc<AtomicBool>);
 
@@ -371,6 +437,7 @@ fn loom_deregister_races_event_and_release() {
         let dropped = Arc::new(AtomicBool::new(false));
         let waker = Waker::from(std::sync::Arc::new(AssertNotDropped(dropped.clone())));
         io.clear_readiness(ReadyEvent {
+            dir: Direction::Read,
             tick: 0,
             ready: Ready::READABLE,
         });

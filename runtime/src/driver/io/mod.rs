@@ -26,35 +26,51 @@
 //! event whenever the socket's state changes, whatever the tasks are doing. No syscall is
 //! made on the wait path.
 //!
-//! State of one source: `readiness` (an atomic word: readiness bits, `CLOSED`, a 16-bit
-//! tick) and, under the `waiters` mutex, the reader and writer slots and the closed flags.
+//! State of one source: `readiness` (an atomic `u64`: readiness bits, `CLOSED`, and one
+//! 24-bit tick per [`Direction`]) and, under the `waiters` mutex, the reader and writer slots
+//! and the closed flags. A direction's bits are its [`Direction::mask`]: `READABLE`,
+//! `READ_CLOSED`, `ERROR` for reading; `WRITABLE`, `WRITE_CLOSED`, `ERROR` for writing.
 //!
 //! 0. A new source starts *assumed* readable and writable, so the first syscall is tried at
 //!    once (a wrong guess costs one `WouldBlock`, not a poller round trip). Adding a source
 //!    that is already ready queues an event for it, so nothing that happened before the
-//!    registration is missed either.
-//! 1. **Task** (`poll_ready(dir)`): load `readiness`; if `dir` is ready, return it with its
-//!    tick. Otherwise lock `waiters`, *re-load* `readiness` (return if ready), store the waker
-//!    in `dir`'s slot. Return `Pending`.
+//!    registration is missed either. Both ticks start at 0.
+//! 1. **Task** (`poll_ready(dir)`): load `readiness`; if `dir` is ready, return it with
+//!    `dir`'s tick. Otherwise lock `waiters`, *re-load* `readiness` (return if ready), store
+//!    the waker in `dir`'s slot. Return `Pending`.
 //! 2. **Task**, only after its syscall said `WouldBlock` (or an equivalent "not yet", as
-//!    `connect` uses): `clear_readiness(event)` clears the bits it acted on (never the
-//!    hang-up bits) only if the tick is still the one it read (compare-and-swap), then goes
-//!    back to 1. A successful syscall, even a short read, clears nothing: edge-triggered
-//!    readiness is kept until a `WouldBlock` proves it gone.
+//!    `connect` uses): `clear_readiness(event)` clears the bits of `dir` it acted on (never
+//!    the hang-up bits) only if `dir`'s tick is still the one it read (compare-and-swap),
+//!    then goes back to 1. A successful syscall, even a short read, clears nothing:
+//!    edge-triggered readiness is kept until a `WouldBlock` proves it gone.
 //! 3. **Driver** (an event for token `t`): `t` is the source's address, valid for this turn
 //!    (no lock, no lookup). Lock `waiters`; if the source is closed, ignore the event;
-//!    otherwise store readiness with tick + 1; take the wakers of the directions now ready;
-//!    unlock; wake the taken wakers.
+//!    otherwise or the event's bits into the word and bump the tick of every direction the
+//!    event has a bit of (both, for a hang-up or an error); take the wakers of the
+//!    directions now ready; unlock; wake the taken wakers.
+//!
+//! Why a tick per direction: with one tick for the word, any event refused every clear
+//! loaded before it. A fresh socket's first event is typically `EPOLLOUT` alone (the add of
+//! a writable socket queues an event, step 0); when the driver dispatched it between a reader's
+//! load of the *assumed* `READABLE` and its clear after `WouldBlock`, the clear was refused
+//! and `READABLE`, which no event had ever reported, survived: `readable()` resolved with
+//! nothing to read (the `net_ready` flake, about 1 run in 200). Now the clear only yields to
+//! events that stored a bit it would remove, and an event of the other direction stores none.
 //!
 //! No lost wake-up: (a) the driver's store of readiness and the task's store of its waker
 //! are both under `waiters`, and each re-reads the other's after: if the driver locked first,
 //! the task's re-load sees the readiness; if the task locked first, the driver takes its
-//! waker. (b) Readiness is only removed by a clear whose `WouldBlock` came after the load of
-//! the tick it names; an edge the kernel queues after that syscall is dispatched with a new
-//! tick, and then either the clear fails (tick changed) or the store comes after the clear.
-//! An edge queued before the syscall describes data the syscall would have found. So when
-//! the condition holds again after a `WouldBlock`, the readiness word says so or an event is
-//! on its way: the edge between a `WouldBlock` and the waker store is the case (a) handles.
+//! waker. (b) Readiness of `dir` is only removed by a clear whose `WouldBlock` came after
+//! the load of the `dir` tick it names. An edge the kernel queues after that syscall that
+//! makes `dir`'s condition true is collected with that condition's flag (epoll reports the
+//! socket's whole state at collection: `IN` for readable, `OUT` for writable, `HUP`/`ERR`
+//! for both; kqueue reports each filter separately), so its dispatch stores a bit of
+//! `dir`'s mask and bumps `dir`'s tick: either the clear fails (tick changed) or the store
+//! comes after the clear. Events of the other direction only store bits the clear does not
+//! touch, so letting the clear pass them removes nothing an event reported. An edge queued
+//! before the syscall describes data the syscall would have found. So when the condition
+//! holds again after a `WouldBlock`, the readiness word says so or an event is on its way:
+//! the edge between a `WouldBlock` and the waker store is the case (a) handles.
 //!
 //! # Deregistration and shutdown
 //!

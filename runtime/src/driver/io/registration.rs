@@ -102,7 +102,8 @@ impl Registration {
         self.poll_ready(cx, Direction::Write)
     }
 
-    /// Forgets the readiness in `ev`, unless newer readiness arrived since. Only after a
+    /// Forgets the readiness in `ev`, unless newer readiness of `ev`'s direction arrived
+    /// since (an event of the other direction alone does not stop it). Only after a
     /// syscall made after `ev` was returned said `WouldBlock` (or an equivalent "not yet",
     /// like a connect still in progress): the poller is edge-triggered, so readiness cleared
     /// while the condition holds is not reported again.

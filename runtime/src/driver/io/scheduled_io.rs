@@ -1,51 +1,86 @@
 //! The per-registration readiness state shared by the driver and the tasks using a socket.
 //!
 //! See the protocol in the [module docs](super). In short: `readiness` is one atomic word
-//! (readiness bits, the `CLOSED` bit and a 16-bit tick); everything else sits under the
-//! `waiters` mutex. The driver sets readiness *under* that mutex, and a task registers its
+//! (readiness bits, the `CLOSED` bit and one tick per direction); everything else sits under
+//! the `waiters` mutex. The driver sets readiness *under* that mutex, and a task registers its
 //! waker under it after re-reading readiness, so one of the two always sees the other.
 
 use super::ready::{Direction, Ready};
-use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+use crate::loom::sync::atomic::{AtomicU64, Ordering};
 use crate::loom::sync::Mutex;
 use crate::loom::thread::{self, ThreadId};
 use std::io;
 use std::task::{Context, Poll, Waker};
 
 /// The readiness bits ([`Ready::ALL`]) live in the low bits of the word.
-const READY_MASK: usize = Ready::ALL.as_usize();
+const READY_MASK: u64 = Ready::ALL.as_usize() as u64;
 /// Set once the registration is closed (deregistered, or the driver shut down); never unset.
 /// Every later `poll_ready` fails.
-const CLOSED: usize = 1 << 5;
+const CLOSED: u64 = 1 << 5;
 /// Set once by `deregister` (with `CLOSED`), never unset: a waker taken before it is dropped
 /// uncalled when this is seen (see `wake_all`).
-const DEREGISTERED: usize = 1 << 6;
-/// Where the tick starts: bumped by every readiness the driver stores, so a task can tell
-/// whether the readiness it is about to clear is the one it acted on.
-const TICK_SHIFT: u32 = 16;
-/// The tick's bits (16 bits, wrapping). A wrap would need 65,536 dispatches for one socket
-/// between a task's load of readiness and its clear (its one nonblocking syscall); one driver
-/// turn dispatches a socket at most once, so that is 65,536 driver turns.
-const TICK_MASK: usize = 0xFFFF << TICK_SHIFT;
+const DEREGISTERED: u64 = 1 << 6;
+/// Width of each direction's tick (wrapping). A direction's tick is bumped by every event
+/// that stores a bit of that direction's [`Direction::mask`], so a task can tell whether the
+/// readiness it is about to clear is still the one it acted on. A wrongly accepted clear
+/// would need exactly 2^24 such dispatches for one socket between a task's load of
+/// readiness and its clear (its one nonblocking syscall); one driver turn dispatches a
+/// socket at most once, so that is 16.7 million driver turns.
+const TICK_BITS: u32 = 24;
+/// Where the read direction's tick starts.
+const READ_TICK_SHIFT: u32 = 16;
+/// Where the write direction's tick starts (the top 24 bits of the word).
+const WRITE_TICK_SHIFT: u32 = READ_TICK_SHIFT + TICK_BITS;
+/// A tick's value bits, before shifting.
+const TICK_MAX: u64 = (1 << TICK_BITS) - 1;
 
-fn tick_of(word: usize) -> u16 {
-    ((word & TICK_MASK) >> TICK_SHIFT) as u16
+const fn tick_shift(dir: Direction) -> u32 {
+    match dir {
+        Direction::Read => READ_TICK_SHIFT,
+        Direction::Write => WRITE_TICK_SHIFT,
+    }
 }
 
-/// The readiness a task acted on: pass it back to [`ScheduledIo::clear_readiness`] after a
-/// `WouldBlock`, so that readiness the driver stored since then is kept.
+/// `dir`'s tick in `word`.
+fn tick_of(word: u64, dir: Direction) -> u32 {
+    ((word >> tick_shift(dir)) & TICK_MAX) as u32
+}
+
+/// `word` with `dir`'s tick bumped by one (wrapping within its bits).
+fn bump_tick(word: u64, dir: Direction) -> u64 {
+    let shift = tick_shift(dir);
+    let tick = (((word >> shift) & TICK_MAX) + 1) & TICK_MAX;
+    (word & !(TICK_MAX << shift)) | (tick << shift)
+}
+
+fn bits(ready: Ready) -> u64 {
+    ready.as_usize() as u64
+}
+
+fn ready_of(word: u64) -> Ready {
+    // `READY_MASK` fits the low bits of a `usize`.
+    Ready::from_usize((word & READY_MASK) as usize)
+}
+
+/// The readiness a task acted on, for one direction: pass it back to
+/// [`ScheduledIo::clear_readiness`] after a `WouldBlock`, so that readiness the driver stored
+/// for that direction since then is kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ReadyEvent {
-    pub(crate) tick: u16,
+    /// The direction the task acted on: only its bits are cleared, and only its tick counts.
+    pub(crate) dir: Direction,
+    /// `dir`'s tick when the readiness was loaded.
+    pub(crate) tick: u32,
+    /// The bits of `dir`'s mask that were set.
     pub(crate) ready: Ready,
 }
 
 /// Readiness and waker slots of one registered source.
 #[derive(Debug)]
 pub(crate) struct ScheduledIo {
-    /// Readiness bits | `CLOSED` | `DEREGISTERED` | tick. Written only under `waiters`, or
-    /// by a tick-checked compare-and-swap in `clear_readiness`.
-    readiness: AtomicUsize,
+    /// Readiness bits | `CLOSED` | `DEREGISTERED` | read tick | write tick. Written only
+    /// under `waiters`, or by a tick-checked compare-and-swap in `clear_readiness`.
+    readiness: AtomicU64,
     waiters: Mutex<Waiters>,
 }
 
@@ -146,7 +181,7 @@ impl ScheduledIo {
     /// cost a whole poller round trip before, say, the first write of a fresh connection.)
     pub(crate) fn new() -> ScheduledIo {
         ScheduledIo {
-            readiness: AtomicUsize::new(Ready::READABLE.as_usize() | Ready::WRITABLE.as_usize()),
+            readiness: AtomicU64::new(bits(Ready::READABLE) | bits(Ready::WRITABLE)),
             waiters: Mutex::new(Waiters::default()),
         }
     }
@@ -167,19 +202,20 @@ impl ScheduledIo {
 
     /// A snapshot of the readiness bits (for tests and debugging).
     pub(crate) fn readiness(&self) -> Ready {
-        Ready::from_usize(self.readiness.load(Ordering::Acquire) & READY_MASK)
+        ready_of(self.readiness.load(Ordering::Acquire))
     }
 
-    fn check(word: usize, dir: Direction, shutdown: bool) -> Option<io::Result<ReadyEvent>> {
+    fn check(word: u64, dir: Direction, shutdown: bool) -> Option<io::Result<ReadyEvent>> {
         if word & CLOSED != 0 {
             return Some(Err(closed_error(shutdown)));
         }
-        let ready = Ready::from_usize(word) & dir.mask();
+        let ready = ready_of(word) & dir.mask();
         if ready.is_empty() {
             None
         } else {
             Some(Ok(ReadyEvent {
-                tick: tick_of(word),
+                dir,
+                tick: tick_of(word, dir),
                 ready,
             }))
         }
@@ -225,19 +261,24 @@ impl ScheduledIo {
         Poll::Pending
     }
 
-    /// Clears the readiness a task acted on, unless the driver stored newer readiness since.
-    /// Call it only after the syscall said `WouldBlock` (the poller is edge-triggered: it
-    /// reports a change, not a state, so readiness cleared while the condition still holds is
-    /// not reported again). Hang-up bits are never cleared ([`Ready::clearable`]): a closed
-    /// side stays closed, and edge-triggered epoll would not report it a second time.
+    /// Clears the readiness a task acted on, unless the driver stored newer readiness *for
+    /// the same direction* since (that direction's tick moved). Call it only after the
+    /// syscall said `WouldBlock` (the poller is edge-triggered: it reports a change, not a
+    /// state, so readiness cleared while the condition still holds is not reported again).
+    /// Hang-up bits are never cleared ([`Ready::clearable`]): a closed side stays closed, and
+    /// edge-triggered epoll would not report it a second time.
+    ///
+    /// An event of the other direction only (a fresh socket's first `EPOLLOUT`, say) does
+    /// not stop a reader's clear: it stored none of the bits the clear removes.
     pub(crate) fn clear_readiness(&self, ev: ReadyEvent) {
+        let clear = bits(ev.ready.clearable() & ev.dir.mask());
         let _ = self
             .readiness
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |word| {
-                if tick_of(word) != ev.tick {
+                if tick_of(word, ev.dir) != ev.tick {
                     return None;
                 }
-                Some(word & !ev.ready.clearable().as_usize())
+                Some(word & !clear)
             });
     }
 
@@ -269,13 +310,19 @@ impl ScheduledIo {
         true
     }
 
-    /// Ors `ready` into the word and bumps the tick. Called with `waiters` locked.
+    /// Ors `ready` into the word and bumps the tick of each direction `ready` has a bit of
+    /// (both for hang-up or error). Called with `waiters` locked.
     fn store_readiness(&self, ready: Ready) {
         let _ = self
             .readiness
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |word| {
-                let tick = tick_of(word).wrapping_add(1) as usize;
-                Some((word & !TICK_MASK) | ready.as_usize() | (tick << TICK_SHIFT))
+                let mut word = word | bits(ready);
+                for dir in [Direction::Read, Direction::Write] {
+                    if ready.intersects(dir.mask()) {
+                        word = bump_tick(word, dir);
+                    }
+                }
+                Some(word)
             });
     }
 

@@ -471,6 +471,66 @@ fn clear_readiness_keeps_newer_readiness() {
     assert!(reg.poll_read_ready(&mut cx).is_pending());
 }
 
+/// A clear yields only to events of its own direction: the first event of a fresh source,
+/// for the other direction alone, landing between a `try_*`'s load of the assumed readiness
+/// and its clear after `WouldBlock`, does not keep the assumed bit (the `net_ready` flake).
+#[test]
+fn clear_readiness_passes_an_event_of_the_other_direction() {
+    let (_d, h) = io_driver();
+    let _e = driver::enter(h.clone());
+    let io = h.io.as_ref().unwrap();
+    for (dir, other_event) in [
+        (Direction::Read, Ready::WRITABLE),
+        (Direction::Write, Ready::READABLE),
+    ] {
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        // Not `registered_pair`: this one keeps the readiness assumed at registration.
+        let a = PollEvented::new(a).unwrap();
+        let reg = a.registration();
+        let ev = reg
+            .ready_now(dir)
+            .expect("assumed ready at registration")
+            .unwrap();
+        // SAFETY: `a` is registered until the end of this iteration.
+        unsafe { io.dispatch_ready(reg.token(), other_event) };
+        reg.clear_readiness(ev);
+        assert!(
+            reg.ready_now(dir).is_none(),
+            "{dir:?}: an event of the other direction kept the assumed readiness"
+        );
+        assert!(
+            reg.shared().readiness().contains(other_event),
+            "{dir:?}: the other direction's event was lost"
+        );
+    }
+}
+
+/// An error is readiness of both directions: it stops a clear of either.
+#[test]
+fn clear_readiness_yields_to_an_error_in_either_direction() {
+    let (_d, h) = io_driver();
+    let _e = driver::enter(h.clone());
+    let io = h.io.as_ref().unwrap();
+    for (dir, bit) in [
+        (Direction::Read, Ready::READABLE),
+        (Direction::Write, Ready::WRITABLE),
+    ] {
+        let (a, _b) = registered_pair();
+        let reg = a.registration();
+        // SAFETY: `a` is registered until the end of this iteration.
+        unsafe { io.dispatch_ready(reg.token(), bit) };
+        let ev = reg.ready_now(dir).expect("dispatched").unwrap();
+        // SAFETY: as above.
+        unsafe { io.dispatch_ready(reg.token(), Ready::ERROR) };
+        reg.clear_readiness(ev);
+        assert!(
+            reg.shared().readiness().contains(bit | Ready::ERROR),
+            "{dir:?}: a clear removed readiness stored after its load"
+        );
+    }
+}
+
 /// Hang-up and error wake both directions.
 #[test]
 fn hangup_wakes_reader_and_writer() {
