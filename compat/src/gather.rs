@@ -32,12 +32,12 @@ struct Tally {
 }
 
 struct TallyInner {
-    /// Distinct children not completed yet, once `sealed`. Completions may be reported
-    /// while children are still being added (a child can complete at once): each one
-    /// subtracts one, and `seal` adds the number of children, so it is 0 exactly when every
-    /// child has completed and all of them were added.
+    /// Distinct children not completed yet, once sealed. Completions may be reported while
+    /// children are still being added (a child can complete at once): each one subtracts
+    /// one, and `seal` adds the number of children. Before the seal it only goes below 0, so
+    /// it is 0 (after a completion or at a poll) exactly when every child has completed and
+    /// all of them were added.
     remaining: isize,
-    sealed: bool,
     /// Wake the gather on a failure (false with `return_exceptions`, which waits for all).
     wake_on_failure: bool,
     /// The failure that completed first (lowest completion sequence number) and its number.
@@ -50,7 +50,7 @@ impl DoneListener for Tally {
         let waker = {
             let mut t = self.inner.lock();
             t.remaining -= 1;
-            let mut wake = t.sealed && t.remaining == 0;
+            let mut wake = t.remaining == 0;
             if let Some(e) = failure {
                 if t.first_failure
                     .as_ref()
@@ -123,7 +123,6 @@ impl GatherCore {
             tally: Arc::new(Tally {
                 inner: Mutex::new(TallyInner {
                     remaining: 0,
-                    sealed: false,
                     wake_on_failure: true,
                     first_failure: None,
                     waker: None,
@@ -155,7 +154,6 @@ impl GatherCore {
     pub(crate) fn seal(&mut self) {
         let mut t = self.tally.inner.lock();
         t.remaining += self.n as isize;
-        t.sealed = true;
     }
 
     fn set_return_exceptions(&mut self) {

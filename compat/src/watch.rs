@@ -68,10 +68,9 @@ impl Watch {
     /// Watches `children` (distinct tasks: see `tasks::distinct`); every completion wakes
     /// the task polling [`Watch::poll_next_batch`].
     pub(crate) fn new(children: Vec<AnyCoreRef>) -> Watch {
-        let unique = children;
-        let n = unique.len();
+        let n = children.len();
         Watch {
-            children: unique,
+            children,
             keys: vec![None; n],
             collector: Arc::new(Collector {
                 inner: Mutex::new(CollectorInner {

@@ -113,7 +113,7 @@ pub(crate) fn distinct<T: Send + 'static>(
     let mut out: Vec<Task<T>> = Vec::new();
     let mut first = core::FirstSeen::default();
     for t in tasks {
-        if first.is_new(t.id(), || out.iter().map(Task::id).collect::<Vec<_>>()) {
+        if first.is_new(t.id(), || out.iter().map(Task::id)) {
             out.push(t);
         }
     }
