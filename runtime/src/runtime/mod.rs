@@ -295,8 +295,8 @@ impl Handle {
     }
 
     /// Runs `f` with the handle of the runtime this thread is inside, without cloning it
-    /// (as [`try_current`](Handle::try_current) does); `None` outside a runtime. For the
-    /// `taskio` crate's `create_task`, which needs the handle only for the spawn.
+    /// (as [`try_current`](Handle::try_current) does); `None` outside a runtime. For code
+    /// that needs the handle only for a moment (a spawn), on a hot path.
     ///
     /// # Examples
     ///
@@ -308,7 +308,6 @@ impl Handle {
     /// let join = rt.block_on(async { Handle::with_current(|h| h.spawn(async { 7 })).unwrap() });
     /// assert_eq!(rt.block_on(join).unwrap(), 7);
     /// ```
-    #[doc(hidden)]
     pub fn with_current<R>(f: impl FnOnce(&Handle) -> R) -> Option<R> {
         context::with_current(|inner| {
             // SAFETY: `Handle` is a `repr(transparent)` wrapper of `scheduler::Handle`, so
@@ -339,8 +338,10 @@ impl Handle {
     /// Spawns a task whose allocation also holds `data`, and whose future `make` builds from
     /// a [`TaskRef`](crate::task::TaskRef) to it; returns another `TaskRef`. The data lives
     /// until the last `TaskRef` is dropped (after the task completes, whenever that is); the
-    /// future's output is dropped on completion. For the `taskio` crate (its `create_task`
-    /// is one allocation this way), not part of the runtime's API.
+    /// future's output is dropped on completion. This is how a library keeps its own state
+    /// per task in the task's one allocation (the `taskio` crate's tasks are made this way),
+    /// and finds it again from the task ([`TaskRef::current`](crate::task::TaskRef::current))
+    /// or from the runtime ([`tasks_with_view`](Handle::tasks_with_view)).
     ///
     /// If `make` panics, the task is not spawned and the panic propagates.
     ///
@@ -365,7 +366,6 @@ impl Handle {
     /// drop(rt); // cancels the task if it has not run
     /// assert!(taskio_runtime::task::TaskRef::is_finished(&task));
     /// ```
-    #[doc(hidden)]
     pub fn spawn_with<D, F, M>(&self, data: D, make: M) -> crate::task::TaskRef<D>
     where
         D: crate::task::TaskData,
@@ -377,8 +377,8 @@ impl Handle {
 
     /// A reference to every live task of this runtime spawned with data whose
     /// [`TaskData::View`](crate::task::TaskData::View) is `V` (completed tasks leave the list
-    /// just after completing). Walks the runtime's owned-task list, a shard at a time. For
-    /// the `taskio` crate (its `all_tasks`), not part of the runtime's API.
+    /// just after completing). Walks the runtime's owned-task list, a shard at a time,
+    /// holding each shard's lock only while it copies that shard's references.
     ///
     /// # Examples
     ///
@@ -403,7 +403,6 @@ impl Handle {
     /// assert_eq!(jobs, [1, 2]);
     /// # drop((a, b));
     /// ```
-    #[doc(hidden)]
     pub fn tasks_with_view<V: ?Sized + 'static>(&self) -> Vec<crate::task::TaskRef<V>> {
         self.inner.tasks_with_view()
     }

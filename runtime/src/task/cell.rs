@@ -5,6 +5,7 @@
 //! `Cell` is `#[repr(C)]` with the header first, so a header pointer is a cell pointer.
 
 use crate::loom::cell::UnsafeCell;
+use crate::task::cancel::CancelWord;
 use crate::task::raw::Vtable;
 use crate::task::state::State;
 use crate::task::{Id, JoinError};
@@ -25,6 +26,11 @@ pub(crate) struct Header {
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
     /// The task's id.
     pub(crate) id: Id,
+    /// Cancellation requests: how many, and whether one waits to be delivered (see
+    /// `cancel.rs`). Beside `linked` so that the header stays one cache line.
+    pub(crate) cancel: CancelWord,
+    /// True while the task is in an owned-task list. Guarded by the list shard's mutex.
+    pub(crate) linked: UnsafeCell<bool>,
 }
 
 /// Intrusive links of the owned-task list.
@@ -32,8 +38,6 @@ pub(crate) struct Header {
 pub(crate) struct Links {
     pub(crate) prev: Option<NonNull<Header>>,
     pub(crate) next: Option<NonNull<Header>>,
-    /// True while the task is in a list.
-    pub(crate) linked: bool,
 }
 
 /// The whole task. Fields drop in declaration order, so when the cell is freed the stage
@@ -85,6 +89,8 @@ impl<T: Future, S, D> Cell<T, S, D> {
                 owned: UnsafeCell::new(Links::default()),
                 join_waker: UnsafeCell::new(None),
                 id,
+                cancel: CancelWord::new(),
+                linked: UnsafeCell::new(false),
             });
             ptr::addr_of_mut!((*p).scheduler).write(scheduler);
             ptr::addr_of_mut!((*p).stage).write(UnsafeCell::new(stage));

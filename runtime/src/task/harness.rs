@@ -3,6 +3,7 @@
 //! Each function here runs under one of the ownership rules of the [`task`](super) module
 //! docs; the SAFETY comments name the rule.
 
+use crate::task::cancel::PollGuard;
 use crate::task::cell::{Cell, Header, Stage};
 use crate::task::raw::RawTask;
 use crate::task::state::{Snapshot, TransitionToIdle, TransitionToRunning};
@@ -122,11 +123,29 @@ impl<T: Future, S: Schedule, D> Harness<T, S, D> {
 
     fn poll_inner(&self) -> PollFuture {
         match self.header().state.transition_to_running() {
-            TransitionToRunning::Success => {
+            TransitionToRunning::Success { first_poll } => {
+                // One load per poll: the cancellation protocol's steps 5 and 6 (`cancel.rs`).
+                let cancel = self.header().cancel.load();
+                if first_poll && cancel.is_pending() {
+                    // SAFETY: we hold RUNNING.
+                    unsafe { self.cancel_task() };
+                    return PollFuture::Complete;
+                }
                 let waker = waker_ref(self.raw());
                 let mut cx = Context::from_waker(&waker);
+                let guard = PollGuard::enter(self.header().into());
                 // SAFETY: we hold RUNNING.
-                if unsafe { self.poll_future(&mut cx) }.is_ready() {
+                if unsafe { self.poll_future(&mut cx, &guard) }.is_ready() {
+                    return PollFuture::Complete;
+                }
+                let fallback = cancel.is_pending()
+                    && !guard.delivered()
+                    && self.header().cancel.load().is_pending();
+                drop(guard);
+                if fallback {
+                    // Parked on something that is no checkpoint: the drop fallback.
+                    // SAFETY: we still hold RUNNING.
+                    unsafe { self.cancel_task() };
                     return PollFuture::Complete;
                 }
                 match self.header().state.transition_to_idle() {
@@ -154,8 +173,8 @@ impl<T: Future, S: Schedule, D> Harness<T, S, D> {
     ///
     /// # Safety
     ///
-    /// The caller holds RUNNING.
-    unsafe fn poll_future(&self, cx: &mut Context<'_>) -> Poll<()> {
+    /// The caller holds RUNNING; `guard` marks this task as the thread's current one.
+    unsafe fn poll_future(&self, cx: &mut Context<'_>, guard: &PollGuard) -> Poll<()> {
         let id = self.header().id;
         let res = panic::catch_unwind(AssertUnwindSafe(|| {
             /// Drops the future if `poll` unwinds, still inside `catch_unwind`.
@@ -183,6 +202,17 @@ impl<T: Future, S: Schedule, D> Harness<T, S, D> {
         }));
         let output = match res {
             Ok(Poll::Pending) => return Poll::Pending,
+            // The cancellation protocol's step 7: a task that cancelled itself and returned
+            // ends cancelled.
+            Ok(Poll::Ready(output))
+                if guard.by_self() && self.header().cancel.load().is_pending() =>
+            {
+                // The output's destructor is user code: its panic is the task's outcome.
+                match panic::catch_unwind(AssertUnwindSafe(|| drop(output))) {
+                    Ok(()) => Err(JoinError::cancelled(id)),
+                    Err(payload) => Err(JoinError::panic(id, payload)),
+                }
+            }
             Ok(Poll::Ready(output)) => Ok(output),
             Err(payload) => Err(JoinError::panic(id, payload)),
         };

@@ -14,7 +14,12 @@ use std::task::{Context, Poll};
 ///
 /// Awaiting it gives `Ok(output)`, or a [`JoinError`] if the task panicked or was
 /// cancelled. Dropping it *detaches* the task: the task keeps running and its output is
-/// dropped when it completes. [`abort`](JoinHandle::abort) cancels the task.
+/// dropped when it completes. [`cancel`](JoinHandle::cancel) requests the task's
+/// cancellation (delivered at its next checkpoint); [`abort`](JoinHandle::abort) drops it.
+///
+/// Awaiting a `JoinHandle` is a checkpoint that forwards: when the awaiting task's
+/// cancellation is delivered there, the awaited task's cancellation is requested and the
+/// await goes on until it has ended.
 ///
 /// # Examples
 ///
@@ -49,9 +54,15 @@ impl<T> JoinHandle<T> {
         }
     }
 
-    /// Cancels the task. If it has not finished, its future is dropped at its current
-    /// `.await` (on a runtime thread) and the handle resolves to a cancelled `JoinError`.
-    /// Aborting a finished task does nothing.
+    #[cfg(all(test, loom))]
+    pub(crate) fn raw(&self) -> RawTask {
+        self.raw
+    }
+
+    /// Cancels the task by drop. If it has not finished, its future is dropped at its current
+    /// `.await` (on a runtime thread), without running more of it, and the handle resolves
+    /// to a cancelled `JoinError`. Aborting a finished task does nothing. See
+    /// [`cancel`](Self::cancel) for the cancellation the task sees.
     ///
     /// # Examples
     ///
@@ -65,6 +76,81 @@ impl<T> JoinHandle<T> {
     /// ```
     pub fn abort(&self) {
         self.raw.remote_abort();
+    }
+
+    /// Requests the task's cancellation, asyncio's way: the request is *delivered* at the
+    /// task's next checkpoint ([`task::take_cancel`](crate::task::take_cancel), the runtime's
+    /// I/O readiness waits, awaiting a `JoinHandle`, every `taskio` awaitable) as an error
+    /// the task may propagate, handle with more awaits, or swallow. False if the task has
+    /// finished. Repeatable: each call counts ([`cancelling`](Self::cancelling)).
+    ///
+    /// A task parked on a future that is no checkpoint is cancelled by drop instead, at the
+    /// poll the request causes (so a cancelled task always ends); a task cancelled before
+    /// its first poll never runs. [`abort`](Self::abort) always drops.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio_runtime::task;
+    ///
+    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let (started, is_started) = std::sync::mpsc::channel();
+    ///     let handle = taskio_runtime::spawn(async move {
+    ///         started.send(()).unwrap();
+    ///         let c = task::cancelled().await; // delivered here
+    ///         // Clean-up may await (a JoinHandle, I/O) before the task ends.
+    ///         taskio_runtime::spawn(async {}).await.unwrap();
+    ///         Err::<(), _>(c)
+    ///     });
+    ///     is_started.recv().unwrap(); // (a task cancelled before it starts never runs)
+    ///     assert!(handle.cancel());
+    ///     assert_eq!(handle.cancelling(), 1);
+    ///     assert_eq!(handle.await.unwrap(), Err(task::Cancelled));
+    /// });
+    /// ```
+    pub fn cancel(&self) -> bool {
+        self.raw.request_cancel()
+    }
+
+    /// How many cancellation requests the task has that were not withdrawn with
+    /// [`uncancel`](Self::uncancel) (asyncio's `Task.cancelling()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let handle = taskio_runtime::spawn(std::future::pending::<()>());
+    ///     assert_eq!(handle.cancelling(), 0);
+    ///     handle.abort();
+    ///     assert!(handle.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
+    pub fn cancelling(&self) -> u32 {
+        self.raw.cancelling()
+    }
+
+    /// Withdraws one cancellation request (asyncio's `Task.uncancel()`); returns how many
+    /// are left. Withdrawing the last one also withdraws a request not yet delivered.
+    /// Structured code uses it to tell its own cancellation from someone else's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let handle = taskio_runtime::spawn(async { taskio_runtime::task::cancelled().await });
+    ///     handle.cancel();
+    ///     handle.cancel();
+    ///     assert_eq!(handle.uncancel(), 1);
+    ///     assert_eq!(handle.uncancel(), 0);
+    ///     assert_eq!(handle.uncancel(), 0);
+    ///     handle.abort(); // (if not delivered yet, nothing is pending any more)
+    /// });
+    /// ```
+    pub fn uncancel(&self) -> u32 {
+        self.raw.uncancel()
     }
 
     /// True once the task has finished (returned, panicked or been cancelled).
@@ -106,6 +192,11 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // A checkpoint that forwards: the awaiting task's cancellation becomes the awaited
+        // task's, whose outcome then reaches the awaiter (asyncio's `await task`).
+        if crate::task::take_cancel().is_some() {
+            self.raw.request_cancel();
+        }
         let coop = std::task::ready!(coop::poll_proceed(cx));
         let mut ret = Poll::Pending;
         // SAFETY: `ret` has the output type of the task this handle was created for, and

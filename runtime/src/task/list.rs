@@ -207,12 +207,14 @@ impl<S: Schedule> OwnedTasks<S> {
 unsafe fn push_front(shard: &mut Shard, ptr: NonNull<Header>) {
     // SAFETY: the caller's contract: the lock guards these links.
     unsafe {
+        ptr.as_ref().linked.with_mut(|linked| {
+            debug_assert!(!*linked);
+            *linked = true;
+        });
         ptr.as_ref().owned.with_mut(|links| {
             let links = &mut *links;
-            debug_assert!(!links.linked);
             links.prev = None;
             links.next = shard.head;
-            links.linked = true;
         });
         if let Some(head) = shard.head {
             head.as_ref()
@@ -232,17 +234,17 @@ unsafe fn unlink(shard: &mut Shard, ptr: NonNull<Header>) -> bool {
     // SAFETY: the caller's contract: the lock guards the links of `ptr` and its neighbours,
     // which are live because they are in the list.
     unsafe {
-        let (prev, next) = match ptr.as_ref().owned.with_mut(|links| {
+        if !ptr
+            .as_ref()
+            .linked
+            .with_mut(|linked| std::mem::replace(&mut *linked, false))
+        {
+            return false;
+        }
+        let (prev, next) = ptr.as_ref().owned.with_mut(|links| {
             let links = &mut *links;
-            if !links.linked {
-                return None;
-            }
-            links.linked = false;
-            Some((links.prev.take(), links.next.take()))
-        }) {
-            Some(pn) => pn,
-            None => return false,
-        };
+            (links.prev.take(), links.next.take())
+        });
         match prev {
             Some(prev) => prev.as_ref().owned.with_mut(|l| (*l).next = next),
             None => shard.head = next,

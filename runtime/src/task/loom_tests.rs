@@ -570,3 +570,183 @@ fn join_now<T>(mut join: JoinHandle<T>) -> Option<Result<T, crate::JoinError>> {
         Poll::Pending => None,
     }
 }
+
+// ===== delivered cancellation (`cancel.rs`) =====
+
+/// A checkpoint that waits forever: each poll delivers a pending request (counted) or waits.
+/// With `swallow`, it goes on waiting after a delivery; else it returns the delivery.
+struct Checkpoint {
+    delivered: Arc<AtomicUsize>,
+    swallow: bool,
+    drops: Arc<AtomicUsize>,
+}
+
+impl Future for Checkpoint {
+    type Output = Result<(), crate::task::Cancelled>;
+
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match crate::task::take_cancel() {
+            Some(c) => {
+                self.delivered.fetch_add(1, SeqCst);
+                if self.swallow {
+                    Poll::Pending
+                } else {
+                    Poll::Ready(Err(c))
+                }
+            }
+            None => Poll::Pending,
+        }
+    }
+}
+
+impl Drop for Checkpoint {
+    fn drop(&mut self) {
+        assert_eq!(self.drops.fetch_add(1, SeqCst), 0, "dropped twice");
+    }
+}
+
+fn checkpoint(swallow: bool) -> (Checkpoint, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    let (delivered, drops) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let c = Checkpoint {
+        delivered: delivered.clone(),
+        swallow,
+        drops: drops.clone(),
+    };
+    (c, delivered, drops)
+}
+
+/// A request from another thread racing the task's poll at a checkpoint is delivered
+/// exactly once: never lost, never twice.
+#[test]
+fn cancel_request_racing_a_checkpoint_poll() {
+    loom::model(|| {
+        let sched = Sched::new();
+        let (fut, delivered, drops) = checkpoint(false);
+        let join = Arc::new(spawn(&sched, fut));
+        sched.run_all(); // first poll: parked at the checkpoint
+        let j2 = join.clone();
+        let th = thread::spawn(move || assert!(j2.cancel()));
+        sched.run_all();
+        th.join().unwrap();
+        sched.run_all();
+        let join = Arc::try_unwrap(join).unwrap();
+        assert_eq!(join_now(join).expect("request lost").unwrap(), Err(crate::task::Cancelled));
+        assert_eq!(delivered.load(SeqCst), 1);
+        assert_eq!(drops.load(SeqCst), 1);
+        sched.shutdown();
+    });
+}
+
+/// A request racing the task's completion (woken by another thread): the task ends once,
+/// with its value or with the delivered cancellation, and its future is dropped once.
+#[test]
+fn cancel_request_racing_completion() {
+    loom::model(|| {
+        let sched = Sched::new();
+        let shared = RemoteShared::new();
+        let join = Arc::new(spawn(
+            &sched,
+            Remote {
+                shared: shared.clone(),
+            },
+        ));
+        sched.run_all();
+        let (s2, j2) = (shared.clone(), join.clone());
+        let fire = thread::spawn(move || s2.fire());
+        let cancel = thread::spawn(move || {
+            j2.cancel();
+        });
+        sched.run_all();
+        fire.join().unwrap();
+        cancel.join().unwrap();
+        sched.run_all();
+        let join = Arc::try_unwrap(join).unwrap();
+        // `Remote` is no checkpoint: either its value, or the drop fallback.
+        match join_now(join).expect("the task ends") {
+            Ok(v) => assert_eq!(v, 7),
+            Err(e) => assert!(e.is_cancelled()),
+        }
+        assert_eq!(shared.drops.load(SeqCst), 1);
+        sched.shutdown();
+    });
+}
+
+/// A request to a task parked on no checkpoint ends it by the drop fallback, whichever way
+/// the request and the poll interleave.
+#[test]
+fn cancel_request_racing_the_drop_fallback() {
+    loom::model(|| {
+        let sched = Sched::new();
+        let shared = RemoteShared::new();
+        let join = Arc::new(spawn(
+            &sched,
+            Remote {
+                shared: shared.clone(),
+            },
+        ));
+        let j2 = join.clone();
+        let th = thread::spawn(move || assert!(j2.cancel()));
+        sched.run_all();
+        th.join().unwrap();
+        sched.run_all();
+        let join = Arc::try_unwrap(join).unwrap();
+        assert!(join_now(join).expect("request lost").unwrap_err().is_cancelled());
+        assert_eq!(shared.drops.load(SeqCst), 1);
+        sched.shutdown();
+    });
+}
+
+/// A request racing shutdown: the task ends once (dropped), nothing leaks.
+#[test]
+fn cancel_request_racing_shutdown() {
+    loom::model(|| {
+        let sched = Sched::new();
+        let (fut, delivered, drops) = checkpoint(true);
+        let join = Arc::new(spawn(&sched, fut));
+        sched.run_all();
+        let j2 = join.clone();
+        let th = thread::spawn(move || {
+            j2.cancel();
+        });
+        sched.shutdown();
+        th.join().unwrap();
+        sched.run_all();
+        let join = Arc::try_unwrap(join).unwrap();
+        assert!(join_now(join).expect("ends at shutdown").unwrap_err().is_cancelled());
+        assert!(delivered.load(SeqCst) <= 1);
+        assert_eq!(drops.load(SeqCst), 1);
+    });
+}
+
+/// Two requests and a withdrawal from three threads: the count and the pending bit stay one
+/// consistent word (no withdrawn-to-zero count with a request still pending, no request lost
+/// while the count says it is there), and each request is delivered at most once.
+#[test]
+fn cancel_requests_racing_uncancel() {
+    loom::model(|| {
+        let sched = Sched::new();
+        let (fut, delivered, drops) = checkpoint(true);
+        let join = Arc::new(spawn(&sched, fut));
+        sched.run_all();
+        let (j1, j2) = (join.clone(), join.clone());
+        let a = thread::spawn(move || {
+            j1.cancel();
+        });
+        let b = thread::spawn(move || {
+            j2.uncancel();
+        });
+        join.cancel();
+        sched.run_all();
+        a.join().unwrap();
+        b.join().unwrap();
+        sched.run_all();
+        let word = join.raw().header().cancel.load();
+        // The withdrawal took one of the two requests, or came first and took none.
+        assert!(matches!(word.count(), 1 | 2), "{word:?}");
+        // Once the queue is drained, every request still counted was delivered.
+        assert!(!word.is_pending(), "a counted request was never delivered");
+        assert!((1..=2).contains(&delivered.load(SeqCst)));
+        sched.shutdown();
+        assert_eq!(drops.load(SeqCst), 1);
+    });
+}

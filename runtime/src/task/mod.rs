@@ -28,7 +28,11 @@
 //! `Notified` that goes to the back of the queue (this is how `yield_now` works). So a wake
 //! during a poll is never lost and a task is never queued twice.
 //!
-//! **Cancellation.** `abort` sets CANCELLED (and submits the task if it is idle and not
+//! **Delivered cancellation.** `JoinHandle::cancel` records a request in the header's
+//! cancel word and wakes the task; the task's next checkpoint delivers it as an error (the
+//! protocol, its drop fallback and the self-cancel rule: `cancel.rs`).
+//!
+//! **Cancellation by drop.** `abort` sets CANCELLED (and submits the task if it is idle and not
 //! queued); whoever next claims the stage drops the future instead of polling it, stores a
 //! cancelled `JoinError` and completes. A panic in a poll or in the future's destructor is
 //! caught and stored as a panic `JoinError`; it never unwinds into the worker.
@@ -62,6 +66,7 @@
 //! shutdown claims it and cancels it on the calling (runtime) thread; if it is running, the
 //! CANCELLED bit makes its poller cancel it when the poll returns.
 
+mod cancel;
 mod cell;
 mod error;
 mod harness;
@@ -76,10 +81,12 @@ mod yield_now;
 #[cfg(all(test, loom))]
 mod loom_tests;
 
+pub use cancel::{
+    cancelled, cancelling_itself, id, take_cancel, try_id, CancelRequested, Cancelled,
+};
 pub use error::JoinError;
 pub use join::JoinHandle;
 pub(crate) use raw::RawTask;
-#[doc(hidden)]
 pub use task_ref::{TaskData, TaskRef};
 pub use yield_now::yield_now;
 

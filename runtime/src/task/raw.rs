@@ -262,6 +262,27 @@ impl RawTask {
         }
     }
 
+    /// A cancellation request (step 1 of `cancel.rs`); false if the task is complete.
+    pub(crate) fn request_cancel(self) -> bool {
+        if self.state().load().is_complete() {
+            return false;
+        }
+        self.header().cancel.request();
+        crate::task::cancel::note_request(self.ptr);
+        self.wake_by_ref();
+        true
+    }
+
+    /// Requests not withdrawn (asyncio's `cancelling()`).
+    pub(crate) fn cancelling(self) -> u32 {
+        self.header().cancel.load().count()
+    }
+
+    /// Withdraws one request (asyncio's `uncancel()`); returns the requests left.
+    pub(crate) fn uncancel(self) -> u32 {
+        self.header().cancel.uncancel()
+    }
+
     /// `abort`: mark cancelled and, if idle, submit it so the scheduler drops the future.
     pub(crate) fn remote_abort(self) {
         if self.state().transition_to_notified_and_cancel() {

@@ -32,8 +32,14 @@ const JOIN_WAKER: usize = 0b01_0000;
 /// claimed. Once set, never unset.
 const CANCELLED: usize = 0b10_0000;
 
+/// The future has been polled at least once (set by `transition_to_running`, in the same
+/// compare-and-swap that claims it). Once set, never unset. A task whose cancellation was
+/// requested before its first poll is cancelled without being polled (asyncio: the body
+/// never runs).
+const POLLED: usize = 0b100_0000;
+
 /// Number of low bits used by the flags above.
-const REF_COUNT_SHIFT: usize = 6;
+const REF_COUNT_SHIFT: usize = 7;
 
 /// One reference.
 const REF_ONE: usize = 1 << REF_COUNT_SHIFT;
@@ -63,8 +69,8 @@ pub(crate) struct Snapshot(usize);
 #[must_use]
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum TransitionToRunning {
-    /// The caller now owns the future and must poll it.
-    Success,
+    /// The caller now owns the future and must poll it; `first_poll` if it never was.
+    Success { first_poll: bool },
     /// The caller now owns the future and must cancel it (drop it, store Cancelled).
     Cancelled,
     /// The task is running elsewhere or complete; the caller's reference was dropped.
@@ -154,12 +160,14 @@ impl State {
                 };
                 return (action, Some(next));
             }
+            let first_poll = next.0 & POLLED == 0;
             next.set_running();
             next.unset_notified();
+            next.0 |= POLLED;
             let action = if next.is_cancelled() {
                 TransitionToRunning::Cancelled
             } else {
-                TransitionToRunning::Success
+                TransitionToRunning::Success { first_poll }
             };
             (action, Some(next))
         })

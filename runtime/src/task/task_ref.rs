@@ -1,8 +1,9 @@
 //! `TaskRef`: a counted reference to a task spawned with data, and to that data.
 //!
-//! This is the runtime half of the `taskio` crate's one-allocation tasks: its asyncio state
-//! (`Core`) is the data of a runtime task, so that `create_task` allocates one cell. It is
-//! public for that crate only (`#[doc(hidden)]`), not part of the runtime's API.
+//! A library that keeps state per task (the `taskio` crate keeps asyncio's: result, name,
+//! done callbacks) attaches it to the runtime task itself, so a task is still one
+//! allocation, and finds it again from the task (`TaskRef::current`) or from a listing of the
+//! runtime's live tasks (`Handle::tasks_with_view`).
 
 use crate::task::raw::RawTask;
 use crate::task::Id;
@@ -14,8 +15,9 @@ use std::ptr::NonNull;
 /// the view of it that [`Handle::tasks_with_view`](crate::Handle::tasks_with_view) lists.
 ///
 /// The runtime already keeps every live task in its owned-task list (to cancel them at
-/// shutdown); listing the tasks whose data has a given view type walks that list, so the
-/// `taskio` crate's `all_tasks` needs no registry of its own. For that crate only.
+/// shutdown); listing the tasks whose data has a given view type walks that list, so a
+/// library's `all_tasks` needs no registry of its own. The view also names the data of the
+/// current task ([`TaskRef::current`]).
 ///
 /// # Examples
 ///
@@ -40,7 +42,6 @@ use std::ptr::NonNull;
 ///     TaskRef::abort(&task);
 /// });
 /// ```
-#[doc(hidden)]
 pub trait TaskData: Send + Sync + 'static {
     /// What a listing of these tasks dereferences to (often a trait object).
     type View: ?Sized + 'static;
@@ -55,7 +56,7 @@ pub trait TaskData: Send + Sync + 'static {
 /// Like an `Arc` of the data: cloning takes a reference (one atomic add on the task's state
 /// word), dropping the last reference frees the task, and its data with it. The data lives
 /// as long as any `TaskRef` to it, whether or not the task has completed; it is dropped
-/// exactly once, when the cell is freed. For the `taskio` crate only.
+/// exactly once, when the cell is freed.
 ///
 /// Its own functions are associated functions (`TaskRef::abort(&r)`), as `Arc`'s are, so
 /// that they never hide the data's methods.
@@ -86,7 +87,6 @@ pub trait TaskData: Send + Sync + 'static {
 ///     assert!(task.0.load(Ordering::Acquire));
 /// });
 /// ```
-#[doc(hidden)]
 pub struct TaskRef<D: ?Sized> {
     raw: RawTask,
     /// Points into the cell `raw` names (or to data reachable from it: see `map`); valid
@@ -112,7 +112,52 @@ impl<D: ?Sized> TaskRef<D> {
         TaskRef { raw, data }
     }
 
-    /// Cancels the task, as [`JoinHandle::abort`](crate::JoinHandle::abort): its future is
+    /// Requests the task's cancellation, as [`JoinHandle::cancel`](crate::JoinHandle::cancel):
+    /// delivered at its next checkpoint. False once the task is complete.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio_runtime::task::{TaskData, TaskRef};
+    ///
+    /// struct Unit;
+    /// impl TaskData for Unit {
+    ///     type View = Unit;
+    ///     fn view(&self) -> &Unit {
+    ///         self
+    ///     }
+    /// }
+    ///
+    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let task = taskio_runtime::Handle::current()
+    ///         .spawn_with(Unit, |_me| async {
+    ///             taskio_runtime::task::cancelled().await;
+    ///         });
+    ///     assert!(TaskRef::cancel(&task));
+    ///     assert_eq!(TaskRef::cancelling(&task), 1);
+    ///     while !TaskRef::is_finished(&task) {
+    ///         taskio_runtime::yield_now().await;
+    ///     }
+    ///     assert!(!TaskRef::cancel(&task));
+    /// });
+    /// ```
+    pub fn cancel(this: &TaskRef<D>) -> bool {
+        this.raw.request_cancel()
+    }
+
+    /// Requests not withdrawn, as [`JoinHandle::cancelling`](crate::JoinHandle::cancelling).
+    pub fn cancelling(this: &TaskRef<D>) -> u32 {
+        this.raw.cancelling()
+    }
+
+    /// Withdraws one request, as [`JoinHandle::uncancel`](crate::JoinHandle::uncancel);
+    /// returns how many are left.
+    pub fn uncancel(this: &TaskRef<D>) -> u32 {
+        this.raw.uncancel()
+    }
+
+    /// Cancels the task by drop, as [`JoinHandle::abort`](crate::JoinHandle::abort): its future is
     /// dropped (on a runtime thread) instead of polled again. Does nothing once the task is
     /// complete. The data stays until the last `TaskRef` is dropped.
     pub fn abort(this: &TaskRef<D>) {
@@ -153,6 +198,50 @@ impl<D: ?Sized> TaskRef<D> {
         // lives at least as long as the data, which is never written and lives until the
         // cell is freed.
         unsafe { TaskRef::from_raw(raw, data) }
+    }
+}
+
+impl<V: ?Sized + 'static> TaskRef<V> {
+    /// A new reference to the task being polled on this thread, if it carries data whose
+    /// [`TaskData::View`] is `V`: how a library finds its own state of the current task.
+    /// `None` outside a task, or for a task without such data.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio_runtime::task::{TaskData, TaskRef};
+    ///
+    /// struct Named(&'static str);
+    /// impl TaskData for Named {
+    ///     type View = str;
+    ///     fn view(&self) -> &str {
+    ///         self.0
+    ///     }
+    /// }
+    ///
+    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     assert!(TaskRef::<str>::current().is_none()); // block_on's future is no task
+    ///     let h = taskio_runtime::Handle::current();
+    ///     let task = h.spawn_with(Named("worker"), |_me| async {
+    ///         let me = TaskRef::<str>::current().unwrap();
+    ///         assert_eq!(&*me, "worker");
+    ///     });
+    ///     while !TaskRef::is_finished(&task) {
+    ///         taskio_runtime::yield_now().await;
+    ///     }
+    /// });
+    /// ```
+    pub fn current() -> Option<TaskRef<V>> {
+        let ptr = crate::task::cancel::current_task()?;
+        // SAFETY: the task being polled is alive for the whole poll (its poller holds a
+        // reference), and so during this call.
+        let raw = unsafe { RawTask::from_raw(ptr) };
+        let data = raw.view::<V>()?;
+        raw.state().ref_inc();
+        // SAFETY: 1. the reference just taken is handed over. 2. `view` points into the
+        // cell's data, which is never written and lives until the cell is freed.
+        Some(unsafe { TaskRef::from_raw(raw, data) })
     }
 }
 

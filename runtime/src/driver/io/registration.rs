@@ -79,12 +79,22 @@ impl Registration {
 
     /// Ready when `dir` has readiness (with the tick to clear it by), or `Pending` with the
     /// waker stored. Fails once the driver has shut down or the source was deregistered.
+    ///
+    /// A cancellation checkpoint: where it would wait, it delivers the current task's
+    /// pending cancellation instead, as an `io::Error` made from
+    /// [`Cancelled`](crate::task::Cancelled).
     pub(crate) fn poll_ready(
         &self,
         cx: &mut Context<'_>,
         dir: Direction,
     ) -> Poll<io::Result<ReadyEvent>> {
-        self.shared.poll_ready(cx, dir)
+        match self.shared.poll_ready(cx, dir) {
+            Poll::Pending => match crate::task::take_cancel() {
+                Some(c) => Poll::Ready(Err(c.into())),
+                None => Poll::Pending,
+            },
+            ready => ready,
+        }
     }
 
     /// `dir`'s readiness now, or `None`; never waits and stores no waker.

@@ -1,0 +1,418 @@
+//! Delivered cancellation: a request is recorded in the task, and the task's next
+//! *checkpoint* hands it to the code as an error.
+//!
+//! # The protocol
+//!
+//! Each task's header holds a [`CancelWord`]: the number of requests not yet withdrawn
+//! (asyncio's `cancelling()`), and the PENDING bit (a request that has not been delivered).
+//! Each worker thread holds, in a thread-local, the task it is polling and two flags of that
+//! poll (`delivered`, `by_self`).
+//!
+//! 1. **Request** (`JoinHandle::cancel`, `TaskRef::cancel`): if the task is complete, nothing
+//!    (false). Else one `fetch_update` adds one to the count and sets PENDING, and then the
+//!    task is woken as a waker would wake it (`wake_by_ref`). A request made by the task on
+//!    itself, from inside its own poll, also sets the poll's `by_self` flag.
+//! 2. **Delivery** ([`take_cancel`]): a checkpoint, polled inside a task, clears PENDING in
+//!    one `fetch_update` (so two checkpoints never both deliver one request) and, if it was
+//!    set, returns [`Cancelled`]; the poll's `delivered` flag is set. Requests made before a
+//!    delivery are delivered together, once (asyncio's `_must_cancel` is one flag too); the
+//!    count still says how many were made. Only the task itself delivers: checkpoints read
+//!    the thread-local of the poll they run in.
+//! 3. **Withdrawal** (`uncancel`): one `fetch_update` subtracts one from a non-zero count and,
+//!    when that leaves zero, clears PENDING too: one atomic word, so a request racing the
+//!    withdrawal is either counted after it (and stays pending) or before it.
+//! 4. **No lost request.** A request racing a poll: either PENDING is set before the
+//!    checkpoint's `fetch_update` (which delivers it), or after, and then the wake of step 1
+//!    comes after it too: NOTIFIED makes the task poll again, and the next checkpoint
+//!    delivers it.
+//! 5. **Before the first poll**: the harness reads the word when it claims a task that was
+//!    never polled (`POLLED` in the state word); PENDING then means the future is dropped
+//!    without being polled (asyncio: a task cancelled before its first step never runs).
+//! 6. **The drop fallback**: a poll that *began* with PENDING set (so every checkpoint it
+//!    polled would have delivered), returned `Pending`, did not deliver, and ends with PENDING
+//!    still set was parked on something that is not a checkpoint (a foreign future, a bare
+//!    `std::future::pending`): the harness cancels the task as `abort` does (drops the future,
+//!    a cancelled `JoinError`). So a cancelled task always ends.
+//! 7. **A task that cancels itself and then returns** ends cancelled (asyncio's rule): when the
+//!    future returns `Ready` while PENDING is set by a request the poll made itself
+//!    (`by_self`), the harness stores a cancelled `JoinError` instead of the output. A request
+//!    from another thread that lands while the future is returning came too late: the value
+//!    stands.
+//!
+//! Shutdown and `abort` still drop the future (the `CANCELLED` bit of the state word).
+
+use crate::loom::sync::atomic::{AtomicU32, Ordering};
+use crate::task::cell::Header;
+use crate::task::Id;
+use std::cell::Cell;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::{Context, Poll};
+
+/// A request waits to be delivered. Set by a request, cleared by its delivery or by the
+/// withdrawal of the last request.
+const PENDING: u32 = 1 << 31;
+/// The number of requests not withdrawn.
+const COUNT: u32 = PENDING - 1;
+
+/// A task's cancellation requests; see the module docs.
+pub(crate) struct CancelWord(AtomicU32);
+
+/// A copy of a [`CancelWord`] at one moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CancelSnapshot(u32);
+
+impl CancelSnapshot {
+    /// A request waits to be delivered.
+    pub(crate) fn is_pending(self) -> bool {
+        self.0 & PENDING != 0
+    }
+
+    /// Requests not withdrawn.
+    pub(crate) fn count(self) -> u32 {
+        self.0 & COUNT
+    }
+}
+
+impl CancelWord {
+    pub(crate) fn new() -> CancelWord {
+        CancelWord(AtomicU32::new(0))
+    }
+
+    pub(crate) fn load(&self) -> CancelSnapshot {
+        CancelSnapshot(self.0.load(Ordering::Acquire))
+    }
+
+    /// Step 1: one more request, pending. Returns the new count.
+    pub(crate) fn request(&self) -> u32 {
+        let prev = self.update(|w| Some((w & COUNT).saturating_add(1).min(COUNT) | PENDING));
+        ((prev & COUNT).saturating_add(1)).min(COUNT)
+    }
+
+    /// Step 2: clears PENDING; true if it was set.
+    pub(crate) fn take(&self) -> bool {
+        // A plain load first: the common case (nothing pending) writes nothing.
+        if self.0.load(Ordering::Acquire) & PENDING == 0 {
+            return false;
+        }
+        let prev = self.update(|w| (w & PENDING != 0).then_some(w & !PENDING));
+        prev & PENDING != 0
+    }
+
+    /// Step 3: one request fewer; the last one's withdrawal also clears PENDING. Returns the
+    /// new count.
+    pub(crate) fn uncancel(&self) -> u32 {
+        let prev = self.update(|w| {
+            let count = w & COUNT;
+            if count == 0 {
+                return None;
+            }
+            Some(if count == 1 { 0 } else { w - 1 })
+        });
+        (prev & COUNT).saturating_sub(1)
+    }
+
+    /// Applies `f` until it sticks; returns the previous word (unchanged if `f` said `None`).
+    fn update(&self, mut f: impl FnMut(u32) -> Option<u32>) -> u32 {
+        let mut cur = self.0.load(Ordering::Acquire);
+        loop {
+            let Some(next) = f(cur) else { return cur };
+            match self
+                .0
+                .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(prev) => return prev,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+}
+
+/// What the thread knows of the poll it is running.
+struct Current {
+    /// The task being polled on this thread.
+    task: Cell<Option<NonNull<Header>>>,
+    /// A checkpoint delivered a request during this poll.
+    delivered: Cell<bool>,
+    /// The task requested its own cancellation during this poll.
+    by_self: Cell<bool>,
+}
+
+crate::loom::rt_thread_local! {
+    static CURRENT: Current = Current {
+        task: Cell::new(None),
+        delivered: Cell::new(false),
+        by_self: Cell::new(false),
+    };
+}
+
+/// Marks `task` as the task being polled on this thread until dropped (then restores
+/// whatever was there: a poll never nests, but the thread-local outlives no guard).
+pub(crate) struct PollGuard {
+    prev: (Option<NonNull<Header>>, bool, bool),
+}
+
+impl PollGuard {
+    pub(crate) fn enter(task: NonNull<Header>) -> PollGuard {
+        let prev = CURRENT.with(|c| {
+            (
+                c.task.replace(Some(task)),
+                c.delivered.replace(false),
+                c.by_self.replace(false),
+            )
+        });
+        PollGuard { prev }
+    }
+
+    /// This poll delivered a request (step 6).
+    pub(crate) fn delivered(&self) -> bool {
+        CURRENT.with(|c| c.delivered.get())
+    }
+
+    /// This poll requested its own task's cancellation (step 7).
+    pub(crate) fn by_self(&self) -> bool {
+        CURRENT.with(|c| c.by_self.get())
+    }
+}
+
+impl Drop for PollGuard {
+    fn drop(&mut self) {
+        let (task, delivered, by_self) = self.prev;
+        let _ = CURRENT.try_with(|c| {
+            c.task.set(task);
+            c.delivered.set(delivered);
+            c.by_self.set(by_self);
+        });
+    }
+}
+
+/// The header of the task polled on this thread.
+pub(crate) fn current_task() -> Option<NonNull<Header>> {
+    CURRENT.try_with(|c| c.task.get()).ok().flatten()
+}
+
+/// Step 1's note: the request is the polled task's own.
+pub(crate) fn note_request(task: NonNull<Header>) {
+    let _ = CURRENT.try_with(|c| {
+        if c.task.get() == Some(task) {
+            c.by_self.set(true);
+        }
+    });
+}
+
+/// The error a checkpoint returns when it delivers a cancellation request.
+///
+/// The runtime's checkpoints return it in their own error type: I/O operations as an
+/// [`io::Error`] of kind [`Other`](io::ErrorKind::Other) carrying this value (read it back
+/// with [`Cancelled::is_cancelled_io`]); the `taskio` crate turns it into its `Cancelled`
+/// error, with the request's message.
+///
+/// # Examples
+///
+/// ```
+/// use taskio_runtime::task::Cancelled;
+///
+/// let e: std::io::Error = Cancelled.into();
+/// assert!(Cancelled::is_cancelled_io(&e));
+/// assert_eq!(Cancelled.to_string(), "the task was cancelled");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Cancelled;
+
+impl Cancelled {
+    /// True if `err` is a delivered cancellation (made from a [`Cancelled`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio_runtime::task::Cancelled;
+    /// assert!(!Cancelled::is_cancelled_io(&std::io::Error::other("no")));
+    /// ```
+    pub fn is_cancelled_io(err: &io::Error) -> bool {
+        err.get_ref().is_some_and(|e| e.is::<Cancelled>())
+    }
+}
+
+impl fmt::Display for Cancelled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the task was cancelled")
+    }
+}
+
+impl std::error::Error for Cancelled {}
+
+impl From<Cancelled> for io::Error {
+    fn from(c: Cancelled) -> io::Error {
+        io::Error::other(c)
+    }
+}
+
+/// Delivers the current task's pending cancellation request, if it has one: the first thing
+/// every checkpoint does when it is polled.
+///
+/// Returns `Some(Cancelled)` once per request (requests made before a delivery are delivered
+/// together): the checkpoint then returns it as its error, and the code decides: propagate
+/// it (the task ends with it), run clean-up that awaits (later checkpoints do not deliver it
+/// again), or swallow it. `None` outside a task, or when nothing is pending. The cost when
+/// nothing is pending: one thread-local read and one atomic load.
+///
+/// A future of your own that waits is a checkpoint if it calls this at the top of its `poll`
+/// (the request wakes the task, so the future is polled again after a request).
+///
+/// # Examples
+///
+/// ```
+/// use std::future::poll_fn;
+/// use std::task::Poll;
+/// use taskio_runtime::task::{self, Cancelled};
+///
+/// // A wait that never ends on its own, but is a checkpoint.
+/// async fn forever() -> Result<(), Cancelled> {
+///     poll_fn(|_cx| match task::take_cancel() {
+///         Some(c) => Poll::Ready(Err(c)),
+///         None => Poll::Pending,
+///     })
+///     .await
+/// }
+///
+/// let rt = taskio_runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let (started, is_started) = std::sync::mpsc::channel();
+///     let h = taskio_runtime::spawn(async move {
+///         started.send(()).unwrap();
+///         let first = forever().await; // delivered here
+///         assert_eq!(first, Err(Cancelled));
+///         "cleaned up" // swallowed: the task returns a value
+///     });
+///     is_started.recv().unwrap(); // (a task cancelled before it starts never runs)
+///     assert!(h.cancel());
+///     assert_eq!(h.await.unwrap(), "cleaned up");
+/// });
+/// ```
+pub fn take_cancel() -> Option<Cancelled> {
+    CURRENT
+        .try_with(|c| {
+            let task = c.task.get()?;
+            // SAFETY: the task being polled is alive: its poller holds a reference for the
+            // whole poll, and this thread-local names it only during that poll.
+            let header = unsafe { task.as_ref() };
+            if header.cancel.take() {
+                c.delivered.set(true);
+                Some(Cancelled)
+            } else {
+                None
+            }
+        })
+        .ok()
+        .flatten()
+}
+
+/// True while the current task has an undelivered cancellation that it requested itself
+/// during the current poll: a future about to return checks it to end cancelled instead
+/// (asyncio's rule that a task that cancels itself and then returns ends cancelled; the
+/// runtime applies it to every task's output). False outside a task.
+///
+/// # Examples
+///
+/// ```
+/// assert!(!taskio_runtime::task::cancelling_itself()); // outside a task
+/// let rt = taskio_runtime::Runtime::new().unwrap();
+/// let h = rt.spawn(async { taskio_runtime::task::cancelling_itself() });
+/// assert!(!rt.block_on(h).unwrap());
+/// ```
+pub fn cancelling_itself() -> bool {
+    CURRENT
+        .try_with(|c| {
+            c.by_self.get()
+                && c.task.get().is_some_and(|t| {
+                    // SAFETY: as in `take_cancel`.
+                    unsafe { t.as_ref() }.cancel.load().is_pending()
+                })
+        })
+        .unwrap_or(false)
+}
+
+/// The id of the task being polled on this thread, or `None` outside a task (tokio's
+/// `task::try_id`).
+///
+/// # Examples
+///
+/// ```
+/// let rt = taskio_runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     assert_eq!(taskio_runtime::task::try_id(), None); // block_on's future is no task
+///     let h = taskio_runtime::spawn(async { taskio_runtime::task::try_id() });
+///     let id = h.id();
+///     assert_eq!(h.await.unwrap(), Some(id));
+/// });
+/// ```
+pub fn try_id() -> Option<Id> {
+    // SAFETY: as in `take_cancel`.
+    current_task().map(|t| unsafe { t.as_ref() }.id)
+}
+
+/// The id of the task being polled on this thread.
+///
+/// # Panics
+///
+/// Outside a task; see [`try_id`].
+///
+/// # Examples
+///
+/// ```
+/// let rt = taskio_runtime::Runtime::new().unwrap();
+/// let h = rt.spawn(async { taskio_runtime::task::id() });
+/// let id = h.id();
+/// assert_eq!(rt.block_on(h).unwrap(), id);
+/// ```
+#[track_caller]
+pub fn id() -> Id {
+    try_id().expect("`task::id()` called outside a task")
+}
+
+/// Waits until the current task's cancellation is requested, and delivers it: a checkpoint
+/// that never ends on its own, for `select`-style code.
+///
+/// Outside a task it never completes.
+///
+/// # Examples
+///
+/// ```
+/// let rt = taskio_runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let (started, is_started) = std::sync::mpsc::channel();
+///     let h = taskio_runtime::spawn(async move {
+///         started.send(()).unwrap();
+///         taskio_runtime::task::cancelled().await;
+///         "asked to stop"
+///     });
+///     is_started.recv().unwrap();
+///     h.cancel();
+///     assert_eq!(h.await.unwrap(), "asked to stop");
+/// });
+/// ```
+pub fn cancelled() -> CancelRequested {
+    CancelRequested { _p: () }
+}
+
+/// The future of [`cancelled`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless polled"]
+pub struct CancelRequested {
+    _p: (),
+}
+
+impl Future for CancelRequested {
+    type Output = Cancelled;
+
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Cancelled> {
+        // A request wakes the task, so no waker needs to be kept here.
+        match take_cancel() {
+            Some(c) => Poll::Ready(c),
+            None => Poll::Pending,
+        }
+    }
+}
