@@ -4,13 +4,17 @@
 //! # The protocol
 //!
 //! Each task's header holds a [`CancelWord`]: the number of requests not yet withdrawn
-//! (asyncio's `cancelling()`), and the PENDING bit (a request that has not been delivered).
+//! (asyncio's `cancelling()`), the PENDING bit (a request that has not been delivered), and
+//! a generation that every request bumps.
 //! Each worker thread holds, in a thread-local, the task it is polling and two flags of that
 //! poll (`delivered`, `by_self`).
 //!
 //! 1. **Request** (`JoinHandle::cancel`, `TaskRef::cancel`): if the task is complete, nothing
 //!    (false). Else one `fetch_update` adds one to the count and sets PENDING, and then the
-//!    task is woken as a waker would wake it (`wake_by_ref`). A request made by the task on
+//!    task is woken as a waker would wake it, except that the state word is written even when
+//!    the task is already notified (`transition_to_notified_for_cancel`): the poller's claim
+//!    (`transition_to_running`, an acquire read-modify-write) then comes after that write in
+//!    the word's order and sees PENDING. A request made by the task on
 //!    itself, from inside its own poll, also sets the poll's `by_self` flag.
 //! 2. **Delivery** ([`take_cancel`]): a checkpoint, polled inside a task, clears PENDING in
 //!    one `fetch_update` (so two checkpoints never both deliver one request) and, if it was
@@ -21,16 +25,18 @@
 //! 3. **Withdrawal** (`uncancel`): one `fetch_update` subtracts one from a non-zero count and,
 //!    when that leaves zero, clears PENDING too: one atomic word, so a request racing the
 //!    withdrawal is either counted after it (and stays pending) or before it.
-//! 4. **No lost request.** A request racing a poll: either PENDING is set before the
-//!    checkpoint's `fetch_update` (which delivers it), or after, and then the wake of step 1
-//!    comes after it too: NOTIFIED makes the task poll again, and the next checkpoint
-//!    delivers it.
+//! 4. **No lost request.** A request's write of the state word is either before the
+//!    poller's claim (then the poll sees PENDING from its start: a checkpoint delivers it, or
+//!    the drop fallback ends the task), or after it, while the task runs: it sets NOTIFIED,
+//!    so the task is polled again and that poll sees PENDING from its start.
 //! 5. **Before the first poll**: the harness reads the word when it claims a task that was
 //!    never polled (`POLLED` in the state word); PENDING then means the future is dropped
 //!    without being polled (asyncio: a task cancelled before its first step never runs).
 //! 6. **The drop fallback**: a poll that *began* with PENDING set (so every checkpoint it
-//!    polled would have delivered), returned `Pending`, did not deliver, and ends with PENDING
-//!    still set was parked on something that is not a checkpoint (a foreign future, a bare
+//!    polled would have delivered), returned `Pending`, did not deliver, and ends with the
+//!    same request still pending (PENDING, same generation: a request withdrawn and another
+//!    made during the poll is a new one, which the next poll sees) was parked on something
+//!    that is not a checkpoint (a foreign future, a bare
 //!    `std::future::pending`): the harness cancels the task as `abort` does (drops the future,
 //!    a cancelled `JoinError`). So a cancelled task always ends.
 //! 7. **A task that cancels itself and then returns** ends cancelled (asyncio's rule): when the
@@ -55,8 +61,13 @@ use std::task::{Context, Poll};
 /// A request waits to be delivered. Set by a request, cleared by its delivery or by the
 /// withdrawal of the last request.
 const PENDING: u32 = 1 << 31;
-/// The number of requests not withdrawn.
-const COUNT: u32 = PENDING - 1;
+/// One request more in the generation: bumped (wrapping in its 15 bits) by every request, so
+/// that a poll can tell a request made during it from one that was there at its start.
+const GEN_ONE: u32 = 1 << 16;
+/// The generation bits.
+const GEN: u32 = PENDING - GEN_ONE;
+/// The number of requests not withdrawn (saturating).
+const COUNT: u32 = GEN_ONE - 1;
 
 /// A task's cancellation requests; see the module docs.
 pub(crate) struct CancelWord(AtomicU32);
@@ -75,6 +86,12 @@ impl CancelSnapshot {
     pub(crate) fn count(self) -> u32 {
         self.0 & COUNT
     }
+
+    /// The same request is pending in both snapshots: no request was made in between (up to
+    /// a wrap of the generation, 32768 requests during one poll).
+    pub(crate) fn same_request_pending(self, later: CancelSnapshot) -> bool {
+        self.is_pending() && later.is_pending() && self.0 & GEN == later.0 & GEN
+    }
 }
 
 impl CancelWord {
@@ -88,8 +105,12 @@ impl CancelWord {
 
     /// Step 1: one more request, pending. Returns the new count.
     pub(crate) fn request(&self) -> u32 {
-        let prev = self.update(|w| Some((w & COUNT).saturating_add(1).min(COUNT) | PENDING));
-        ((prev & COUNT).saturating_add(1)).min(COUNT)
+        let prev = self.update(|w| {
+            let count = ((w & COUNT) + 1).min(COUNT);
+            let gen = (w & GEN).wrapping_add(GEN_ONE) & GEN;
+            Some(PENDING | gen | count)
+        });
+        ((prev & COUNT) + 1).min(COUNT)
     }
 
     /// Step 2: clears PENDING; true if it was set.
@@ -110,7 +131,7 @@ impl CancelWord {
             if count == 0 {
                 return None;
             }
-            Some(if count == 1 { 0 } else { w - 1 })
+            Some(if count == 1 { w & GEN } else { w - 1 })
         });
         (prev & COUNT).saturating_sub(1)
     }

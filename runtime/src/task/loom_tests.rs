@@ -630,7 +630,10 @@ fn cancel_request_racing_a_checkpoint_poll() {
         th.join().unwrap();
         sched.run_all();
         let join = Arc::try_unwrap(join).unwrap();
-        assert_eq!(join_now(join).expect("request lost").unwrap(), Err(crate::task::Cancelled));
+        assert_eq!(
+            join_now(join).expect("request lost").unwrap(),
+            Err(crate::task::Cancelled)
+        );
         assert_eq!(delivered.load(SeqCst), 1);
         assert_eq!(drops.load(SeqCst), 1);
         sched.shutdown();
@@ -690,7 +693,11 @@ fn cancel_request_racing_the_drop_fallback() {
         th.join().unwrap();
         sched.run_all();
         let join = Arc::try_unwrap(join).unwrap();
-        assert!(join_now(join).expect("request lost").unwrap_err().is_cancelled());
+        let (st, cw) = (join.raw().state().load(), join.raw().header().cancel.load());
+        assert!(join_now(join)
+            .unwrap_or_else(|| panic!("request lost {st:?} {cw:?}"))
+            .unwrap_err()
+            .is_cancelled());
         assert_eq!(shared.drops.load(SeqCst), 1);
         sched.shutdown();
     });
@@ -712,7 +719,10 @@ fn cancel_request_racing_shutdown() {
         th.join().unwrap();
         sched.run_all();
         let join = Arc::try_unwrap(join).unwrap();
-        assert!(join_now(join).expect("ends at shutdown").unwrap_err().is_cancelled());
+        assert!(join_now(join)
+            .expect("ends at shutdown")
+            .unwrap_err()
+            .is_cancelled());
         assert!(delivered.load(SeqCst) <= 1);
         assert_eq!(drops.load(SeqCst), 1);
     });
@@ -744,7 +754,12 @@ fn cancel_requests_racing_uncancel() {
         // The withdrawal took one of the two requests, or came first and took none.
         assert!(matches!(word.count(), 1 | 2), "{word:?}");
         // Once the queue is drained, every request still counted was delivered.
-        assert!(!word.is_pending(), "a counted request was never delivered");
+        assert!(
+            !word.is_pending(),
+            "a counted request was never delivered: {:?} {word:?} delivered {}",
+            join.raw().state().load(),
+            delivered.load(SeqCst)
+        );
         assert!((1..=2).contains(&delivered.load(SeqCst)));
         sched.shutdown();
         assert_eq!(drops.load(SeqCst), 1);

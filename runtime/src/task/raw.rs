@@ -269,7 +269,10 @@ impl RawTask {
         }
         self.header().cancel.request();
         crate::task::cancel::note_request(self.ptr);
-        self.wake_by_ref();
+        match self.state().transition_to_notified_for_cancel() {
+            TransitionToNotifiedByRef::Submit => self.schedule(),
+            TransitionToNotifiedByRef::DoNothing => {}
+        }
         true
     }
 

@@ -259,6 +259,28 @@ impl State {
         })
     }
 
+    /// The wake of a cancellation request (`cancel.rs`, step 1): as
+    /// [`transition_to_notified_by_ref`](Self::transition_to_notified_by_ref), but the word
+    /// is always written (the same value when the task is already notified), so that the
+    /// poller's next `transition_to_running`, an acquire read of a later value, sees the
+    /// request recorded before this write.
+    pub(crate) fn transition_to_notified_for_cancel(&self) -> TransitionToNotifiedByRef {
+        self.fetch_update_action(|mut snapshot| {
+            if snapshot.is_complete() {
+                (TransitionToNotifiedByRef::DoNothing, None)
+            } else if snapshot.is_notified() {
+                (TransitionToNotifiedByRef::DoNothing, Some(snapshot))
+            } else if snapshot.is_running() {
+                snapshot.set_notified();
+                (TransitionToNotifiedByRef::DoNothing, Some(snapshot))
+            } else {
+                snapshot.set_notified();
+                snapshot.ref_inc();
+                (TransitionToNotifiedByRef::Submit, Some(snapshot))
+            }
+        })
+    }
+
     /// `JoinHandle::abort`: mark cancelled and make sure someone will act on it. Returns
     /// true if the caller took a new reference for a `Notified` and must submit it.
     pub(crate) fn transition_to_notified_and_cancel(&self) -> bool {
