@@ -72,6 +72,11 @@ impl<T: Send + 'static> AsCompleted<T> {
         if self.yielded == self.tasks.len() {
             return Poll::Ready(None);
         }
+        // A checkpoint: the awaiting task's cancellation ends this await (the tasks run on,
+        // and the iteration may be resumed).
+        if let Some(e) = crate::tasks::core::take_cancel() {
+            return Poll::Ready(Some(Err(e)));
+        }
         if !self.timed_out {
             while let Poll::Ready(batch) = self.watch.poll_next_batch(cx) {
                 if batch.is_empty() {

@@ -196,7 +196,9 @@ impl Error {
     }
 
     /// Wraps a user error (kind [`ErrorKind::Other`], or [`ErrorKind::Io`] for an
-    /// `std::io::Error`). `?` does the same through `From`.
+    /// `std::io::Error`; an `io::Error` made from the runtime's
+    /// [`Cancelled`](taskio_runtime::task::Cancelled), a cancellation delivered at an I/O
+    /// checkpoint, becomes the current task's Cancelled). `?` does the same through `From`.
     ///
     /// # Examples
     ///
@@ -213,6 +215,11 @@ impl Error {
         let mut slot = Some(error);
         if let Some(io) = (&mut slot as &mut dyn Any).downcast_mut::<Option<std::io::Error>>() {
             if let Some(io) = io.take() {
+                // A cancellation the runtime delivered at an I/O checkpoint is the task's
+                // Cancelled, with its message.
+                if taskio_runtime::task::Cancelled::is_cancelled_io(&io) {
+                    return crate::tasks::core::delivered_error();
+                }
                 return Error::from_repr(Repr::Io(io));
             }
         }

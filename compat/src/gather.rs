@@ -75,7 +75,8 @@ impl DoneListener for Tally {
 /// Something a gather can watch: a typed or an erased task handle.
 pub(crate) trait Child {
     fn core(&self) -> &dyn AnyCore;
-    fn cancel_child(&self);
+    fn id(&self) -> u64;
+    fn cancel_child(&self, msg: Option<&str>);
 }
 
 impl<T: Send + 'static> Child for Task<T> {
@@ -83,8 +84,12 @@ impl<T: Send + 'static> Child for Task<T> {
         self.dyn_core()
     }
 
-    fn cancel_child(&self) {
-        self.cancel(None);
+    fn id(&self) -> u64 {
+        Task::id(self)
+    }
+
+    fn cancel_child(&self, msg: Option<&str>) {
+        self.cancel(msg);
     }
 }
 
@@ -93,8 +98,12 @@ impl Child for AnyTask {
         &*self.core
     }
 
-    fn cancel_child(&self) {
-        self.core.cancel(None);
+    fn id(&self) -> u64 {
+        AnyTask::id(self)
+    }
+
+    fn cancel_child(&self, msg: Option<&str>) {
+        self.core.cancel(msg.map(str::to_owned));
     }
 }
 
@@ -115,6 +124,9 @@ pub(crate) struct GatherCore {
     /// Only a gather that was awaited cancels its children when dropped (one never awaited
     /// was never "the gather" of anyone; its children run on, as in asyncio).
     polled: bool,
+    /// The awaiting task's cancellation, delivered here: the children were cancelled, and
+    /// the gather ends with this once every one of them has ended.
+    cancelled: Option<Error>,
 }
 
 impl GatherCore {
@@ -133,17 +145,18 @@ impl GatherCore {
             return_exceptions: false,
             finished: false,
             polled: false,
+            cancelled: None,
         }
     }
 
     /// Watches `child`, unless it is one of `earlier` (the children added before it, in
     /// order): the same task given twice is one child.
     pub(crate) fn add<C: Child>(&mut self, earlier: &[C], child: &C) {
-        let core = child.core();
         if self
             .first
-            .is_new(core.id(), || earlier.iter().map(|c| c.core().id()))
+            .is_new(child.id(), || earlier.iter().map(Child::id))
         {
+            let core = child.core();
             self.n += 1;
             // A child already done reports at once, from inside `listen`.
             core.listen(self.tally.clone(), 0);
@@ -163,13 +176,34 @@ impl GatherCore {
 
     /// `Ready(Ok(()))` once every child is done; `Ready(Err(e))` at the first failure unless
     /// `return_exceptions`.
-    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+    ///
+    /// A checkpoint that forwards: when the awaiting task's cancellation is delivered here,
+    /// every child is cancelled (`cancel_children`, with the message) and the gather ends
+    /// with that Cancelled once all of them have ended, clean-up included (asyncio's
+    /// cancelled gather; asyncio itself ends it at the first cancelled child, which is the
+    /// same when the children have no async clean-up).
+    fn poll(
+        &mut self,
+        cx: &mut Context<'_>,
+        cancel_children: impl FnOnce(Option<&str>),
+    ) -> Poll<Result<()>> {
         self.polled = true;
         if self.finished {
             return Poll::Ready(Ok(()));
         }
+        if self.cancelled.is_none() {
+            if let Some(e) = crate::tasks::core::take_cancel() {
+                cancel_children(e.cancel_message());
+                self.cancelled = Some(e);
+            }
+        }
         let mut t = self.tally.inner.lock();
-        if !self.return_exceptions {
+        if let Some(e) = &self.cancelled {
+            if t.remaining == 0 {
+                self.finished = true;
+                return Poll::Ready(Err(e.clone()));
+            }
+        } else if !self.return_exceptions {
             if let Some((_, e)) = &t.first_failure {
                 self.finished = true;
                 return Poll::Ready(Err(e.clone()));
@@ -196,7 +230,7 @@ impl GatherCore {
         let me = Arc::as_ptr(&self.tally).cast::<()>();
         for c in children {
             if self.polled && !self.finished {
-                c.cancel_child();
+                c.cancel_child(None);
             }
             c.core().unlisten_listener(me);
         }
@@ -310,7 +344,10 @@ impl<T: Clone + Send + 'static> Future for Gather<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Vec<T>>> {
         let this = self.get_mut();
-        std::task::ready!(this.core.poll(cx))?;
+        let tasks = &this.tasks;
+        std::task::ready!(this
+            .core
+            .poll(cx, |m| tasks.iter().for_each(|t| t.cancel_child(m))))?;
         Poll::Ready(this.results().into_iter().collect())
     }
 }
@@ -339,7 +376,10 @@ impl<T: Clone + Send + 'static> Future for GatherAll<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Vec<Result<T>>> {
         let this = &mut self.get_mut().inner;
-        let _ = std::task::ready!(this.core.poll(cx));
+        let tasks = &this.tasks;
+        let _ = std::task::ready!(this
+            .core
+            .poll(cx, |m| tasks.iter().for_each(|t| t.cancel_child(m))));
         Poll::Ready(this.results())
     }
 }
@@ -454,7 +494,11 @@ impl<Tup: TaskTuple + Unpin> Future for GatherTuple<Tup> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        std::task::ready!(this.core.poll(cx))?;
+        let tasks = &this.tasks;
+        std::task::ready!(this.core.poll(cx, |m| tasks
+            .__children()
+            .iter()
+            .for_each(|t| t.cancel_child(m))))?;
         Poll::Ready(this.tasks.__output())
     }
 }
@@ -482,7 +526,11 @@ impl<Tup: TaskTuple + Unpin> Future for GatherTupleAll<Tup> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut self.get_mut().inner;
-        let _ = std::task::ready!(this.core.poll(cx));
+        let tasks = &this.tasks;
+        let _ = std::task::ready!(this.core.poll(cx, |m| tasks
+            .__children()
+            .iter()
+            .for_each(|t| t.cancel_child(m))));
         Poll::Ready(this.tasks.__results())
     }
 }

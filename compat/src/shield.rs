@@ -10,8 +10,9 @@ use crate::tasks::{Awaitable, Task};
 
 /// Awaits `aw` without letting a cancellation of the awaiter reach it.
 ///
-/// Dropping the returned future (the awaiting task being cancelled) leaves the inner task
-/// running: only the caller sees the cancellation. If the inner task is cancelled itself,
+/// When the awaiting task's cancellation is delivered at the shield (a checkpoint), the
+/// await returns `Err(Cancelled)` and the inner task keeps running: only the caller sees the
+/// cancellation. Dropping the shield does not cancel the inner task either. If the inner task is cancelled itself,
 /// the shield reports Cancelled; its result or error reaches the outer. An inner task that is
 /// already done is returned as is.
 ///
@@ -86,6 +87,10 @@ impl<T: Clone + Send + 'static> Future for Shield<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
         let this = self.get_mut();
+        // The outer side is a checkpoint; the inner task never hears of it.
+        if let Some(e) = crate::tasks::core::take_cancel() {
+            return Poll::Ready(Err(e));
+        }
         let core = this.task.any_core();
         std::task::ready!(core.poll_done(&mut this.key, cx));
         Poll::Ready(this.task.result())

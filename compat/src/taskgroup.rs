@@ -41,8 +41,9 @@ use taskio_runtime::Handle;
 
 use self::scope::{Child, Closed, Scope};
 use crate::exceptions::{Error, Result};
-use crate::tasks::core::{AnyCoreRef, Cancel, Core, DoneListener};
+use crate::tasks::core::{current, take_cancel, AnyCoreRef, Cancel, Core, DoneListener};
 use crate::tasks::Task;
+use taskio_runtime::task::TaskRef;
 
 /// A handle to a running task group; see [`TaskGroup::run`]. Cheap to clone.
 ///
@@ -132,21 +133,38 @@ impl TaskGroup {
         F: FnOnce(TaskGroup) -> Fut,
         Fut: Future<Output = Result<R>>,
     {
+        // The task that runs the body: the first failure cancels it (delivered at the
+        // body's checkpoint). Outside any task (`block_on`'s future) the body is dropped
+        // instead.
+        let parent = current();
+        let has_parent = parent.is_some();
         let tg = TaskGroup {
-            shared: Arc::new(Scope::new()),
+            shared: Arc::new(Scope::with_parent(parent.clone())),
         };
         let _guard = AbortOnDrop(tg.clone());
         let mut body = pin!(Some(body(tg.clone())));
 
-        // 1. The body, until it returns or the group aborts.
+        // 1. The body, until it returns (or, with no parent task, until the group aborts).
         let body_result: Option<Result<R>> = poll_fn(|cx| {
-            if tg.shared.body_must_stop(cx.waker()) {
+            if !has_parent && tg.shared.body_must_stop(cx.waker()) {
                 body.set(None);
                 return Poll::Ready(None);
             }
+            let aborting = has_parent && tg.shared.is_aborting();
             let fut = body.as_mut().as_pin_mut().expect("polled after completion");
             match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
-                Ok(Poll::Pending) => Poll::Pending,
+                Ok(Poll::Pending) => {
+                    // Polled after the group asked for its cancellation, the body did not take
+                    // it: it waits on something that is no checkpoint. The group drops it
+                    // (instead of the runtime dropping the whole task).
+                    if aborting {
+                        if let Some(e) = take_cancel() {
+                            body.set(None);
+                            return Poll::Ready(Some(Err(e)));
+                        }
+                    }
+                    Poll::Pending
+                }
                 Ok(Poll::Ready(r)) => {
                     body.set(None);
                     Poll::Ready(Some(r))
@@ -159,7 +177,7 @@ impl TaskGroup {
         })
         .await;
 
-        // 2. Exit: a body error aborts the group; wait for every child.
+        // 2. Exit: a body error aborts the group; wait for every child, clean-up included.
         let mut body_error = None;
         let mut propagate_cancel = None;
         let value = match body_result {
@@ -175,9 +193,29 @@ impl TaskGroup {
             }
             None => None,
         };
-        poll_fn(|cx| tg.shared.poll_exit(cx.waker())).await;
+        poll_fn(|cx| {
+            // A checkpoint: a cancellation delivered while the group waits (from outside, as
+            // the group's own request is made only once it is aborting) aborts it, and is
+            // passed on once every child has ended.
+            if let Some(e) = take_cancel() {
+                if !tg.shared.is_aborting() {
+                    tg.shared.abort();
+                    propagate_cancel = Some(e);
+                }
+            }
+            tg.shared.poll_exit(cx.waker())
+        })
+        .await;
 
-        // 3. The outcome.
+        // 3. The outcome. The group's own request on its parent is withdrawn; only if none
+        // is left is a Cancelled the group's own (asyncio's `uncancel() == 0`).
+        if tg.shared.parent_cancel_requested() {
+            if let Some(p) = &parent {
+                if TaskRef::uncancel(p) == 0 {
+                    propagate_cancel = None;
+                }
+            }
+        }
         let mut errors = tg.shared.take_errors();
         if let Some(c) = propagate_cancel {
             if errors.is_empty() {
@@ -190,7 +228,8 @@ impl TaskGroup {
         }
         match value {
             Some(v) => Ok(v),
-            // Aborted with no error left: cannot happen (abort follows an error), but be total.
+            // The body was dropped or cancelled with no error left: cannot happen (the group
+            // cancels its body only after a failure), but be total.
             None => Err(Error::cancelled(None)),
         }
     }

@@ -162,7 +162,16 @@ impl<R> Future for BlockingTask<R> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<R>> {
         let this = self.get_mut();
         match &mut this.inner {
-            Inner::Running(h) => Pin::new(h).poll(cx).map(|r| r.map_err(join_error)),
+            Inner::Running(h) => {
+                // A checkpoint: the awaiter is cancelled at once; the work is cancelled only
+                // if it has not started (asyncio: a thread cannot be interrupted).
+                if let Some(e) = crate::tasks::core::take_cancel() {
+                    h.cancel();
+                    this.inner = Inner::Failed(None);
+                    return Poll::Ready(Err(e));
+                }
+                Pin::new(h).poll(cx).map(|r| r.map_err(join_error))
+            }
             Inner::Failed(e) => Poll::Ready(Err(e
                 .take()
                 .unwrap_or_else(|| Error::invalid_state("BlockingTask polled after completion")))),

@@ -15,14 +15,17 @@ pub use taskio_runtime::time::Instant;
 
 use crate::exceptions::{Error, Result};
 use crate::rt_time;
+use crate::tasks::core::Cancel;
 use crate::tasks::{Awaitable, Task};
+use taskio_runtime::task::TaskRef;
 
 /// Awaits `aw` with a time limit (asyncio's `wait_for`).
 ///
-/// `None` is a plain await. On expiry the inner task is cancelled, and its cancellation has
-/// finished before `Timeout` is returned. If the caller is cancelled (this future dropped),
-/// the inner task is cancelled. A zero timeout returns the result if the task is already
-/// done, else cancels it and returns `Timeout`.
+/// `None` is a plain await. On expiry the inner task is cancelled, and its cancellation
+/// (clean-up included) has finished before `Timeout` is returned; an inner task that swallows
+/// the cancellation and returns a value gives that value. If the caller is cancelled, the
+/// inner task is cancelled and the caller's Cancelled passes through. A zero timeout returns
+/// the result if the task is already done, else cancels it and returns `Timeout`.
 ///
 /// # Errors
 ///
@@ -61,6 +64,13 @@ where
         }
         return cancel_and_timeout(task).await;
     }
+    if crate::tasks::core::current().is_some() {
+        // asyncio 3.12's `wait_for`: `async with timeout(t): return await task`. The scope's
+        // cancellation is delivered at the task await, which forwards it to the inner task
+        // and waits for it to end (its clean-up included).
+        return self::timeout(Some(t)).run(task.into_future()).await;
+    }
+    // Outside a task (`block_on`'s future) nobody can be cancelled: race the timer.
     let mut fut = pin!(task.clone().into_future());
     let mut sleep = pin!(rt_time::sleep(t));
     let out = poll_fn(|cx| {
@@ -267,10 +277,18 @@ impl Timeout {
         )
     }
 
-    /// Runs `body` in the scope: its result, or, when the deadline passes first, `Timeout`
-    /// after dropping `body` (cancelling the scope's work at its current await). Other errors
-    /// and cancellations pass through. Of nested scopes with one deadline, the outer one
-    /// reports the Timeout.
+    /// Runs `body` in the scope, asyncio's way: when the deadline passes, the scope requests
+    /// the current task's cancellation, which `body` receives at its next checkpoint; when
+    /// `body` then ends with that Cancelled, the scope withdraws its request (`uncancel`)
+    /// and, if no other request is left, returns `Timeout` instead. So `body`'s clean-up
+    /// runs (and may await) before the Timeout; a `body` that swallows the cancellation and
+    /// returns a value returns it; other errors and foreign cancellations pass through; of
+    /// nested scopes with one deadline the outer one reports the Timeout and both are
+    /// [`expired`](Self::expired). The deadline is looked at only once `body` suspends, so
+    /// a body that completes without suspending returns its value even with a zero timeout.
+    ///
+    /// Outside a task (in `block_on`'s own future) there is no task to cancel: `body` is
+    /// dropped at the deadline instead.
     ///
     /// # Errors
     ///
@@ -280,11 +298,25 @@ impl Timeout {
     ///
     /// ```
     /// use std::time::Duration;
+    /// use taskio::{sleep, timeouts::timeout};
+    ///
     /// let r = taskio::Runner::builder().current_thread().start_paused(true).build().unwrap();
     /// r.run(async {
     ///     let cm = taskio::timeouts::timeout(Some(Duration::from_secs(1)));
     ///     let err = cm.run(async { Err::<(), _>(taskio::Error::runtime("own")) }).await.unwrap_err();
     ///     assert_eq!(err.to_string(), "own");
+    ///
+    ///     // Clean-up that awaits runs before the Timeout is reported.
+    ///     let cm = timeout(Some(Duration::from_secs(1)));
+    ///     let err = cm
+    ///         .run(async {
+    ///             let r = sleep(5).await; // Cancelled here, at 1 s
+    ///             sleep(0.5).await?; // clean-up (the request was delivered once)
+    ///             r
+    ///         })
+    ///         .await
+    ///         .unwrap_err();
+    ///     assert!(err.is_timeout() && cm.expired());
     ///     Ok(())
     /// })
     /// .unwrap();
@@ -301,14 +333,37 @@ impl Timeout {
             st.state = ScopeState::Entered;
         }
         let _exit = ExitOnDrop(self.shared.clone());
+        let task = crate::tasks::core::current();
+        // Requests that were there before the scope: not the scope's to turn into Timeout.
+        let cancelling = task.as_ref().map_or(0, TaskRef::cancelling);
         let mut body = pin!(Some(body));
         let mut sleep: Option<std::pin::Pin<Box<rt_time::Sleep>>> = None;
         let mut armed: Option<u64> = None;
         let out = poll_fn(|cx| {
-            // The deadline first: of nested scopes with one deadline, the outer one wins.
+            // The body first: the deadline is looked at once it suspends (asyncio's timeout
+            // callback runs in a later loop iteration).
+            let expiring = self.shared.lock().state == ScopeState::Expiring;
+            if let Some(fut) = body.as_mut().as_pin_mut() {
+                if let Poll::Ready(r) = fut.poll(cx) {
+                    body.set(None);
+                    return Poll::Ready(r);
+                }
+                // Polled after the scope asked for the cancellation, the body did not take
+                // it: it waits on something that is no checkpoint. The scope drops it
+                // (instead of the runtime dropping the whole task).
+                if expiring {
+                    if let Some(e) = crate::tasks::core::take_cancel() {
+                        body.set(None);
+                        return Poll::Ready(Err(e));
+                    }
+                }
+            }
             {
                 let mut st = self.shared.lock();
                 st.waker = Some(cx.waker().clone());
+                if st.state != ScopeState::Entered {
+                    return Poll::Pending;
+                }
                 if armed != Some(st.generation) {
                     armed = Some(st.generation);
                     match (st.when, sleep.as_mut()) {
@@ -323,15 +378,38 @@ impl Timeout {
                 .is_some_and(|s| s.as_mut().poll(cx).is_ready())
             {
                 self.shared.lock().state = ScopeState::Expiring;
-                body.set(None);
-                self.shared.lock().state = ScopeState::Expired;
-                return Poll::Ready(Err(Error::timeout()));
+                match &task {
+                    // Delivered at the body's next checkpoint; this poll is over.
+                    Some(t) => {
+                        Cancel::cancel(t, None);
+                    }
+                    None => {
+                        body.set(None);
+                        self.shared.lock().state = ScopeState::Expired;
+                        return Poll::Ready(Err(Error::timeout()));
+                    }
+                }
             }
-            let fut = body.as_mut().as_pin_mut().expect("polled after completion");
-            fut.poll(cx)
+            Poll::Pending
         })
         .await;
-        out
+        let mut st = self.shared.lock();
+        if st.state != ScopeState::Expiring {
+            return out;
+        }
+        st.state = ScopeState::Expired;
+        drop(st);
+        let t = task
+            .as_ref()
+            .expect("only a scope in a task is left expiring");
+        // The scope's request is withdrawn whatever the body did (a value, another error:
+        // those stand); a Cancelled with no request left but those from before the scope
+        // was the scope's own.
+        let left = TaskRef::uncancel(t);
+        match out {
+            Err(e) if e.is_cancelled() && left <= cancelling => Err(Error::timeout()),
+            r => r,
+        }
     }
 }
 

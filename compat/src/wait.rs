@@ -76,9 +76,13 @@ where
     let mut watch = Watch::new(unique.iter().map(Task::any_core).collect());
     let mut deadline = timeout.map(|t| Box::pin(rt_time::sleep(t)));
     std::future::poll_fn(|cx| {
+        // A checkpoint: a cancellation of the waiting task ends the wait (the tasks run on).
+        if let Some(e) = crate::tasks::core::take_cancel() {
+            return Poll::Ready(Err(e));
+        }
         while let Poll::Ready(batch) = watch.poll_next_batch(cx) {
             if watch.all_done() {
-                return Poll::Ready(());
+                return Poll::Ready(Ok(()));
             }
             let hit = match return_when {
                 ReturnWhen::FirstCompleted => !batch.is_empty(),
@@ -88,15 +92,15 @@ where
                 ReturnWhen::AllCompleted => false,
             };
             if hit {
-                return Poll::Ready(());
+                return Poll::Ready(Ok(()));
             }
         }
         match deadline.as_mut() {
-            Some(d) => d.as_mut().poll(cx),
+            Some(d) => d.as_mut().poll(cx).map(Ok),
             None => Poll::Pending,
         }
     })
-    .await;
+    .await?;
     let (done, pending) = unique.into_iter().partition(Task::done);
     Ok((done, pending))
 }

@@ -326,7 +326,8 @@ fn shutdown_ends_a_task_that_swallows_every_cancellation(flavor: Flavor) {
     let counts = Counts::new();
     let c = counts.clone();
     let rt = flavor.rt();
-    let h = rt.block_on(async move {
+    let mut kept = None;
+    rt.block_on(async {
         let h = spawn_started(move |started| {
             Box::pin(async move {
                 let _guard = c.fut_guard();
@@ -340,8 +341,9 @@ fn shutdown_ends_a_task_that_swallows_every_cancellation(flavor: Flavor) {
         h.cancel();
         yield_now().await;
         h.cancel();
-        h
+        kept = Some(h);
     });
+    let h = kept.unwrap();
     drop(rt);
     assert_eq!(counts.futs_dropped(), 1);
     assert!(taskio_tests::block_on_std(h).unwrap_err().is_cancelled());

@@ -86,6 +86,13 @@ struct State<C> {
     errors: Vec<Error>,
     aborting: bool,
     finished: bool,
+    /// The task that runs the scope's body (asyncio's parent task), when there is one: the
+    /// first failure requests its cancellation, so that the body is cancelled at its
+    /// current checkpoint.
+    parent: Option<C>,
+    /// `parent`'s cancellation was requested by the group (so the scope withdraws one
+    /// request when it exits: `uncancel`).
+    parent_cancel_requested: bool,
     /// The scope's waker (body polling or exit waiting). Taken by the first failure (to
     /// drop the body) and by the last child once the scope is exiting.
     waker: Option<Waker>,
@@ -122,9 +129,23 @@ impl<C: Child> Scope<C> {
                 errors: Vec::new(),
                 aborting: false,
                 finished: false,
+                parent: None,
+                parent_cancel_requested: false,
                 waker: None,
             }),
         }
+    }
+
+    /// A scope whose body runs in the task `parent` (see `State::parent`).
+    pub(crate) fn with_parent(parent: Option<C>) -> Scope<C> {
+        let scope = Scope::new();
+        scope.state.lock().parent = parent;
+        scope
+    }
+
+    /// True if the group requested its parent's cancellation (once; the caller withdraws it).
+    pub(crate) fn parent_cancel_requested(&self) -> bool {
+        self.state.lock().parent_cancel_requested
     }
 
     /// Adds a child made by `spawn` (called under the mutex, once the group is known to be
@@ -183,6 +204,13 @@ impl<C: Child> Scope<C> {
                 st.aborting = true;
                 to_cancel = mem::take(&mut st.children);
                 wake = true;
+                // Under the mutex, before the count drops: a scope that sees every child
+                // ended also sees this request made, so it withdraws exactly it.
+                let st = &mut *st;
+                if let Some(p) = &st.parent {
+                    st.parent_cancel_requested = true;
+                    p.cancel();
+                }
             }
             // After the error is in: whoever sees the count drop sees the error.
             let prev = self.live.fetch_sub(ONE, Ordering::Release);
@@ -254,6 +282,11 @@ impl<C: Child> Scope<C> {
         for c in &to_cancel {
             c.cancel();
         }
+    }
+
+    /// True once the group is shutting down (a failure, a body error, a cancellation).
+    pub(crate) fn is_aborting(&self) -> bool {
+        self.state.lock().aborting
     }
 
     /// The failures so far, in completion order (taken).

@@ -15,17 +15,15 @@
 //!    callbacks moved out; after the mutex is released, wakers are woken, listeners told, and
 //!    the done callbacks handed to one new runtime task (so they are *scheduled*, never run
 //!    inline, and run in registration order).
-//! 2. **Cancellation** ([`Cancel::cancel`]) stores the message and sets `cancel_requested`
-//!    under the mutex (the flag is an atomic beside the mutex, set only under it, only while
-//!    the task is pending, and never unset, so that `Run::poll` reads it without locking),
-//!    then aborts the runtime task (through the `TaskRef`) *after* releasing it. The runtime
-//!    drops [`Run`] at its current await; dropping `Run` drops the user's future first
-//!    (destructors run while the task is still pending, like asyncio's `finally`), then its
-//!    [`Guard`] completes the task as Cancelled. `Run::poll` also checks the flag before
-//!    polling, so a task cancelled before its first poll never runs its body, and when the
-//!    body returns `Ready` in the same poll in which it cancelled itself, the task still ends
-//!    cancelled. A request from *another* thread that lands while the body is returning
-//!    does not override the result: the body finished before the abort could reach it.
+//! 2. **Cancellation** is the runtime's (delivered at checkpoints: see
+//!    `taskio_runtime::task`'s `take_cancel`). [`Cancel::cancel`] stores the message under
+//!    the mutex while the task is pending, then asks the runtime task for its cancellation
+//!    (after releasing it). Each taskio checkpoint calls [`take_cancel`], which turns the
+//!    runtime's delivery into `Err(Cancelled(message))`. When the future is dropped without
+//!    having completed the task (the runtime's drop fallback, `abort`, shutdown, a request
+//!    before the first poll), its [`Guard`] completes the task as Cancelled. A body that
+//!    returns while a request it made itself is undelivered ends cancelled (the runtime's
+//!    `cancelling_itself`).
 //! 3. **The loop is the runtime.** `all_tasks()` lists the runtime's own owned-task list
 //!    (every live runtime task, kept for shutdown) through the `Core`'s [`TaskData`] view,
 //!    skipping tasks whose outcome is published: there is no registry of our own to insert
@@ -93,7 +91,7 @@ impl FirstSeen {
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
@@ -110,8 +108,6 @@ use crate::exceptions::{Error, Result};
 static COMPLETION_SEQ: AtomicU64 = AtomicU64::new(1);
 /// `Task-N` names.
 static NAME_COUNTER: AtomicU64 = AtomicU64::new(1);
-/// Task ids.
-static ID_COUNTER: AtomicU64 = AtomicU64::new(1);
 
 /// Someone told when a task completes (a gather, a TaskGroup, `wait`, `as_completed`).
 pub(crate) trait DoneListener: Send + Sync {
@@ -225,7 +221,7 @@ impl Waiters {
 pub(crate) fn all_tasks(handle: &Handle) -> Vec<AnyCoreRef> {
     let mut v = handle.tasks_with_view::<dyn AnyCore>();
     v.retain(|c| c.seq().is_none());
-    v.sort_unstable_by_key(|c| c.id());
+    v.sort_unstable_by_key(TaskRef::id);
     v
 }
 
@@ -241,30 +237,21 @@ pub(crate) fn erase<T: Send + 'static>(core: CoreRef<T>) -> AnyCoreRef {
 }
 
 pub(crate) struct Core<T: Send + 'static> {
-    id: u64,
     /// `N` of the default name `Task-N`, formatted only when asked for (most tasks are never
     /// asked their name; a name set by the user is in the state's `rare` part).
     number: u64,
-    /// Cancellation was requested: set (under the `state` mutex, while the task is pending)
-    /// and never unset. Read without the mutex (`Run::poll` reads it twice per poll); the
-    /// message stays in the `State`.
-    cancel_requested: AtomicBool,
-    /// The cancellation was requested by the task itself, during its own poll (set with
-    /// `cancel_requested`, same rules). Only this one turns a body that returned into a
-    /// cancelled task: see `Run::poll`.
-    cancelled_itself: AtomicBool,
     pub(crate) state: Mutex<State<T>>,
 }
 
 /// The type-erased view of a task, for `AnyTask`, gathers and groups.
 pub(crate) trait AnyCore: Send + Sync + 'static {
-    fn id(&self) -> u64;
     fn name(&self) -> String;
     fn set_name(&self, name: String);
-    /// Marks the task cancelled (the last message wins); false if it is done. The caller
-    /// then aborts the runtime task: see [`Cancel::cancel`].
-    fn request_cancel(&self, msg: Option<String>) -> bool;
-    fn cancel_requested(&self) -> bool;
+    /// Stores the cancellation message (the last one wins); false if the task is done. The
+    /// caller then requests the runtime task's cancellation: see [`Cancel::cancel`].
+    fn set_cancel_message(&self, msg: Option<String>) -> bool;
+    /// The error a delivered cancellation of this task is (its message).
+    fn cancelled_error(&self) -> Error;
     /// `None` while pending; `Some(None)` on success; `Some(Some(err))` on failure.
     fn failure(&self) -> Option<Option<Error>>;
     /// The completion sequence number, once done.
@@ -295,42 +282,35 @@ pub(crate) trait Cancel {
 
 impl<C: AnyCore + ?Sized> Cancel for TaskRef<C> {
     fn cancel(&self, msg: Option<String>) -> bool {
-        if !self.request_cancel(msg) {
+        if !self.set_cancel_message(msg) {
             return false;
         }
-        // After the mutex is released: the runtime drops the future at its current await
-        // (or `Run::poll` sees the flag first).
-        TaskRef::abort(self);
-        true
+        // After the mutex is released: the runtime records the request and wakes the task;
+        // its next checkpoint delivers it.
+        TaskRef::cancel(self)
     }
 }
 
-// The task being polled on this thread.
-thread_local! {
-    static CURRENT: std::cell::RefCell<Option<AnyCoreRef>> = const { std::cell::RefCell::new(None) };
-}
-
-/// True if `core` is the task being polled on this thread.
-fn is_current<C: ?Sized>(core: &C) -> bool {
-    CURRENT.with(|c| {
-        c.try_borrow().is_ok_and(|cur| {
-            cur.as_ref().is_some_and(|cur| {
-                std::ptr::addr_eq(&**cur as *const dyn AnyCore, core as *const C)
-            })
-        })
-    })
-}
-
+/// The task being polled on this thread.
 pub(crate) fn current() -> Option<AnyCoreRef> {
-    CURRENT.with(|c| c.borrow().clone())
+    TaskRef::<dyn AnyCore>::current()
 }
 
-struct CurrentGuard(Option<AnyCoreRef>);
+/// Delivers the current task's pending cancellation as `Err(Cancelled(message))`: the first
+/// thing every taskio checkpoint does when polled. The cost when nothing is pending is the
+/// runtime's (a thread-local read and one atomic load); the message is looked up only on a
+/// delivery.
+#[inline]
+pub(crate) fn take_cancel() -> Option<Error> {
+    taskio_runtime::task::take_cancel().map(|_| delivered_error())
+}
 
-impl Drop for CurrentGuard {
-    fn drop(&mut self) {
-        let prev = self.0.take();
-        CURRENT.with(|c| *c.borrow_mut() = prev);
+/// The error of a cancellation the runtime just delivered to the current task.
+#[cold]
+pub(crate) fn delivered_error() -> Error {
+    match current() {
+        Some(me) => me.cancelled_error(),
+        None => Error::cancelled(None),
     }
 }
 
@@ -340,7 +320,6 @@ impl<T: Send + 'static> Core<T> {
     where
         F: Future<Output = Result<T>> + Send + 'static,
     {
-        let id = ID_COUNTER.fetch_add(1, Ordering::Relaxed);
         // As in asyncio, only unnamed tasks take a number from the counter.
         let number = if name.is_none() {
             NAME_COUNTER.fetch_add(1, Ordering::Relaxed)
@@ -348,10 +327,7 @@ impl<T: Send + 'static> Core<T> {
             0
         };
         let core = Core {
-            id,
             number,
-            cancel_requested: AtomicBool::new(false),
-            cancelled_itself: AtomicBool::new(false),
             state: Mutex::new(State {
                 outcome: Outcome::Pending,
                 seq: 0,
@@ -380,11 +356,6 @@ impl<T: Send + 'static> Core<T> {
     pub(crate) fn waiter_count(&self) -> usize {
         let st = self.state.lock();
         usize::from(st.waiters.first.is_some()) + st.waiters.rest.len()
-    }
-
-    /// The cancellation error this task ends with.
-    fn cancelled_error(&self) -> Error {
-        Error::cancelled(self.state.lock().cancel_msg())
     }
 
     /// Stores the outcome (once) and tells everyone; see the module docs.
@@ -470,10 +441,6 @@ impl<T: Send + 'static> Core<T> {
 }
 
 impl<T: Send + 'static> AnyCore for Core<T> {
-    fn id(&self) -> u64 {
-        self.id
-    }
-
     fn name(&self) -> String {
         match self
             .state
@@ -491,7 +458,7 @@ impl<T: Send + 'static> AnyCore for Core<T> {
         self.state.lock().rare().name = Some(name);
     }
 
-    fn request_cancel(&self, msg: Option<String>) -> bool {
+    fn set_cancel_message(&self, msg: Option<String>) -> bool {
         let mut st = self.state.lock();
         if !matches!(st.outcome, Outcome::Pending) {
             return false;
@@ -499,15 +466,11 @@ impl<T: Send + 'static> AnyCore for Core<T> {
         if msg.is_some() || st.rare.is_some() {
             st.rare().cancel_msg = msg;
         }
-        if is_current(self) {
-            self.cancelled_itself.store(true, Ordering::Release);
-        }
-        self.cancel_requested.store(true, Ordering::Release);
         true
     }
 
-    fn cancel_requested(&self) -> bool {
-        self.cancel_requested.load(Ordering::Acquire)
+    fn cancelled_error(&self) -> Error {
+        Error::cancelled(self.state.lock().cancel_msg())
     }
 
     fn failure(&self) -> Option<Option<Error>> {
@@ -619,35 +582,22 @@ where
             return Poll::Ready(());
         }
         let core = &guard.core;
-        if core.cancel_requested() {
-            fut.set(None);
-            let err = core.cancelled_error();
-            Core::complete(core, Err(err));
-            guard.completed = true;
-            return Poll::Ready(());
-        }
-        let res = {
-            let prev = CURRENT.with(|c| c.borrow_mut().replace(erase(core.clone())));
-            let _current = CurrentGuard(prev);
-            catch_unwind(AssertUnwindSafe(|| {
-                fut.as_mut().as_pin_mut().expect("checked above").poll(cx)
-            }))
-        };
+        let res = catch_unwind(AssertUnwindSafe(|| {
+            fut.as_mut().as_pin_mut().expect("checked above").poll(cx)
+        }));
         let result = match res {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(r)) => r,
             Err(payload) => Err(Error::panic(payload)),
         };
+        // asyncio's rule: a task that cancelled itself and then returned ends cancelled (a
+        // request from another thread landing while the body returns came too late).
+        let cancelled_itself = taskio_runtime::task::cancelling_itself();
         // Destructors first (they may panic too), then the outcome.
         let dropped = catch_unwind(AssertUnwindSafe(|| fut.set(None)));
         let result = match dropped {
             Err(payload) => Err(Error::panic(payload)),
-            // The body returned. asyncio's rule (a task that cancels itself and then returns
-            // ends cancelled) holds for a request the task made itself in this poll; a
-            // request from another thread that landed while the body was returning came too
-            // late to interrupt it (the body is done), so the body's result stands, as it
-            // would had the request come a moment later.
-            Ok(()) if core.cancelled_itself.load(Ordering::Acquire) => Err(core.cancelled_error()),
+            Ok(()) if cancelled_itself => Err(core.cancelled_error()),
             Ok(()) => result,
         };
         Core::complete(core, result);

@@ -213,8 +213,15 @@ impl<T: Send + 'static> Task<T> {
     }
 
     /// Requests cancellation: returns false if the task is done, else true (it can be called
-    /// again; the last message wins). The task's future is dropped at its current await;
-    /// cancelled before its first poll, its body never runs.
+    /// again; the last message wins; each call counts, see [`cancelling`](Self::cancelling)).
+    ///
+    /// As in asyncio, the request does not stop the task: it is *delivered* as
+    /// `Err(Cancelled(msg))` at the task's next checkpoint (every taskio awaitable), where
+    /// the coroutine may propagate it with `?` (the task ends cancelled), run clean-up that
+    /// awaits, or swallow it and return a value (the task is then not cancelled). Cancelled
+    /// before its first poll, its body never runs. A task parked on a future that is no
+    /// checkpoint (not from taskio) is cancelled by drop instead; see the
+    /// [`cancellation`](crate::cancellation) page.
     ///
     /// # Examples
     ///
@@ -231,6 +238,56 @@ impl<T: Send + 'static> Task<T> {
     /// ```
     pub fn cancel(&self, msg: Option<&str>) -> bool {
         self.core.cancel(msg.map(str::to_owned))
+    }
+
+    /// How many cancellation requests the task has that were not withdrawn by
+    /// [`uncancel`](Self::uncancel) (asyncio's `Task.cancelling()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// taskio::run(async {
+    ///     let t = taskio::create_task(async {
+    ///         taskio::sleep(3600).await?;
+    ///         Ok(())
+    ///     });
+    ///     taskio::sleep(0).await?;
+    ///     assert_eq!(t.cancelling(), 0);
+    ///     t.cancel(None);
+    ///     t.cancel(None);
+    ///     assert_eq!(t.cancelling(), 2);
+    ///     assert!(t.clone().await.unwrap_err().is_cancelled());
+    ///     Ok(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn cancelling(&self) -> u32 {
+        TaskRef::cancelling(&self.core)
+    }
+
+    /// Withdraws one cancellation request (asyncio's `Task.uncancel()`) and returns how many
+    /// are left; withdrawing the last one also withdraws a request not yet delivered.
+    /// Structured code (TaskGroup, timeouts) uses it to tell its own cancellation from
+    /// someone else's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// taskio::run(async {
+    ///     let me = taskio::current_task().unwrap();
+    ///     me.cancel(None);
+    ///     // Delivered at the next checkpoint...
+    ///     let err = taskio::sleep(0).await.unwrap_err();
+    ///     assert!(err.is_cancelled());
+    ///     // ...caught, and withdrawn: the task goes on, not cancelled.
+    ///     assert_eq!(me.uncancel(), 0);
+    ///     taskio::sleep(0).await?;
+    ///     Ok(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn uncancel(&self) -> u32 {
+        TaskRef::uncancel(&self.core)
     }
 
     /// True once the task ended cancelled.
@@ -407,7 +464,7 @@ impl<T: Send + 'static> Task<T> {
     /// .unwrap();
     /// ```
     pub fn id(&self) -> u64 {
-        self.core.id()
+        TaskRef::id(&self.core).as_u64()
     }
 
     /// The type-erased handle (what [`current_task`] and [`all_tasks`] return).
@@ -475,11 +532,15 @@ impl<T: Send + 'static> Eq for Task<T> {}
 
 impl<T: Send + 'static> fmt::Debug for Task<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        debug_task(&*self.core, "Task", f)
+        debug_task(&self.core, "Task", f)
     }
 }
 
-fn debug_task(core: &dyn AnyCore, ty: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+fn debug_task<C: AnyCore + ?Sized>(
+    core: &TaskRef<C>,
+    ty: &str,
+    f: &mut fmt::Formatter<'_>,
+) -> fmt::Result {
     let state = match core.failure() {
         None => "pending",
         Some(None) => "finished",
@@ -488,7 +549,7 @@ fn debug_task(core: &dyn AnyCore, ty: &str, f: &mut fmt::Formatter<'_>) -> fmt::
     };
     f.debug_struct(ty)
         .field("name", &core.name())
-        .field("id", &core.id())
+        .field("id", &TaskRef::id(core).as_u64())
         .field("state", &state)
         .finish()
 }
@@ -531,6 +592,11 @@ impl<T: Send + 'static> WaitDone<T> {
     }
 
     fn poll_done(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        // A checkpoint that forwards (asyncio's `await task`): the awaiter's cancellation
+        // becomes the awaited task's, whose outcome then reaches the awaiter.
+        if let Some(e) = core::take_cancel() {
+            self.core.cancel(e.cancel_message().map(str::to_owned));
+        }
         self.polled = true;
         let r = self.core.poll_done(&mut self.key, cx);
         if r.is_ready() {
@@ -582,7 +648,7 @@ impl<T: Clone + Send + 'static> Future for TaskFuture<T> {
 
 impl<T: Send + 'static> fmt::Debug for TaskFuture<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        debug_task(&*self.wait.core, "TaskFuture", f)
+        debug_task(&self.wait.core, "TaskFuture", f)
     }
 }
 
@@ -624,7 +690,7 @@ impl<T: Send + 'static> Future for Join<T> {
 
 impl<T: Send + 'static> fmt::Debug for Join<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        debug_task(&*self.wait.core, "Join", f)
+        debug_task(&self.wait.core, "Join", f)
     }
 }
 
@@ -662,6 +728,39 @@ impl AnyTask {
     /// ```
     pub fn cancel(&self, msg: Option<&str>) -> bool {
         self.core.cancel(msg.map(str::to_owned))
+    }
+
+    /// See [`Task::cancelling`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// taskio::run(async {
+    ///     assert_eq!(taskio::current_task().unwrap().cancelling(), 0);
+    ///     Ok(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn cancelling(&self) -> u32 {
+        TaskRef::cancelling(&self.core)
+    }
+
+    /// See [`Task::uncancel`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// taskio::run(async {
+    ///     let me = taskio::current_task().unwrap();
+    ///     me.cancel(None);
+    ///     assert_eq!(me.uncancel(), 0); // withdrawn before its delivery
+    ///     taskio::sleep(0).await?; // nothing to deliver
+    ///     Ok(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn uncancel(&self) -> u32 {
+        TaskRef::uncancel(&self.core)
     }
 
     /// See [`Task::cancelled`].
@@ -755,13 +854,13 @@ impl AnyTask {
     /// .unwrap();
     /// ```
     pub fn id(&self) -> u64 {
-        self.core.id()
+        TaskRef::id(&self.core).as_u64()
     }
 }
 
 impl PartialEq for AnyTask {
     fn eq(&self, other: &Self) -> bool {
-        self.core.id() == other.core.id()
+        TaskRef::ptr_eq(&self.core, &other.core)
     }
 }
 
@@ -769,7 +868,7 @@ impl Eq for AnyTask {}
 
 impl fmt::Debug for AnyTask {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        debug_task(&*self.core, "AnyTask", f)
+        debug_task(&self.core, "AnyTask", f)
     }
 }
 

@@ -68,7 +68,8 @@ int_delay!(i32, i64, u32, u64, usize);
 /// Suspends the current task for `delay` (seconds, or a `Duration`).
 ///
 /// `sleep(0)` (any delay <= 0) is exactly one yield: the task goes to the back of the ready
-/// queue. A NaN delay is an error.
+/// queue. A NaN delay is an error. A cancellation checkpoint (also `sleep(0)`): a pending
+/// cancellation of the task is delivered here as `Err(Cancelled)`.
 ///
 /// # Examples
 ///
@@ -116,7 +117,14 @@ impl Future for Sleep {
     type Output = Result<()>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        match &mut self.get_mut().state {
+        let state = &mut self.get_mut().state;
+        if !matches!(state, State::Error(_)) {
+            // A checkpoint, also `sleep(0)`.
+            if let Some(e) = super::core::take_cancel() {
+                return Poll::Ready(Err(e));
+            }
+        }
+        match state {
             State::Error(e) => Poll::Ready(Err(e.take().expect("Sleep polled after completion"))),
             State::Yield(yielded) => {
                 if *yielded {
