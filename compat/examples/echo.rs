@@ -80,7 +80,7 @@ pub fn demo(_scale: f64) -> Result<()> {
             println!("  client: received {r:?}");
         }
         server.close();
-        server.wait_closed().await;
+        server.wait_closed().await?;
         println!(
             "  server closed; {} round trips in {}",
             replies.len(),

@@ -46,8 +46,8 @@
 //! | `asyncio.timeout_at(when)`, `cm.when()`, `cm.reschedule(w)`, `cm.expired()` | [`timeout_at`], [`timeouts::Timeout`] methods |
 //! | `await asyncio.wait(tasks, timeout=t, return_when=FIRST_COMPLETED)` | [`wait(tasks, Some(t), wait::FIRST_COMPLETED)`](wait())`.await?` |
 //! | `asyncio.Lock`, `Event`, `Condition`, `Semaphore`, `BoundedSemaphore`, `Barrier` | [`Lock`], [`Event`], [`Condition`], [`Semaphore`], [`BoundedSemaphore`], [`Barrier`] |
-//! | `async with lock:` | `let _g = lock.acquire().await;` |
-//! | `await lock.acquire(); ...; lock.release()` | `lock.acquire().await.detach(); ...; lock.release()?` |
+//! | `async with lock:` | `let _g = lock.acquire().await?;` |
+//! | `await lock.acquire(); ...; lock.release()` | `lock.acquire().await?.detach(); ...; lock.release()?` |
 //! | `await cond.wait()` | `guard = cond.wait(guard).await?` |
 //! | `asyncio.Queue`, `PriorityQueue`, `LifoQueue` | [`Queue`], [`PriorityQueue`], [`LifoQueue`] |
 //! | `asyncio.CancelledError`, `TimeoutError`, `InvalidStateError`, `QueueEmpty`, `QueueFull`, `QueueShutDown`, `BrokenBarrierError`, `ExceptionGroup` | [`Error`] with [`ErrorKind`]`::{Cancelled, Timeout, InvalidState, QueueEmpty, QueueFull, QueueShutDown, BrokenBarrier, Group}` |

@@ -46,7 +46,7 @@
 //!     for i in 0..10 {
 //!         queue.put(i).await.unwrap();
 //!     }
-//!     queue.join().await;
+//!     queue.join().await.unwrap();
 //!     queue.shutdown(false);
 //! });
 //! assert_eq!(consumer.join().unwrap(), (0..10).collect::<Vec<_>>());
@@ -62,6 +62,7 @@ use std::task::{Context, Poll};
 
 use crate::exceptions::{Error, Result};
 use crate::loom::{Mutex, MutexGuard};
+use crate::tasks::core::take_cancel;
 use crate::waiters::{WaitList, WaiterId, Wakers};
 
 mod sealed {
@@ -574,7 +575,7 @@ impl<T, S: Storage<T>> BaseQueue<T, S> {
     /// ```
     /// # taskio::__testing::block_on(async {
     /// let q = taskio::Queue::<u8>::new(0);
-    /// q.join().await; // nothing unfinished: returns at once
+    /// q.join().await.unwrap(); // nothing unfinished: returns at once
     /// # });
     /// ```
     pub fn join(&self) -> Join<'_, T, S> {
@@ -772,12 +773,25 @@ impl<T, S: Storage<T>> Future for Put<'_, T, S> {
         let this = self.get_mut();
         let queue = this.queue;
         let maxsize = queue.maxsize;
+        // A checkpoint where it waits: a cancelled put never enqueues its item (it comes
+        // back in the error) and passes a slot handed to it on.
+        if let Some(id) = this.waiter {
+            if let Some(e) = take_cancel() {
+                this.waiter = None;
+                queue.leave_putters(id);
+                let item = this.item.take().expect("Put polled after completion");
+                return Poll::Ready(Err(PutError::new(e, item)));
+            }
+        }
         queue.update(|st| {
             let item = this.item.take().expect("Put polled after completion");
             let enqueue = match this.waiter {
                 None if st.shutdown => false,
                 None if st.has_space(maxsize) && !st.putters.has_waiting() => true,
                 None => {
+                    if let Some(e) = take_cancel() {
+                        return Poll::Ready(Err(PutError::new(e, item)));
+                    }
                     this.waiter = Some(st.putters.push(cx.waker()));
                     this.item = Some(item);
                     return Poll::Pending;
@@ -844,11 +858,23 @@ impl<T, S: Storage<T>> Future for Get<'_, T, S> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
         let this = self.get_mut();
+        // A checkpoint where it waits: a cancelled get leaves an item reserved for it to the
+        // next getter.
+        if let Some(id) = this.waiter {
+            if let Some(e) = take_cancel() {
+                this.waiter = None;
+                this.queue.leave_getters(id);
+                return Poll::Ready(Err(e));
+            }
+        }
         this.queue.update(|st| match this.waiter {
             None => match st.take() {
                 Some(item) => Poll::Ready(Ok(item)),
                 None if st.shutdown => Poll::Ready(Err(Error::queue_shut_down())),
                 None => {
+                    if let Some(e) = take_cancel() {
+                        return Poll::Ready(Err(e));
+                    }
                     this.waiter = Some(st.getters.push(cx.waker()));
                     Poll::Pending
                 }
@@ -892,7 +918,7 @@ impl<T, S: Storage<T>> fmt::Debug for Get<'_, T, S> {
 /// # taskio::__testing::block_on(async {
 /// let q = taskio::Queue::<u8>::new(0);
 /// let fut: taskio::queues::Join<'_, u8, _> = q.join();
-/// fut.await;
+/// fut.await.unwrap();
 /// # });
 /// ```
 #[must_use = "futures do nothing unless polled"]
@@ -903,25 +929,35 @@ pub struct Join<'a, T, S: Storage<T>> {
 }
 
 impl<T, S: Storage<T>> Future for Join<'_, T, S> {
-    type Output = ();
+    type Output = Result<()>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let this = self.get_mut();
         assert!(!this.done, "Join polled after completion");
         let mut st = this.queue.lock();
-        let ready = match this.waiter {
-            None if st.unfinished == 0 => Poll::Ready(()),
-            None => {
-                this.waiter = Some(st.joiners.push(cx.waker()));
-                Poll::Pending
+        let ready = if this.waiter.is_none() && st.unfinished == 0 {
+            Poll::Ready(())
+        } else if let Some(e) = take_cancel() {
+            // A checkpoint where it waits (joiners are woken together: nothing to pass on).
+            if let Some(id) = this.waiter.take() {
+                let _ = st.joiners.remove(id);
             }
-            Some(id) => st.joiners.poll(id, cx.waker()),
+            this.done = true;
+            return Poll::Ready(Err(e));
+        } else {
+            match this.waiter {
+                None => {
+                    this.waiter = Some(st.joiners.push(cx.waker()));
+                    Poll::Pending
+                }
+                Some(id) => st.joiners.poll(id, cx.waker()),
+            }
         };
         if ready.is_ready() {
             this.waiter = None;
             this.done = true;
         }
-        ready
+        ready.map(Ok)
     }
 }
 

@@ -66,7 +66,7 @@ both!(
         let go = Arc::new(taskio::Event::new());
         let (f, g) = (finished.clone(), go.clone());
         let slow = create_task(async move {
-            g.wait().await;
+            g.wait().await.unwrap();
             f.store(true, Ordering::SeqCst);
             Ok(1)
         });
@@ -75,7 +75,7 @@ both!(
         // not order it after `bad`).
         let g2 = go.clone();
         let later_bad = create_task(async move {
-            g2.wait().await;
+            g2.wait().await.unwrap();
             Err::<i32, _>(Error::runtime("second"))
         });
         let err = gather([slow.clone(), bad, later_bad.clone()])

@@ -98,7 +98,7 @@ fn lock_explicit_release_then_guard_drop_is_a_no_op() {
 fn lock_detach_and_release_is_asyncio_manual_style() {
     block_on(async {
         let lock = Lock::new();
-        lock.acquire().await.detach();
+        lock.acquire().await.unwrap().detach();
         assert!(lock.locked());
         let mut waiter = Polled::new(lock.acquire());
         waiter.pending();
@@ -148,7 +148,7 @@ fn event_set_wakes_every_waiter_with_true() {
     event.set();
     for w in &mut waiters {
         assert!(w.woken());
-        assert!(w.ready());
+        assert!(w.ready().unwrap());
     }
 }
 
@@ -161,8 +161,8 @@ fn event_clear_just_after_set_does_not_unwake() {
     b.pending();
     event.set();
     event.clear();
-    assert!(a.ready());
-    assert!(b.ready());
+    assert!(a.ready().unwrap());
+    assert!(b.ready().unwrap());
     // A new waiter after the clear waits.
     let mut c = Polled::new(event.wait());
     c.pending();
@@ -173,7 +173,7 @@ fn event_clear_just_after_set_does_not_unwake() {
 fn event_wait_when_set_returns_at_once() {
     let event = Event::new();
     event.set();
-    assert!(Polled::new(event.wait()).ready());
+    assert!(Polled::new(event.wait()).ready().unwrap());
     assert!(event.is_set());
 }
 
@@ -186,7 +186,7 @@ fn event_cancelled_waiter_does_not_disturb_others() {
     b.pending();
     drop(a);
     event.set();
-    assert!(b.ready());
+    assert!(b.ready().unwrap());
 }
 
 #[test]
@@ -200,7 +200,7 @@ fn event_wakes_waiters_on_other_threads() {
         .collect();
     event.set();
     for w in waiters {
-        assert!(w.join().unwrap());
+        assert!(w.join().unwrap().unwrap());
     }
 }
 
@@ -214,11 +214,11 @@ fn condition_wait_needs_the_lock_held() {
         let cond = Condition::new();
         // A guard of another lock.
         let other = Lock::new();
-        let foreign = other.acquire().await;
+        let foreign = other.acquire().await.unwrap();
         let err = cond.wait(foreign).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Runtime);
         // A guard whose acquisition was released explicitly.
-        let stale = cond.acquire().await;
+        let stale = cond.acquire().await.unwrap();
         cond.lock().release().unwrap();
         assert_eq!(
             cond.wait(stale).await.unwrap_err().kind(),
@@ -330,7 +330,7 @@ fn condition_wait_for_checks_the_predicate_after_each_notification() {
     let checks = Arc::new(AtomicUsize::new(0));
     let (c, v, k) = (cond.clone(), value.clone(), checks.clone());
     let waiter = spawn(async move {
-        let g = c.acquire().await;
+        let g = c.acquire().await.unwrap();
         let g = c
             .wait_for(g, || {
                 k.fetch_add(1, Ordering::SeqCst);
@@ -493,7 +493,7 @@ fn semaphore_stress_never_over_admits_and_loses_no_permit() {
                     }
                     let permit = match (i % 3 == 0).then(|| sem.try_acquire()).flatten() {
                         Some(p) => p,
-                        None => sem.acquire().await,
+                        None => sem.acquire().await.unwrap(),
                     };
                     assert!(inside.fetch_add(1, Ordering::SeqCst) < 2, "over-admitted");
                     for _ in 0..3 {

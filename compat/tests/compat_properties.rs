@@ -484,7 +484,7 @@ fn run_semaphore(initial: usize, ops: &[SemOp]) -> std::result::Result<(), TestC
                     Poll::Ready(p) => {
                         check_fifo_wakes(&pending, next)?;
                         prop_assert!(pending.iter().all(|(_, w)| w.woken_since_poll()));
-                        held.push(p);
+                        held.push(p.unwrap());
                     }
                     Poll::Pending => pending.push((next, w)),
                 }
@@ -496,7 +496,7 @@ fn run_semaphore(initial: usize, ops: &[SemOp]) -> std::result::Result<(), TestC
                     prop_assert!(was_woken, "completed without a wake-up");
                     let (seq, _) = pending.remove(i);
                     check_fifo_wakes(&pending, seq)?;
-                    held.push(p);
+                    held.push(p.unwrap());
                 }
             }
             SemOp::DropWaiter(i) if !pending.is_empty() => {
@@ -554,7 +554,7 @@ fn run_lock(ops: &[SemOp]) -> std::result::Result<(), TestCaseError> {
                 match w.poll() {
                     Poll::Ready(g) => {
                         prop_assert!(pending.is_empty());
-                        held.push(g);
+                        held.push(g.unwrap());
                     }
                     Poll::Pending => pending.push((next, w)),
                 }
@@ -566,7 +566,7 @@ fn run_lock(ops: &[SemOp]) -> std::result::Result<(), TestCaseError> {
                     prop_assert!(was_woken, "completed without a wake-up");
                     let (seq, _) = pending.remove(i);
                     check_fifo_wakes(&pending, seq)?;
-                    held.push(g);
+                    held.push(g.unwrap());
                 }
             }
             SemOp::DropWaiter(i) if !pending.is_empty() => {

@@ -163,7 +163,7 @@ fn woken_putter_cancelled_passes_the_slot_on() {
 fn every_put_counts_one_unfinished_item_and_join_waits_for_zero() {
     let q = Queue::new(0);
     let mut join = Polled::new(q.join());
-    join.ready(); // nothing unfinished
+    join.ready().unwrap(); // nothing unfinished
     q.put_nowait(1).unwrap();
     Polled::new(q.put(2)).ready().unwrap();
     let mut join = Polled::new(q.join());
@@ -175,7 +175,7 @@ fn every_put_counts_one_unfinished_item_and_join_waits_for_zero() {
     join.pending();
     q.task_done().unwrap();
     assert!(join.woken());
-    join.ready();
+    join.ready().unwrap();
 }
 
 #[test]
@@ -253,7 +253,7 @@ fn shutdown_immediate_drops_items_lowers_unfinished_and_releases_join() {
     assert_eq!(drops.load(Ordering::SeqCst), 3, "the items were dropped");
     assert!(q.empty());
     assert!(join.woken());
-    join.ready();
+    join.ready().unwrap();
     drop(join);
     assert!(
         q.task_done().is_err(),
@@ -276,7 +276,7 @@ fn shutdown_immediate_keeps_items_already_taken_unfinished() {
     join.pending();
     q.task_done().unwrap();
     assert!(join.woken());
-    join.ready();
+    join.ready().unwrap();
 }
 
 #[test]
@@ -356,7 +356,7 @@ fn producer_consumer_across_threads_with_join() {
         for n in 1..=1000u64 {
             q.put(n).await.unwrap();
         }
-        q.join().await;
+        q.join().await.unwrap();
         q.shutdown(false);
     });
     let total: u64 = consumers.into_iter().map(|c| c.join().unwrap()).sum();

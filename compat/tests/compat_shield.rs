@@ -24,7 +24,7 @@ both!(cancelling_the_outer_leaves_the_inner_running, || async {
     let (go, started) = (Arc::new(Event::new()), Arc::new(Event::new()));
     let (g, s) = (go.clone(), started.clone());
     let inner = create_task(async move {
-        g.wait().await;
+        g.wait().await?;
         Ok("inner result")
     });
     let i = inner.clone();
@@ -32,7 +32,7 @@ both!(cancelling_the_outer_leaves_the_inner_running, || async {
         s.set();
         shield(i).await
     });
-    started.wait().await;
+    started.wait().await?;
     assert!(outer.cancel(None));
     assert!(outer.clone().await.unwrap_err().is_cancelled());
     assert!(!inner.done());

@@ -101,7 +101,7 @@ fn echo_tcp_smoke() {
             c.await.unwrap();
         }
         server.close();
-        server.wait_closed().await;
+        server.wait_closed().await.unwrap();
     });
 }
 
@@ -124,7 +124,7 @@ fn echo_unix_smoke() {
             c.await.unwrap();
         }
         server.close();
-        server.wait_closed().await;
+        server.wait_closed().await.unwrap();
         assert!(!path.exists(), "the socket file is removed at close");
     });
 }
@@ -344,7 +344,7 @@ fn drain_blocks_until_the_peer_reads() {
             move |mut r: StreamReader, _w: StreamWriter| {
                 let (go, reading, received) = (go2.clone(), reading2.clone(), received2.clone());
                 async move {
-                    go.wait().await;
+                    go.wait().await.unwrap();
                     reading.store(true, Ordering::SeqCst);
                     let all = r.read_to_end().await?;
                     let ok = all.len() == TOTAL
@@ -424,7 +424,7 @@ fn abort_clients_unblocks_a_drain_stuck_on_a_peer_that_does_not_read() {
         let got = r.read_to_end().await.unwrap();
         assert!(got.len() < 24 * 1024 * 1024);
         server.close();
-        server.wait_closed().await;
+        server.wait_closed().await.unwrap();
     });
 }
 
@@ -475,7 +475,7 @@ fn server_close_and_wait_closed_wait_for_connections() {
                     (release2.clone(), finished2.clone(), started2.clone());
                 async move {
                     started.put_nowait(()).unwrap();
-                    release.wait().await;
+                    release.wait().await.unwrap();
                     w.write(b"bye\n")?;
                     finished.store(true, Ordering::SeqCst);
                     Ok(())
@@ -501,7 +501,7 @@ fn server_close_and_wait_closed_wait_for_connections() {
         let s2 = server.clone();
         let finished2 = finished.clone();
         let waiter = spawn(async move {
-            s2.wait_closed().await;
+            s2.wait_closed().await.unwrap();
             finished2.load(Ordering::SeqCst)
         });
         for _ in 0..50 {
@@ -561,7 +561,7 @@ fn cancelling_serve_forever_closes_the_server() {
         forever.abort();
         assert!(forever.await.unwrap_err().is_cancelled());
         assert!(!server.is_serving());
-        server.wait_closed().await;
+        server.wait_closed().await.unwrap();
     });
 }
 

@@ -419,7 +419,7 @@ both!(destructors_run_before_the_task_is_done, || async {
         std::future::pending::<()>().await;
         Ok(())
     });
-    started.wait().await;
+    started.wait().await.unwrap();
     t.cancel(None);
     let _ = t.clone().await;
     assert!(dropped.load(Ordering::SeqCst));

@@ -7,6 +7,7 @@ use std::task::{Context, Poll};
 
 use crate::exceptions::{Error, Result};
 use crate::loom::Mutex;
+use crate::tasks::core::take_cancel;
 use crate::waiters::{WaitList, WaiterId, Wakers};
 
 /// asyncio's `Barrier`: each [`wait`](Barrier::wait) returns its arrival index `0..parties`;
@@ -226,22 +227,37 @@ impl Future for BarrierWait<'_> {
                         st.waiters.notify_all(|| true, &mut wakers);
                         this.state = WaitState::Done;
                         Poll::Ready(Ok(index))
+                    } else if let Some(e) = take_cancel() {
+                        st.count -= 1;
+                        this.state = WaitState::Done;
+                        Poll::Ready(Err(e))
                     } else {
                         let id = st.waiters.push(cx.waker());
                         this.state = WaitState::Waiting { id, index };
                         Poll::Pending
                     }
                 }
-                WaitState::Waiting { id, index } => match st.waiters.poll(id, cx.waker()) {
-                    Poll::Ready(released) => {
+                WaitState::Waiting { id, index } => match take_cancel() {
+                    // A checkpoint: leaves as a dropped waiter does (released already: it
+                    // passed the barrier, but the cancellation is delivered all the same).
+                    Some(e) => {
+                        if st.waiters.remove(id).is_none() {
+                            st.count -= 1;
+                        }
                         this.state = WaitState::Done;
-                        Poll::Ready(if released {
-                            Ok(index)
-                        } else {
-                            Err(Error::broken_barrier())
-                        })
+                        Poll::Ready(Err(e))
                     }
-                    Poll::Pending => Poll::Pending,
+                    None => match st.waiters.poll(id, cx.waker()) {
+                        Poll::Ready(released) => {
+                            this.state = WaitState::Done;
+                            Poll::Ready(if released {
+                                Ok(index)
+                            } else {
+                                Err(Error::broken_barrier())
+                            })
+                        }
+                        Poll::Pending => Poll::Pending,
+                    },
                 },
                 WaitState::Done => panic!("BarrierWait polled after completion"),
             }

@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 use super::lock::{Lock, LockAcquire, LockGuard};
 use crate::exceptions::{Error, Result};
 use crate::loom::Mutex;
+use crate::tasks::core::take_cancel;
 use crate::waiters::{WaitList, WaiterId, Wakers};
 
 /// asyncio's `Condition`, over a [`Lock`] of its own or one shared with others
@@ -41,12 +42,12 @@ use crate::waiters::{WaitList, WaiterId, Wakers};
 /// let ready = Arc::new(AtomicBool::new(false));
 /// let (c, r) = (cond.clone(), ready.clone());
 /// let consumer = spawn(async move {
-///     let guard = c.acquire().await;
+///     let guard = c.acquire().await.unwrap();
 ///     let _guard = c.wait_for(guard, || r.load(Ordering::SeqCst)).await.unwrap();
 ///     "consumed"
 /// });
 /// taskio::__testing::block_on(async {
-///     let _guard = cond.acquire().await;
+///     let _guard = cond.acquire().await.unwrap();
 ///     ready.store(true, Ordering::SeqCst);
 ///     cond.notify_all().unwrap();
 /// });
@@ -110,7 +111,7 @@ impl Condition {
     /// ```
     /// # taskio::__testing::block_on(async {
     /// let cond = taskio::Condition::new();
-    /// let _guard = cond.acquire().await;
+    /// let _guard = cond.acquire().await.unwrap();
     /// assert!(cond.locked());
     /// # });
     /// ```
@@ -143,7 +144,7 @@ impl Condition {
     /// let c = cond.clone();
     /// let (tx, rx) = std::sync::mpsc::channel();
     /// let waiter = spawn(async move {
-    ///     let guard = c.acquire().await;
+    ///     let guard = c.acquire().await.unwrap();
     ///     tx.send(()).unwrap(); // registered once the lock is free again
     ///     let guard = c.wait(guard).await.unwrap();
     ///     assert!(c.locked());
@@ -152,7 +153,7 @@ impl Condition {
     /// rx.recv().unwrap();
     /// taskio::__testing::block_on(async {
     ///     // Getting the lock means the waiter released it, so it is registered.
-    ///     let _g = cond.acquire().await;
+    ///     let _g = cond.acquire().await.unwrap();
     ///     cond.notify(1).unwrap();
     /// });
     /// waiter.join().unwrap();
@@ -172,7 +173,7 @@ impl Condition {
     /// ```
     /// # taskio::__testing::block_on(async {
     /// let cond = taskio::Condition::new();
-    /// let guard = cond.acquire().await;
+    /// let guard = cond.acquire().await.unwrap();
     /// let guard = cond.wait_for(guard, || true).await.unwrap(); // already true: no wait
     /// assert!(cond.locked());
     /// # drop(guard);
@@ -260,7 +261,7 @@ impl fmt::Debug for Condition {
 /// # taskio::__testing::block_on(async {
 /// let cond = taskio::Condition::new();
 /// let other = taskio::Lock::new();
-/// let foreign = other.acquire().await;
+/// let foreign = other.acquire().await.unwrap();
 /// let fut: taskio::locks::ConditionWait<'_> = cond.wait(foreign);
 /// assert!(fut.await.is_err()); // not a guard of this condition's lock
 /// # });
@@ -300,16 +301,25 @@ impl<'a> Future for ConditionWait<'a> {
                     drop(guard);
                     return Poll::Pending;
                 }
-                WaitState::Waiting(id) => match cond.waiters.lock().poll(id, cx.waker()) {
-                    Poll::Ready(()) => this.state = WaitState::Reacquire(cond.lock.acquire()),
-                    Poll::Pending => {
-                        this.state = WaitState::Waiting(id);
-                        return Poll::Pending;
+                WaitState::Waiting(id) => {
+                    // A checkpoint: a cancelled waiter leaves (a notification it had goes to
+                    // the next one) and holds no lock: in Rust the guard is the lock, so the
+                    // end state is asyncio's (re-acquired, then released by `async with`).
+                    if let Some(e) = take_cancel() {
+                        cond.leave(id);
+                        return Poll::Ready(Err(e));
                     }
-                },
+                    match cond.waiters.lock().poll(id, cx.waker()) {
+                        Poll::Ready(()) => this.state = WaitState::Reacquire(cond.lock.acquire()),
+                        Poll::Pending => {
+                            this.state = WaitState::Waiting(id);
+                            return Poll::Pending;
+                        }
+                    }
+                }
                 WaitState::Reacquire(mut acquire) => {
                     return match Pin::new(&mut acquire).poll(cx) {
-                        Poll::Ready(guard) => Poll::Ready(Ok(guard)),
+                        Poll::Ready(guard) => Poll::Ready(guard),
                         Poll::Pending => {
                             this.state = WaitState::Reacquire(acquire);
                             Poll::Pending
@@ -322,14 +332,21 @@ impl<'a> Future for ConditionWait<'a> {
     }
 }
 
+impl Condition {
+    /// A waiter leaves; a notification it was given goes to the next one.
+    fn leave(&self, id: WaiterId) {
+        let notified = self.waiters.lock().remove(id);
+        if notified.is_some() {
+            // Our notification must not be lost: give it to the next waiter.
+            self.notify_unchecked(1);
+        }
+    }
+}
+
 impl Drop for ConditionWait<'_> {
     fn drop(&mut self) {
         if let WaitState::Waiting(id) = self.state {
-            let notified = self.cond.waiters.lock().remove(id);
-            if notified.is_some() {
-                // Our notification must not be lost: give it to the next waiter.
-                self.cond.notify_unchecked(1);
-            }
+            self.cond.leave(id);
         }
         // `Start` drops the caller's guard (releasing the lock); `Reacquire` drops its
         // `LockAcquire`, which passes a handed-over lock on.

@@ -5,7 +5,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use crate::exceptions::Result;
 use crate::loom::Mutex;
+use crate::tasks::core::take_cancel;
 use crate::waiters::{WaitList, WaiterId, Wakers};
 
 /// asyncio's `Event`: `set` wakes every waiter; `clear` resets the flag without un-waking
@@ -19,7 +21,7 @@ use crate::waiters::{WaitList, WaiterId, Wakers};
 ///
 /// let event = Arc::new(Event::new());
 /// let e = event.clone();
-/// let waiter = spawn(async move { e.wait().await });
+/// let waiter = spawn(async move { e.wait().await.unwrap() });
 /// event.set();
 /// assert!(waiter.join().unwrap());
 /// ```
@@ -102,7 +104,7 @@ impl Event {
     /// # taskio::__testing::block_on(async {
     /// let e = taskio::Event::new();
     /// e.set();
-    /// assert!(e.wait().await);
+    /// assert!(e.wait().await.unwrap());
     /// # });
     /// ```
     pub fn wait(&self) -> EventWait<'_> {
@@ -138,7 +140,7 @@ impl fmt::Debug for Event {
 /// let e = taskio::Event::new();
 /// e.set();
 /// let fut: taskio::locks::EventWait<'_> = e.wait();
-/// assert!(fut.await);
+/// assert!(fut.await.unwrap());
 /// # });
 /// ```
 #[must_use = "futures do nothing unless polled"]
@@ -155,27 +157,40 @@ enum WaitState {
 }
 
 impl Future for EventWait<'_> {
-    type Output = bool;
+    type Output = Result<bool>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<bool> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<bool>> {
         let this = self.get_mut();
         let mut st = this.event.state.lock();
         match this.state {
             WaitState::Init => {
                 if st.set {
                     this.state = WaitState::Done;
-                    return Poll::Ready(true);
+                    return Poll::Ready(Ok(true));
+                }
+                if let Some(e) = take_cancel() {
+                    this.state = WaitState::Done;
+                    return Poll::Ready(Err(e));
                 }
                 this.state = WaitState::Waiting(st.waiters.push(cx.waker()));
                 Poll::Pending
             }
-            WaitState::Waiting(id) => match st.waiters.poll(id, cx.waker()) {
-                Poll::Ready(()) => {
+            WaitState::Waiting(id) => {
+                // A checkpoint (every waiter is woken together: a cancelled one passes
+                // nothing on).
+                if let Some(e) = take_cancel() {
+                    let _ = st.waiters.remove(id);
                     this.state = WaitState::Done;
-                    Poll::Ready(true)
+                    return Poll::Ready(Err(e));
                 }
-                Poll::Pending => Poll::Pending,
-            },
+                match st.waiters.poll(id, cx.waker()) {
+                    Poll::Ready(()) => {
+                        this.state = WaitState::Done;
+                        Poll::Ready(Ok(true))
+                    }
+                    Poll::Pending => Poll::Pending,
+                }
+            }
             WaitState::Done => panic!("EventWait polled after completion"),
         }
     }

@@ -8,11 +8,14 @@ use std::task::{Context, Poll};
 
 use crate::exceptions::{Error, Result};
 use crate::loom::{Mutex, MutexGuard};
+use crate::tasks::core::take_cancel;
 use crate::waiters::{WaitList, WaiterId, Wakers};
 
 /// asyncio's `Lock`: strictly FIFO, no barging.
 ///
-/// `acquire().await` returns a [`LockGuard`] that releases on drop. A release while tasks
+/// `acquire().await` returns a [`LockGuard`] that releases on drop, or `Err(Cancelled)`
+/// when the waiting task's cancellation is delivered there (a checkpoint; a lock handed to
+/// the cancelled waiter meanwhile goes to the next one). A release while tasks
 /// wait hands the lock to the first of them: a task that calls `acquire()` later queues
 /// behind, even if it runs before the woken one. Between the release and the moment the
 /// woken waiter runs, the lock is *in transit*: as in asyncio, `locked()` is then false,
@@ -34,7 +37,7 @@ use crate::waiters::{WaitList, WaiterId, Wakers};
 ///     let (lock, counter) = (lock.clone(), counter.clone());
 ///     spawn(async move {
 ///         for _ in 0..100 {
-///             let _g = lock.acquire().await;
+///             let _g = lock.acquire().await.unwrap();
 ///             let v = counter.load(std::sync::atomic::Ordering::Relaxed);
 ///             counter.store(v + 1, std::sync::atomic::Ordering::Relaxed);
 ///         }
@@ -82,7 +85,7 @@ impl Lock {
     /// ```
     /// # taskio::__testing::block_on(async {
     /// let lock = taskio::Lock::new();
-    /// let guard = lock.acquire().await;
+    /// let guard = lock.acquire().await.unwrap();
     /// assert!(lock.locked());
     /// drop(guard);
     /// assert!(!lock.locked());
@@ -104,16 +107,16 @@ impl Lock {
     /// use std::sync::Arc;
     /// # taskio::__testing::block_on(async {
     /// let lock = Arc::new(taskio::Lock::new());
-    /// let guard: taskio::locks::OwnedLockGuard = lock.clone().acquire_owned().await;
+    /// let guard: taskio::locks::OwnedLockGuard = lock.clone().acquire_owned().await.unwrap();
     /// std::thread::spawn(move || drop(guard)).join().unwrap();
     /// assert!(!lock.locked());
     /// # });
     /// ```
-    pub async fn acquire_owned(self: Arc<Self>) -> OwnedLockGuard {
-        let guard = self.acquire().await;
+    pub async fn acquire_owned(self: Arc<Self>) -> Result<OwnedLockGuard> {
+        let guard = self.acquire().await?;
         let epoch = guard.epoch;
         std::mem::forget(guard);
-        OwnedLockGuard { lock: self, epoch }
+        Ok(OwnedLockGuard { lock: self, epoch })
     }
 
     /// Takes the lock if it is free and nobody waits for it.
@@ -159,7 +162,7 @@ impl Lock {
     /// ```
     /// # taskio::__testing::block_on(async {
     /// let lock = taskio::Lock::new();
-    /// lock.acquire().await.detach(); // `await lock.acquire()`
+    /// lock.acquire().await.unwrap().detach(); // `await lock.acquire()`
     /// assert!(lock.locked());
     /// lock.release().unwrap();
     /// assert!(lock.release().is_err());
@@ -307,7 +310,7 @@ impl fmt::Debug for LockGuard<'_> {
 /// use std::sync::Arc;
 /// # taskio::__testing::block_on(async {
 /// let lock = Arc::new(taskio::Lock::new());
-/// let guard = lock.clone().acquire_owned().await;
+/// let guard = lock.clone().acquire_owned().await.unwrap();
 /// assert!(Arc::ptr_eq(guard.lock(), &lock));
 /// # });
 /// ```
@@ -325,7 +328,7 @@ impl OwnedLockGuard {
     /// ```
     /// use std::sync::Arc;
     /// # taskio::__testing::block_on(async {
-    /// let guard = Arc::new(taskio::Lock::new()).acquire_owned().await;
+    /// let guard = Arc::new(taskio::Lock::new()).acquire_owned().await.unwrap();
     /// assert!(guard.lock().locked());
     /// # });
     /// ```
@@ -371,17 +374,29 @@ enum AcquireState {
 }
 
 impl<'a> Future for LockAcquire<'a> {
-    type Output = LockGuard<'a>;
+    type Output = Result<LockGuard<'a>>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<LockGuard<'a>> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<LockGuard<'a>>> {
         let this = self.get_mut();
+        // A checkpoint where it waits: a delivered cancellation leaves the queue (passing on
+        // a lock handed over meanwhile).
+        if let AcquireState::Waiting(_) = this.state {
+            if let Some(e) = take_cancel() {
+                this.leave();
+                return Poll::Ready(Err(e));
+            }
+        }
         let lock = this.lock;
         let mut st = lock.lock_state();
         match this.state {
             AcquireState::Init => {
                 if !st.locked && st.waiters.is_empty() {
                     this.state = AcquireState::Done;
-                    return Poll::Ready(lock.take(&mut st));
+                    return Poll::Ready(Ok(lock.take(&mut st)));
+                }
+                if let Some(e) = take_cancel() {
+                    this.state = AcquireState::Done;
+                    return Poll::Ready(Err(e));
                 }
                 this.state = AcquireState::Waiting(st.waiters.push(cx.waker()));
                 Poll::Pending
@@ -389,7 +404,7 @@ impl<'a> Future for LockAcquire<'a> {
             AcquireState::Waiting(id) => match st.waiters.poll(id, cx.waker()) {
                 Poll::Ready(()) => {
                     this.state = AcquireState::Done;
-                    Poll::Ready(lock.take(&mut st))
+                    Poll::Ready(Ok(lock.take(&mut st)))
                 }
                 Poll::Pending => Poll::Pending,
             },
@@ -398,9 +413,10 @@ impl<'a> Future for LockAcquire<'a> {
     }
 }
 
-impl Drop for LockAcquire<'_> {
-    fn drop(&mut self) {
-        if let AcquireState::Waiting(id) = self.state {
+impl LockAcquire<'_> {
+    /// Leaves the wait queue; a lock handed to this waiter in transit goes to the next one.
+    fn leave(&mut self) {
+        if let AcquireState::Waiting(id) = std::mem::replace(&mut self.state, AcquireState::Done) {
             let mut wakers = Wakers::new();
             {
                 let mut st = self.lock.lock_state();
@@ -411,6 +427,12 @@ impl Drop for LockAcquire<'_> {
             }
             wakers.wake_all();
         }
+    }
+}
+
+impl Drop for LockAcquire<'_> {
+    fn drop(&mut self) {
+        self.leave();
     }
 }
 

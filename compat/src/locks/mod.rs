@@ -24,7 +24,7 @@
 //! # taskio::__testing::block_on(async {
 //! let lock = Lock::new();
 //! {
-//!     let _guard = lock.acquire().await; // `async with lock:`
+//!     let _guard = lock.acquire().await.unwrap(); // `async with lock:`
 //!     assert!(lock.locked());
 //! }
 //! assert!(!lock.locked());

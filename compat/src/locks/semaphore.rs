@@ -37,6 +37,7 @@ use std::task::{Context, Poll};
 use crate::exceptions::{Error, Result};
 use crate::loom::atomic::{AtomicUsize, Ordering};
 use crate::loom::Mutex;
+use crate::tasks::core::take_cancel;
 use crate::waiters::{WaitList, WaiterId, Wakers};
 
 /// Set while the wait list holds a waiting (not yet notified) entry. Changed only under the
@@ -190,7 +191,9 @@ impl Core {
 /// let sem = taskio::Semaphore::new(-1);
 /// ```
 ///
-/// `acquire().await` returns a [`SemaphorePermit`] that gives the permit back on drop;
+/// `acquire().await` returns a [`SemaphorePermit`] that gives the permit back on drop, or
+/// `Err(Cancelled)` when the waiting task's cancellation is delivered while it waits (a
+/// permit handed to it meanwhile goes to the next waiter);
 /// [`SemaphorePermit::forget`] and [`Semaphore::release`] give asyncio's manual style.
 ///
 /// # Examples
@@ -204,7 +207,7 @@ impl Core {
 /// let workers: Vec<_> = (0..4).map(|_| {
 ///     let (sem, inside) = (sem.clone(), inside.clone());
 ///     spawn(async move {
-///         let _permit = sem.acquire().await;
+///         let _permit = sem.acquire().await.unwrap();
 ///         assert!(inside.fetch_add(1, Ordering::SeqCst) < 2);
 ///         inside.fetch_sub(1, Ordering::SeqCst);
 ///     })
@@ -243,7 +246,7 @@ impl Semaphore {
     /// ```
     /// # taskio::__testing::block_on(async {
     /// let sem = taskio::Semaphore::new(1);
-    /// let permit = sem.acquire().await;
+    /// let permit = sem.acquire().await.unwrap();
     /// assert!(sem.locked());
     /// drop(permit);
     /// assert!(!sem.locked());
@@ -262,15 +265,15 @@ impl Semaphore {
     /// use std::sync::Arc;
     /// # taskio::__testing::block_on(async {
     /// let sem = Arc::new(taskio::Semaphore::new(1));
-    /// let permit: taskio::locks::OwnedSemaphorePermit = sem.clone().acquire_owned().await;
+    /// let permit: taskio::locks::OwnedSemaphorePermit = sem.clone().acquire_owned().await.unwrap();
     /// assert_eq!(sem.value(), 0);
     /// std::thread::spawn(move || drop(permit)).join().unwrap();
     /// assert_eq!(sem.value(), 1);
     /// # });
     /// ```
-    pub async fn acquire_owned(self: Arc<Self>) -> OwnedSemaphorePermit {
-        self.acquire().await.forget();
-        OwnedSemaphorePermit { sem: self }
+    pub async fn acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit> {
+        self.acquire().await?.forget();
+        Ok(OwnedSemaphorePermit { sem: self })
     }
 
     /// Takes a permit if one is free and nobody waits.
@@ -380,7 +383,7 @@ impl BoundedSemaphore {
     /// ```
     /// # taskio::__testing::block_on(async {
     /// let sem = taskio::BoundedSemaphore::new(1);
-    /// let _permit = sem.acquire().await;
+    /// let _permit = sem.acquire().await.unwrap();
     /// assert!(sem.locked());
     /// # });
     /// ```
@@ -499,7 +502,7 @@ impl fmt::Debug for SemaphorePermit<'_> {
 /// use std::sync::Arc;
 /// # taskio::__testing::block_on(async {
 /// let sem = Arc::new(taskio::Semaphore::new(1));
-/// let permit = sem.clone().acquire_owned().await;
+/// let permit = sem.clone().acquire_owned().await.unwrap();
 /// assert!(Arc::ptr_eq(permit.semaphore(), &sem));
 /// # });
 /// ```
@@ -516,7 +519,7 @@ impl OwnedSemaphorePermit {
     /// ```
     /// use std::sync::Arc;
     /// # taskio::__testing::block_on(async {
-    /// let permit = Arc::new(taskio::Semaphore::new(1)).acquire_owned().await;
+    /// let permit = Arc::new(taskio::Semaphore::new(1)).acquire_owned().await.unwrap();
     /// assert_eq!(permit.semaphore().value(), 0);
     /// # });
     /// ```
@@ -532,7 +535,7 @@ impl OwnedSemaphorePermit {
     /// use std::sync::Arc;
     /// # taskio::__testing::block_on(async {
     /// let sem = Arc::new(taskio::Semaphore::new(1));
-    /// sem.clone().acquire_owned().await.forget();
+    /// sem.clone().acquire_owned().await.unwrap().forget();
     /// assert_eq!(sem.value(), 0);
     /// # });
     /// ```
@@ -588,19 +591,30 @@ impl<'a> SemaphoreAcquire<'a> {
 }
 
 impl<'a> Future for SemaphoreAcquire<'a> {
-    type Output = SemaphorePermit<'a>;
+    type Output = Result<SemaphorePermit<'a>>;
 
     #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SemaphorePermit<'a>> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<SemaphorePermit<'a>>> {
         let this = self.get_mut();
         let core = this.core;
         if let AcquireState::Init = this.state {
             if core.take_permit() {
                 this.state = AcquireState::Done;
-                return Poll::Ready(SemaphorePermit { core });
+                return Poll::Ready(Ok(SemaphorePermit { core }));
             }
         }
-        this.poll_slow(cx)
+        // A checkpoint where it waits: a delivered cancellation leaves the queue (passing on
+        // a permit handed over meanwhile).
+        if let Some(e) = take_cancel() {
+            if let AcquireState::Waiting(id) =
+                std::mem::replace(&mut this.state, AcquireState::Done)
+            {
+                this.leave(id);
+            }
+            this.state = AcquireState::Done;
+            return Poll::Ready(Err(e));
+        }
+        this.poll_slow(cx).map(Ok)
     }
 }
 

@@ -174,8 +174,10 @@ impl StreamReader {
         self.buf.exception()
     }
 
-    /// Reads from the connection once into the buffer: data, EOF or an error.
-    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+    /// Reads from the connection once into the buffer: data, EOF or an error. `Ready(Some(e))`
+    /// is a cancellation delivered at the read (the runtime's I/O checkpoint, or this
+    /// reader's own when it would wait): it ends this read only, it is no connection error.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<Option<Error>> {
         let io = &mut self.io;
         let res = loop {
             let mut pending = false;
@@ -189,10 +191,17 @@ impl StreamReader {
                 }
             });
             if pending {
-                return Poll::Pending;
+                // A checkpoint (for transports that are not the runtime's own sockets).
+                return match crate::tasks::core::take_cancel() {
+                    Some(e) => Poll::Ready(Some(e)),
+                    None => Poll::Pending,
+                };
             }
             match res {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if taskio_runtime::task::Cancelled::is_cancelled_io(&e) => {
+                    return Poll::Ready(Some(Error::from(e)));
+                }
                 other => break other,
             }
         };
@@ -207,7 +216,7 @@ impl StreamReader {
                 self.buf.set_exception(err);
             }
         }
-        Poll::Ready(())
+        Poll::Ready(None)
     }
 
     async fn drive(
@@ -218,8 +227,10 @@ impl StreamReader {
             if let Poll::Ready(r) = attempt(&mut self.buf) {
                 return Poll::Ready(r);
             }
-            if self.poll_fill(cx).is_pending() {
-                return Poll::Pending;
+            match self.poll_fill(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(cancelled)) => return Poll::Ready(Err(cancelled)),
+                Poll::Ready(None) => {}
             }
         })
         .await

@@ -521,13 +521,18 @@ impl Server {
     }
 
     /// Waits until the server is closed and every connection's callback has ended.
-    pub async fn wait_closed(&self) {
-        self.inner.all_closed.wait().await;
+    ///
+    /// # Errors
+    ///
+    /// Cancelled, when the waiting task's cancellation is delivered here (a checkpoint).
+    pub async fn wait_closed(&self) -> Result<()> {
+        self.inner.all_closed.wait().await.map(drop)
     }
 
     /// Serves until the server is closed (by [`close`](Self::close) from another task),
     /// then waits for its connections like [`wait_closed`](Self::wait_closed) and returns
-    /// `Ok`. Cancelling it (dropping the future) closes the server, as in asyncio.
+    /// `Ok`. Cancelling it closes the server and waits for its connections before the
+    /// Cancelled is returned, as in asyncio; dropping the future closes the server too.
     /// (asyncio raises `CancelledError` when another task closes the server; here it returns.)
     ///
     /// # Errors
@@ -547,8 +552,13 @@ impl Server {
             st.serve_forever = true;
         }
         let _guard = ServeForever(&self.inner);
-        self.inner.closed.wait().await;
-        self.inner.all_closed.wait().await;
+        if let Err(cancelled) = self.inner.closed.wait().await {
+            self.close();
+            // A second cancellation here ends the wait: the first one is what is reported.
+            let _ = self.inner.all_closed.wait().await;
+            return Err(cancelled);
+        }
+        self.inner.all_closed.wait().await?;
         Ok(())
     }
 }

@@ -359,6 +359,10 @@ impl StreamWriter {
     /// ```
     pub async fn drain(&self) -> Result<()> {
         poll_fn(|cx| {
+            // A checkpoint (the buffered data stays, the flusher goes on).
+            if let Some(e) = crate::tasks::core::take_cancel() {
+                return Poll::Ready(Err(e));
+            }
             let mut st = self.shared.state.lock();
             if let Some(e) = &st.reader_error {
                 return Poll::Ready(Err(e.clone()));
@@ -462,6 +466,9 @@ impl StreamWriter {
     /// (`Ok`), or the connection was lost (its error).
     pub async fn wait_closed(&self) -> Result<()> {
         poll_fn(|cx| {
+            if let Some(e) = crate::tasks::core::take_cancel() {
+                return Poll::Ready(Err(e));
+            }
             let mut st = self.shared.state.lock();
             if st.closed {
                 return Poll::Ready(match &st.error {
