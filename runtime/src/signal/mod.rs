@@ -16,7 +16,7 @@
 //! action that was there before the first one is put back. Listeners are counted per signal,
 //! process-wide, across runtimes. SIGKILL, SIGSTOP (which cannot be caught), SIGSEGV, SIGBUS,
 //! SIGILL and SIGFPE (faults, for which a handler that returns re-runs the faulting
-//! instruction) are refused with an [`io::ErrorKind::InvalidInput`] error.
+//! instruction) are refused with an [`std::io::ErrorKind::InvalidInput`] error.
 //!
 //! Deliveries between two polls of a listener are *coalesced*: however many arrived, the
 //! next [`Signal::recv`] returns once (as the kernel itself keeps at most one pending
