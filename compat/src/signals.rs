@@ -16,6 +16,27 @@
 //!
 //! The SIGINT handling of [`run`](crate::run) and [`Runner`](crate::Runner) is described in
 //! [`runners`](crate::runners).
+//!
+//! # Examples
+//!
+//! A server's graceful shutdown: a task waits for SIGTERM.
+//!
+//! ```
+//! use taskio::{signals, SignalKind};
+//!
+//! taskio::run(async {
+//!     let mut term = signals::signal(SignalKind::terminate())?;
+//!     let stop = taskio::create_task(async move {
+//!         term.recv().await;
+//!         Ok("stopping")
+//!     });
+//!     // SAFETY: no memory-safety preconditions; a listener of the signal exists.
+//!     unsafe { libc::kill(libc::getpid(), libc::SIGTERM) };
+//!     assert_eq!(stop.await?, "stopping");
+//!     Ok(())
+//! })
+//! .unwrap();
+//! ```
 
 use std::fmt;
 use std::future::poll_fn;
@@ -51,7 +72,7 @@ use crate::exceptions::{Error, Result};
 ///     let got = Arc::new(Event::new());
 ///     let g = got.clone();
 ///     add_signal_handler(SignalKind::user_defined1(), move || g.set())?;
-///     # #[allow(clippy::undocumented_unsafe_blocks)]
+///     // SAFETY: no memory-safety preconditions; a listener of the signal exists.
 ///     unsafe { libc::kill(libc::getpid(), libc::SIGUSR1) };
 ///     got.wait().await;
 ///     assert!(remove_signal_handler(SignalKind::user_defined1()));

@@ -122,7 +122,7 @@ mod api {
     /// Runtime::new().unwrap().block_on(async {
     ///     let mut usr1 = signal(SignalKind::user_defined1()).unwrap();
     ///     // Raise it to ourselves: the listener sees it.
-    ///     # #[allow(clippy::undocumented_unsafe_blocks)]
+    ///     // SAFETY: no memory-safety preconditions; a listener of the signal exists.
     ///     unsafe { libc::kill(libc::getpid(), libc::SIGUSR1) };
     ///     usr1.recv().await;
     ///
@@ -171,7 +171,7 @@ mod api {
     ///     // First poll: listening now.
     ///     let mut cx = Context::from_waker(Waker::noop());
     ///     assert!(ctrl_c.as_mut().poll(&mut cx).is_pending());
-    ///     # #[allow(clippy::undocumented_unsafe_blocks)]
+    ///     // SAFETY: no memory-safety preconditions; a listener of the signal exists.
     ///     unsafe { libc::kill(libc::getpid(), libc::SIGINT) };
     ///     ctrl_c.await.unwrap();
     /// });
@@ -228,7 +228,7 @@ mod api {
     /// Runtime::new().unwrap().block_on(async {
     ///     let mut a = signal(SignalKind::user_defined2()).unwrap();
     ///     let mut b = signal(SignalKind::user_defined2()).unwrap();
-    ///     # #[allow(clippy::undocumented_unsafe_blocks)]
+    ///     // SAFETY: no memory-safety preconditions; a listener of the signal exists.
     ///     unsafe { libc::kill(libc::getpid(), libc::SIGUSR2) };
     ///     a.recv().await; // every listener sees the delivery
     ///     b.recv().await;
@@ -254,7 +254,7 @@ mod api {
         /// Runtime::new().unwrap().block_on(async {
         ///     let mut hup = signal(SignalKind::hangup()).unwrap();
         ///     for _ in 0..3 {
-        ///         # #[allow(clippy::undocumented_unsafe_blocks)]
+        ///         // SAFETY: no memory-safety preconditions; a listener of the signal exists.
         ///         unsafe { libc::kill(libc::getpid(), libc::SIGHUP) };
         ///         hup.recv().await;
         ///     }
@@ -277,7 +277,7 @@ mod api {
         ///     let mut s = signal(SignalKind::alarm()).unwrap();
         ///     let mut cx = Context::from_waker(Waker::noop());
         ///     assert!(s.poll_recv(&mut cx).is_pending()); // nothing delivered yet
-        ///     # #[allow(clippy::undocumented_unsafe_blocks)]
+        ///     // SAFETY: no memory-safety preconditions; a listener of the signal exists.
         ///     unsafe { libc::kill(libc::getpid(), libc::SIGALRM) };
         ///     std::future::poll_fn(|cx| s.poll_recv(cx)).await; // woken by the driver
         /// });
