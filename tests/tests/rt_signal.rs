@@ -27,6 +27,7 @@ rt_tests!(
     previous_action_is_restored_by_the_last_listener,
     stream_yields_an_item_per_delivery,
     listener_moved_to_another_runtime_still_receives,
+    stress_listener_churn_under_a_signal_storm,
 );
 
 /// The signal of test number `n` on `flavor`: a realtime signal no other test uses.
@@ -244,6 +245,74 @@ fn listener_moved_to_another_runtime_still_receives(flavor: Flavor) {
         raise(kind);
         recv(&mut s).await;
     });
+}
+
+/// 8 tasks make and drop 50 short-lived listeners each while another thread raises the
+/// signal every 200 µs: the first-listener install and last-listener restore race the
+/// deliveries. The signal is ignored before (so a delivery between a restore and the next
+/// install is harmless), and is ignored again after: every listener was removed, none hung.
+fn stress_listener_churn_under_a_signal_storm(flavor: Flavor) {
+    use std::sync::atomic::AtomicBool;
+    const TASKS: usize = 8;
+    const ROUNDS: usize = 50;
+    let kind = rt_signal(flavor, 7);
+    // SAFETY: ignoring a signal nobody else in this process uses.
+    unsafe { libc::signal(kind.as_raw(), libc::SIG_IGN) };
+    let lifetimes = Arc::new(AtomicUsize::new(0));
+    let received = Arc::new(AtomicUsize::new(0));
+    let (l, r) = (lifetimes.clone(), received.clone());
+    let raised = flavor.rt().block_on(async move {
+        let stop = Arc::new(AtomicBool::new(false));
+        let raiser = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut n = 0usize;
+                while !stop.load(SeqCst) {
+                    raise(kind);
+                    n += 1;
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+                n
+            })
+        };
+        let tasks: Vec<_> = (0..TASKS)
+            .map(|_| {
+                let (l, r) = (l.clone(), r.clone());
+                spawn(async move {
+                    for _ in 0..ROUNDS {
+                        let mut s = signal::signal(kind).unwrap();
+                        if time::timeout(Duration::from_millis(1), s.recv())
+                            .await
+                            .is_ok()
+                        {
+                            r.fetch_add(1, SeqCst);
+                        }
+                        drop(s);
+                        l.fetch_add(1, SeqCst);
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        stop.store(true, SeqCst);
+        raiser.join().unwrap()
+    });
+    assert_eq!(lifetimes.load(SeqCst), TASKS * ROUNDS);
+    assert!(raised > 0 && received.load(SeqCst) <= TASKS * ROUNDS);
+    // SAFETY: all-zero is a valid `sigaction` to be overwritten; a null `act` queries.
+    let now = unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        assert_eq!(
+            libc::sigaction(kind.as_raw(), std::ptr::null(), &mut old),
+            0
+        );
+        old.sa_sigaction
+    };
+    assert_eq!(now, libc::SIG_IGN, "the last listener put SIG_IGN back");
+    // SAFETY: as above.
+    unsafe { libc::signal(kind.as_raw(), libc::SIG_DFL) };
 }
 
 /// SIGINT and SIGTERM, whose default action would end the test binary: received while
