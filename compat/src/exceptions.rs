@@ -97,6 +97,11 @@ pub enum ErrorKind {
     Runtime,
     /// An I/O error.
     Io,
+    /// `KeyboardInterrupt`: [`run`](crate::run) or [`Runner::run`](crate::Runner::run) was
+    /// interrupted by SIGINT (Ctrl-C), which cancelled the main task (see
+    /// [`runners`](crate::runners)). Not an asyncio exception but Python's, which
+    /// `asyncio.run` raises in that case.
+    KeyboardInterrupt,
     /// Any other (user) error, converted with `?` or [`Error::new`].
     Other,
 }
@@ -368,6 +373,19 @@ impl Error {
     /// ```
     pub fn queue_shut_down() -> Error {
         Error::simple(ErrorKind::QueueShutDown, "QueueShutDown")
+    }
+
+    /// `KeyboardInterrupt`: what `run` returns when SIGINT cancelled its main task.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = taskio::Error::keyboard_interrupt();
+    /// assert_eq!(err.kind(), taskio::ErrorKind::KeyboardInterrupt);
+    /// assert_eq!(err.to_string(), "KeyboardInterrupt");
+    /// ```
+    pub fn keyboard_interrupt() -> Error {
+        Error::simple(ErrorKind::KeyboardInterrupt, "KeyboardInterrupt")
     }
 
     /// `BrokenBarrierError`.

@@ -3,7 +3,7 @@
 //! Modules are named as asyncio's documentation: [`runners`], [`tasks`], [`gather`](mod@gather),
 //! [`as_completed`](mod@as_completed), [`shield`](mod@shield), [`taskgroup`], [`timeouts`],
 //! [`wait`](mod@wait), [`locks`],
-//! [`queues`], [`streams`], [`threads`], [`exceptions`]. Every type is `Send + Sync` and correct when its users run on
+//! [`queues`], [`streams`], [`threads`], [`exceptions`], and on Unix [`signals`]. Every type is `Send + Sync` and correct when its users run on
 //! different workers at once. The [`cancellation`] page compares asyncio's cancellation
 //! idiom with taskio's.
 //!
@@ -58,6 +58,11 @@
 //! | `reader.read(n)`, `readline()`, `readexactly(n)`, `readuntil(sep)`, `read(-1)` | the same names; `read_to_end()` for `read(-1)` |
 //! | `writer.write(b)`, `writelines`, `await drain()`, `close()`, `await wait_closed()` | the same names on [`StreamWriter`] |
 //! | `await asyncio.to_thread(f)`, `loop.run_in_executor(None, f)` | [`to_thread(f)`](to_thread)`.await?`, [`run_in_executor(f)`](run_in_executor) |
+//! | `loop.add_signal_handler(sig, cb)` (Unix) | [`add_signal_handler(sig, cb)?`](add_signal_handler) with a [`SignalKind`] (`SignalKind::terminate()`, ...); process-wide, one per signal |
+//! | `loop.remove_signal_handler(sig)` | [`remove_signal_handler(sig)`](remove_signal_handler) → `bool`; the previous disposition is back |
+//! | `asyncio.run` / `Runner.run` and Ctrl-C (3.11+): the first SIGINT cancels main, `run` raises `KeyboardInterrupt`; a second one interrupts at once | the same in [`run`] and [`Runner::run`] (main thread, SIGINT at its default only): `Err` of [`ErrorKind::KeyboardInterrupt`]; the second SIGINT takes the default action (the process ends) |
+//! | `signal.signal` + an `asyncio.Event` for "wait for SIGTERM" | [`signals::signal(kind)`](signals::signal)`?.recv().await`, [`signals::ctrl_c()`](signals::ctrl_c)`.await?` (the runtime's listeners) |
+//! | `KeyboardInterrupt` | [`ErrorKind::KeyboardInterrupt`] |
 //!
 //! # Deterministic mode
 //!
@@ -123,6 +128,8 @@ mod rt_time;
 pub mod runners;
 #[cfg(not(loom))]
 pub mod shield;
+#[cfg(all(unix, not(loom)))]
+pub mod signals;
 pub mod streams;
 #[cfg(not(loom))]
 pub mod taskgroup;
@@ -154,6 +161,8 @@ pub use crate::locks::{
     OwnedSemaphorePermit, Semaphore, SemaphorePermit,
 };
 pub use crate::queues::{LifoQueue, PriorityQueue, PutError, Queue};
+#[cfg(all(unix, not(loom)))]
+pub use crate::signals::{add_signal_handler, remove_signal_handler, SignalKind};
 pub use crate::streams::{
     open_connection, open_unix_connection, start_server, start_unix_server, Server, StreamReader,
     StreamWriter,

@@ -5,6 +5,21 @@
 //! running is cancelled, the runner waits for them to end, reports the errors other than
 //! their cancellation on stderr (asyncio's default exception handler), and shuts the
 //! blocking pool down.
+//!
+//! # Ctrl-C (Unix)
+//!
+//! As `asyncio.run` and `asyncio.Runner.run` since Python 3.11: while `main` runs, the
+//! first SIGINT cancels the main task ([`Task::cancel`](crate::Task::cancel) with the
+//! message "KeyboardInterrupt"); when the main task then ends cancelled, `run` returns an
+//! error of kind [`ErrorKind::KeyboardInterrupt`] (if it caught the cancellation and
+//! returned a value, that value). The runner stops listening at that first SIGINT, so a
+//! second one takes SIGINT's default action at once: the process ends.
+//!
+//! asyncio's conditions hold: this is only set up when `run` is called on the main thread
+//! and SIGINT has its default disposition (the program installed no handler of its own,
+//! with [`add_signal_handler`](crate::add_signal_handler), a live
+//! [`Signal`](crate::signals::Signal) or otherwise). When `run` returns, SIGINT's default
+//! disposition is back.
 
 use std::fmt;
 use std::future::Future;
@@ -217,8 +232,27 @@ impl Runner {
         check_not_running("Runner.run() cannot be called from a running event loop")?;
         let rt = self.rt.as_ref().expect("runner is open");
         let _enter = rt.enter();
+        // Listening before main is spawned: a SIGINT main raises at once is seen.
+        #[cfg(unix)]
+        let sigint = crate::signals::MainInterrupt::start(rt.handle());
         let task = Task::from_core(Core::spawn(main, None, rt.handle()));
-        match rt.block_on(task.join()) {
+        #[cfg(unix)]
+        if let Some(sigint) = &sigint {
+            sigint.set_main(&task);
+        }
+        let out = rt.block_on(task.join());
+        #[cfg(unix)]
+        let out = {
+            let interrupted = sigint.is_some_and(|s| s.finish());
+            match out {
+                // asyncio: a main task that ended cancelled after the SIGINT is a
+                // KeyboardInterrupt; one that caught the cancellation returns what it
+                // returned.
+                Err(e) if interrupted && e.is_cancelled() => Err(Error::keyboard_interrupt()),
+                out => out,
+            }
+        };
+        match out {
             Err(e) if e.kind() == ErrorKind::Panic => match e.take_panic_payload() {
                 Some(p) => std::panic::resume_unwind(p),
                 None => Err(e),

@@ -28,8 +28,27 @@
 //!
 //! Lookup is a binary search on the id (entries are sorted), removal a `VecDeque::remove`;
 //! both are cheap for the list lengths primitives see.
+//!
+//! # A waker that panics
+//!
+//! [`Wakers::wake_all`] wakes **every** waker it holds even when some of them panic in
+//! `wake()`: each wake runs under `catch_unwind`, and a caught panic is *contained*, not
+//! resumed. The panic hook has already reported it when it happened (that is where its
+//! message and backtrace go, as for any panic); the payload is then dropped and the
+//! notifier's operation (`Event::set`, a release, a `put`, ...) completes normally. This is
+//! asyncio's rule for a failing callback: it goes to the loop's exception handler, never to
+//! whoever resolved the future. Resuming it instead would fail an innocent notifier for
+//! another task's broken waker, turn every guard or permit drop during unwinding into an
+//! abort, and lose what an operation had already returned (a `get_nowait` item).
+//!
+//! What a panicking waker costs is only its own wake-up: its entry is notified (step 2) and
+//! holds its value. If that future is polled again, it consumes the value; if it is dropped,
+//! step 4 passes the value on. So a single-wake path (`notify_one`) never loses a
+//! notification for the other waiters either: it is held by the entry until that entry
+//! leaves the list.
 
 use std::collections::VecDeque;
+use std::panic::{self, AssertUnwindSafe};
 use std::task::{Poll, Waker};
 
 /// Identifies one registration in a [`WaitList`].
@@ -197,7 +216,8 @@ impl Wakers {
         notified.map(|w| self.push(w))
     }
 
-    /// Wakes them all, in the order they were pushed.
+    /// Wakes them all, in the order they were pushed. A waker that panics does not stop
+    /// the others: its panic is contained (see the module docs, "A waker that panics").
     ///
     /// Inlined: the common case (nobody to wake) is one test, with no call and no `Vec` to
     /// drop (`rest` is empty, so it never allocated).
@@ -215,10 +235,22 @@ impl Wakers {
     #[inline(never)]
     fn wake_all_slow(self) {
         if let Some(w) = self.first {
-            w.wake();
+            wake_contained(w);
             if !self.rest.is_empty() {
-                self.rest.into_iter().for_each(Waker::wake);
+                self.rest.into_iter().for_each(wake_contained);
             }
+        }
+    }
+}
+
+/// Wakes `waker`; a panic in its `wake()` is caught and dropped (the panic hook reported it
+/// already). A payload whose own drop panics is leaked rather than dropped again.
+fn wake_contained(waker: Waker) {
+    // `AssertUnwindSafe`: nothing of ours is borrowed by the closure; the waker is consumed
+    // by `wake` and is gone whether it returns or unwinds.
+    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(move || waker.wake())) {
+        if let Err(again) = panic::catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+            std::mem::forget(again);
         }
     }
 }
@@ -289,6 +321,51 @@ mod tests {
         one.push(logging_waker(4, &log));
         one.wake_all();
         assert_eq!(*log.lock().unwrap(), [1, 2, 3, 4]);
+    }
+
+    /// A `Waker` whose `wake` panics.
+    fn panicking_waker() -> Waker {
+        struct Panics;
+        impl std::task::Wake for Panics {
+            fn wake(self: std::sync::Arc<Self>) {
+                panic!("this waker panics");
+            }
+        }
+        Waker::from(std::sync::Arc::new(Panics))
+    }
+
+    #[test]
+    fn a_panicking_waker_neither_stops_the_others_nor_escapes() {
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        // First (inline), in the middle of `rest`, and last.
+        let mut wakers = Wakers::new();
+        wakers.push(panicking_waker());
+        wakers.push(logging_waker(1, &log));
+        wakers.push(panicking_waker());
+        wakers.push(logging_waker(2, &log));
+        wakers.push(panicking_waker());
+        wakers.wake_all();
+        let mut one = Wakers::new();
+        one.push(panicking_waker());
+        one.wake_all();
+        assert_eq!(*log.lock().unwrap(), [1, 2]);
+    }
+
+    #[test]
+    fn notified_entry_of_a_panicking_waker_keeps_its_value_for_the_next() {
+        let (w, count) = CountingWaker::new();
+        let mut list = WaitList::<u32>::new();
+        let bad = list.push(&panicking_waker());
+        let good = list.push(&w);
+        let mut wakers = Wakers::new();
+        wakers.push_notified(list.notify_one(7)).unwrap();
+        wakers.wake_all();
+        assert_eq!(count.count(), 0);
+        // The entry whose waker panicked is dropped by its owner: the value is passed on.
+        let value = list.remove(bad).expect("notified");
+        list.notify_one(value).unwrap().wake();
+        assert_eq!(count.count(), 1);
+        assert_eq!(list.poll(good, &w), Poll::Ready(7));
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //!   (one FIFO queue: asyncio's order).
 //! - [`spawn`], [`JoinHandle`] (await the output, [`abort`](JoinHandle::abort)),
 //!   [`JoinError`], [`yield_now`], [`Handle`].
+//! - [`net`] (TCP, UDP, Unix sockets), [`time`] and, on Unix,
+//!   [`signal`] (`ctrl_c()`, a stream of any signal), all on the runtime's reactor.
 //!
 //! Cancellation is drop: aborting a task drops its future at its current `.await` on a
 //! runtime thread. Panics in tasks are caught and reported through the `JoinHandle`; they
@@ -44,6 +46,8 @@ pub(crate) mod driver;
 pub mod net;
 mod runtime;
 mod scheduler;
+#[cfg(unix)]
+pub mod signal;
 pub mod task;
 pub mod time;
 

@@ -114,6 +114,7 @@ pub(crate) use registration_set::RegistrationSet;
 pub(crate) use scheduled_io::{ReadyEvent, ScheduledIo};
 pub(crate) use slab::Slab;
 
+use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::loom::sync::Arc;
 use std::io;
 use std::os::fd::BorrowedFd;
@@ -121,6 +122,12 @@ use std::time::Duration;
 
 /// How many events one turn of the driver takes from the poller at most.
 const EVENTS_CAPACITY: usize = 1024;
+
+/// The token of the process's signal self-pipe (`crate::signal`, step 3 of its protocol):
+/// odd, so no source's token (an aligned address) can be it, and distinct from
+/// `sys_linux`'s internal tokens. A turn that reports it drains the pipe and dispatches the
+/// signals, after every source's event of that turn.
+pub(crate) const SIGNAL_TOKEN: usize = 5;
 
 /// The shared half of the reactor: registering and waking. Lives in `driver::Handle`.
 #[derive(Debug)]
@@ -130,6 +137,8 @@ pub(crate) struct IoHandle {
     /// Linux: the driver's own wake-up eventfd ([`sys_linux`]).
     #[cfg(target_os = "linux")]
     wake: sys_linux::Wake,
+    /// Set once the signal self-pipe is added to this poller ([`IoHandle::watch_signals`]).
+    signals_watched: AtomicBool,
 }
 
 /// The blocking half of the reactor: the event buffer. Lives in `driver::Driver`.
@@ -163,6 +172,7 @@ impl IoDriver {
                 wake: sys_linux::Wake::new(&poller)?,
                 poller,
                 registrations: RegistrationSet::new(),
+                signals_watched: AtomicBool::new(false),
             },
         ))
     }
@@ -185,7 +195,12 @@ impl IoDriver {
             handle.wake.reset();
             waited?;
             let mut dispatched = 0;
+            let mut signals = false;
             for (token, flags) in self.waiter.events() {
+                if token == SIGNAL_TOKEN {
+                    signals = true;
+                    continue;
+                }
                 if sys_linux::is_internal(token) {
                     continue;
                 }
@@ -195,6 +210,9 @@ impl IoDriver {
                 if unsafe { handle.dispatch_ready(token, Ready::from_epoll(flags)) } {
                     dispatched += 1;
                 }
+            }
+            if signals {
+                dispatch_signals();
             }
             Ok(dispatched)
         }
@@ -207,18 +225,63 @@ impl IoDriver {
                 Err(e) => return Err(e),
             }
             let mut dispatched = 0;
+            let mut signals = false;
             for ev in self.events.iter() {
+                if ev.key == SIGNAL_TOKEN {
+                    signals = true;
+                    continue;
+                }
                 // SAFETY: as above: `ev.key` names a source this set has not freed.
                 if unsafe { handle.dispatch(&ev) } {
                     dispatched += 1;
                 }
+            }
+            if signals {
+                dispatch_signals();
             }
             Ok(dispatched)
         }
     }
 }
 
+/// Step 3 of the signal protocol (`crate::signal`): the self-pipe was reported.
+fn dispatch_signals() {
+    #[cfg(not(loom))]
+    crate::signal::dispatch();
+}
+
 impl IoHandle {
+    /// Adds the process's signal self-pipe (`fd`, its read end) to this poller,
+    /// edge-triggered for reading under [`SIGNAL_TOKEN`]; once, later calls return at once.
+    /// Adding it while a byte is pending queues an event at once, so a signal delivered
+    /// before is dispatched by the next turn.
+    ///
+    /// `fd` must stay open for as long as the poller exists (the signal pipe is never
+    /// closed; it is never deleted from the poller, which forgets it when it is closed).
+    pub(crate) fn watch_signals(&self, fd: BorrowedFd<'_>) -> io::Result<()> {
+        use std::os::fd::AsRawFd;
+        if self.signals_watched.load(Ordering::Acquire)
+            || self.signals_watched.swap(true, Ordering::AcqRel)
+        {
+            return Ok(());
+        }
+        // SAFETY: `polling` requires the source to be deleted before it is closed: the
+        // signal pipe is process-wide and never closed (`signal/os.rs`), so it outlives this
+        // poller.
+        let added = unsafe {
+            self.poller.add_with_mode(
+                fd.as_raw_fd(),
+                polling::Event::readable(SIGNAL_TOKEN),
+                polling::PollMode::Edge,
+            )
+        };
+        if let Err(e) = added {
+            self.signals_watched.store(false, Ordering::Release);
+            return Err(e);
+        }
+        Ok(())
+    }
+
     /// Delivers one poller event: stores readiness, wakes (see the module docs). Returns
     /// `false` if the source is closed (deregistered or shut down).
     ///

@@ -45,6 +45,8 @@ pub(crate) const TIMER_TOKEN: usize = 3;
 /// `Poller::wait`), so they should never report; skipped anyway.
 pub(crate) const POLLING_NOTIFY_TOKEN: usize = usize::MAX;
 
+// `super::SIGNAL_TOKEN` (5), the signal self-pipe's, is checked by the turn before these.
+
 /// True for the tokens of the driver's own descriptors (not sources).
 pub(crate) fn is_internal(token: usize) -> bool {
     matches!(token, WAKE_TOKEN | TIMER_TOKEN | POLLING_NOTIFY_TOKEN)
