@@ -9,11 +9,14 @@
 use std::fmt;
 use std::future::Future;
 
-use taskio_runtime::{Builder, Handle, Runtime};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
+use taskio_runtime::{Builder, Handle};
+
+use crate::events::{Loop, LoopSlot};
 use crate::exceptions::{Error, ErrorKind, Result};
-use crate::tasks::core::{self, AnyCoreRef, Cancel, Core};
-use crate::tasks::Task;
+use crate::tasks::core::{self, AnyCoreRef, Cancel};
 
 /// Runs `main` on a new multi-thread runtime and returns its result; then cancels the tasks
 /// still running, waits for them and shuts the runtime down (asyncio's `asyncio.run`).
@@ -77,7 +80,10 @@ fn check_not_running(msg: &str) -> Result<()> {
 /// runner.close();
 /// ```
 pub struct Runner {
-    rt: Option<Runtime>,
+    lp: Loop,
+    /// This runner made its loop the current loop of the thread that ran it (asyncio's
+    /// Runner calls `set_event_loop` once, and `set_event_loop(None)` when it closes).
+    set_loop: AtomicBool,
 }
 
 /// Configures a [`Runner`].
@@ -148,6 +154,15 @@ impl RunnerBuilder {
     /// assert!(taskio::Runner::builder().build().is_ok());
     /// ```
     pub fn build(&self) -> Result<Runner> {
+        Ok(Runner {
+            lp: self.build_loop()?,
+            set_loop: AtomicBool::new(false),
+        })
+    }
+
+    /// The runner's runtime and its loop (what [`new_event_loop`](crate::new_event_loop)
+    /// uses too). The worker threads learn their loop from the runtime's thread hooks.
+    pub(crate) fn build_loop(&self) -> Result<Loop> {
         let mut b = if self.current_thread {
             Builder::new_current_thread()
         } else {
@@ -156,9 +171,14 @@ impl RunnerBuilder {
         if let Some(n) = self.workers {
             b.worker_threads(n);
         }
-        b.enable_all().start_paused(self.paused);
+        let slot = Arc::new(LoopSlot::new());
+        let s = slot.clone();
+        b.enable_all()
+            .start_paused(self.paused)
+            .on_thread_start(move || crate::events::running_enter_thread(s.clone()))
+            .on_thread_stop(crate::events::running_leave_thread);
         let rt = b.build()?;
-        Ok(Runner { rt: Some(rt) })
+        Ok(Loop::from_runtime(rt, slot))
     }
 }
 
@@ -215,16 +235,38 @@ impl Runner {
         T: Send + 'static,
     {
         check_not_running("Runner.run() cannot be called from a running event loop")?;
-        let rt = self.rt.as_ref().expect("runner is open");
-        let _enter = rt.enter();
-        let task = Task::from_core(Core::spawn(main, None, rt.handle()));
-        match rt.block_on(task.join()) {
+        if !self.set_loop.swap(true, Ordering::Relaxed) {
+            crate::set_event_loop(Some(&self.lp));
+        }
+        match self.lp.run_until_complete(main) {
             Err(e) if e.kind() == ErrorKind::Panic => match e.take_panic_payload() {
                 Some(p) => std::panic::resume_unwind(p),
                 None => Err(e),
             },
             r => r,
         }
+    }
+
+    /// The runner's loop (asyncio's `Runner.get_loop()`): to schedule callbacks on it, or
+    /// to run it with [`Loop::run_until_complete`]. Closing the runner closes it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = taskio::Runner::builder().current_thread().build().unwrap();
+    /// let lp = r.get_loop();
+    /// assert_eq!(lp.run_until_complete(async { Ok(3) }).unwrap(), 3);
+    /// r.run(async move {
+    ///     assert!(taskio::get_running_loop()? == lp);
+    ///     Ok(())
+    /// })
+    /// .unwrap();
+    /// let lp = r.get_loop();
+    /// r.close();
+    /// assert!(lp.is_closed());
+    /// ```
+    pub fn get_loop(&self) -> Loop {
+        self.lp.clone()
     }
 
     /// The runtime's handle (to spawn onto it from other threads).
@@ -237,7 +279,7 @@ impl Runner {
     /// assert_eq!(r.run(async move { Ok(h.await.unwrap()) }).unwrap(), 1);
     /// ```
     pub fn handle(&self) -> &Handle {
-        self.rt.as_ref().expect("runner is open").handle()
+        self.lp.rt_handle()
     }
 
     /// Cancels every task still running, waits for them, reports their errors (other than
@@ -260,7 +302,12 @@ impl Runner {
     }
 
     fn shutdown(&mut self) {
-        let Some(rt) = self.rt.take() else { return };
+        if self.set_loop.swap(false, Ordering::Relaxed) {
+            crate::set_event_loop(None);
+        }
+        let Some(rt) = self.lp.take_runtime_for_close() else {
+            return;
+        };
         if Handle::try_current().is_err() {
             rt.block_on(cancel_all(rt.handle().clone()));
         }
@@ -297,7 +344,7 @@ impl Drop for Runner {
 impl fmt::Debug for Runner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Runner")
-            .field("closed", &self.rt.is_none())
+            .field("closed", &self.lp.is_closed())
             .finish()
     }
 }
