@@ -372,11 +372,12 @@ both!(
     || async {
         let lp = get_running_loop()?;
         let fut = lp.create_future::<String>();
-        let cb_hits = Arc::new(AtomicUsize::new(0));
-        let h = cb_hits.clone();
+        // The done callback reports through a second Future (a callback scheduled from the
+        // setter's thread is not ordered against this task's own yields).
+        let cb_ran = lp.create_future::<String>();
+        let c = cb_ran.clone();
         fut.add_done_callback(move |f: &Future<String>| {
-            assert_eq!(f.result().unwrap(), "from a thread");
-            h.fetch_add(1, Ordering::SeqCst);
+            c.set_result(f.result().unwrap()).unwrap(); // a second run would fail here
         })?;
         let awaiters: Vec<_> = (0..16)
             .map(|_| {
@@ -393,9 +394,7 @@ both!(
             fut.set_result(String::new()).unwrap_err().to_string(),
             "invalid state"
         );
-        sleep(0).await?;
-        sleep(0).await?;
-        assert_eq!(cb_hits.load(Ordering::SeqCst), 1);
+        assert_eq!(cb_ran.await?, "from a thread");
         Ok(())
     }
 );
@@ -444,8 +443,16 @@ both!(future_rules_match_asyncio, || async {
     waiter.cancel(None);
     assert!(waiter.clone().await.unwrap_err().is_cancelled());
     assert!(!fut.done() && !fut.cancelled());
+    let awaiter = create_task({
+        let f = fut.clone();
+        async move { f.await }
+    });
+    sleep(0).await?;
     assert!(fut.cancel(Some("bye")));
     assert!(!fut.cancel(None));
+    let err = awaiter.await.unwrap_err();
+    assert!(err.is_cancelled());
+    assert_eq!(err.cancel_message(), Some("bye"));
     assert!(fut.cancelled());
     assert_eq!(fut.exception().unwrap_err().cancel_message(), Some("bye"));
     assert_eq!(
@@ -492,6 +499,124 @@ both!(ensure_future_wraps_only_coroutines, || async {
     assert_eq!(fut.await?, 2);
     Ok(())
 });
+
+// A callback added to a done Future is scheduled, not run inline; so is one added by a done
+// callback, which runs after the callbacks already scheduled.
+ct_only!(done_callbacks_of_a_done_future_are_scheduled, || async {
+    let lp = get_running_loop()?;
+    let log = Log::default();
+    let fut = lp.create_future::<u8>();
+    fut.set_result(7)?;
+    let l = log.clone();
+    fut.add_done_callback(move |f: &Future<u8>| {
+        l.push("cb1");
+        let l2 = l.clone();
+        f.add_done_callback(move |_: &Future<u8>| l2.push("cb3"))
+            .unwrap();
+    })?;
+    lp.call_soon(logger(&log, "soon"))?;
+    let l = log.clone();
+    fut.add_done_callback(move |_: &Future<u8>| l.push("cb2"))?;
+    assert!(log.get().is_empty());
+    sleep(0).await?;
+    sleep(0).await?;
+    assert_eq!(log.take(), ["cb1", "soon", "cb2", "cb3"]);
+    Ok(())
+});
+
+// asyncio: at t=1, A schedules call_later(0, A0) and call_later(1, A1); B is at t=1.5.
+// prints A A0 B A1.
+ct_only!(timers_added_by_timers_keep_deadline_order, || async {
+    let lp = get_running_loop()?;
+    let log = Log::default();
+    let (l, lp2) = (log.clone(), lp.clone());
+    lp.call_later(1, move || {
+        l.push("A");
+        lp2.call_later(0, logger(&l, "A0")).unwrap();
+        lp2.call_later(1, logger(&l, "A1")).unwrap();
+    })?;
+    lp.call_later(1.5, logger(&log, "B"))?;
+    sleep(3).await?;
+    assert_eq!(log.take(), ["A", "A0", "B", "A1"]);
+    Ok(())
+});
+
+both!(
+    a_panicking_future_callback_goes_to_the_exception_handler,
+    || async {
+        let lp = get_running_loop()?;
+        let reported = lp.create_future::<String>();
+        let r = reported.clone();
+        lp.set_exception_handler(Some(ExceptionHandler::new(move |_, ctx| {
+            let msg = ctx
+                .exception()
+                .and_then(|e| e.panic_message())
+                .unwrap_or("?");
+            let _ = r.set_result(msg.to_owned());
+        })));
+        let fut = lp.create_future::<()>();
+        fut.add_done_callback(|_: &Future<()>| panic!("in a done callback"))?;
+        fut.set_result(())?;
+        assert_eq!(reported.await?, "in a done callback");
+        lp.set_exception_handler(None);
+        Ok(())
+    }
+);
+
+both!(call_later_from_many_threads_loses_no_timer, || async {
+    const THREADS: usize = 4;
+    const PER_THREAD: usize = 200;
+    let lp = get_running_loop()?;
+    let done = lp.create_future::<()>();
+    let count = Arc::new(AtomicUsize::new(0));
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let (lp, done, count) = (lp.clone(), done.clone(), count.clone());
+            std::thread::spawn(move || {
+                for i in 0..PER_THREAD {
+                    let (done, count) = (done.clone(), count.clone());
+                    let delay = ((t * 7 + i * 13) % 10) as f64 * 0.01;
+                    lp.call_later(delay, move || {
+                        if count.fetch_add(1, Ordering::SeqCst) + 1 == THREADS * PER_THREAD {
+                            done.set_result(()).unwrap();
+                        }
+                    })
+                    .unwrap();
+                }
+            })
+        })
+        .collect();
+    done.clone().await?;
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(count.load(Ordering::SeqCst), THREADS * PER_THREAD);
+    Ok(())
+});
+
+#[test]
+fn stop_from_another_thread_ends_run_forever() {
+    let lp = taskio::new_event_loop().unwrap();
+    let started = lp.create_future::<()>();
+    let s = started.clone();
+    lp.call_soon(move || s.set_result(()).unwrap()).unwrap();
+    let (l, s) = (lp.clone(), started.clone());
+    let stopper = std::thread::spawn(move || {
+        // Waits (without sleeping) until the loop ran a callback, then stops it from here.
+        while !s.done() {
+            std::thread::yield_now();
+        }
+        l.call_soon_threadsafe({
+            let l = l.clone();
+            move || l.stop()
+        })
+        .unwrap();
+    });
+    lp.run_forever().unwrap();
+    stopper.join().unwrap();
+    assert!(started.done() && !lp.is_running());
+    lp.close().unwrap();
+}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
