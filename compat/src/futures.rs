@@ -738,6 +738,18 @@ pub trait EnsureFuture<T: Send + 'static> {
     type Output;
 
     /// See [`ensure_future`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio::futures::EnsureFuture;
+    /// taskio::run(async {
+    ///     let fut = taskio::Future::<u8>::new();
+    ///     assert!(fut.clone().ensure_future() == fut);
+    ///     Ok(())
+    /// })
+    /// .unwrap();
+    /// ```
     fn ensure_future(self) -> Self::Output;
 }
 

@@ -1,5 +1,11 @@
 //! asyncio's runners: [`run`] and [`Runner`].
 //!
+//! A runner owns one event loop ([`Runner::get_loop`]); running `main` is
+//! [`Loop::run_until_complete`], so a [`Loop::stop`] before `main` is done ends the run with
+//! "Event loop stopped before Future completed.". As asyncio's `Runner` does, the runner makes
+//! its loop the current loop of the thread that runs it ([`get_event_loop`](crate::get_event_loop))
+//! and unsets it when it closes, after which that thread has no implicit loop any more.
+//!
 //! `main` runs as a task (so that, on the deterministic runner, it is scheduled FIFO with the
 //! tasks it creates, exactly as in asyncio). When the runner closes, every task still
 //! running is cancelled, the runner waits for them to end, reports the errors other than
@@ -24,7 +30,8 @@ use crate::tasks::core::{self, AnyCoreRef, Cancel};
 /// # Errors
 ///
 /// `main`'s own error; `Runtime` if called from inside a running runtime ("asyncio.run()
-/// cannot be called from a running event loop") or if the runtime cannot be built.
+/// cannot be called from a running event loop"), if the loop was stopped before `main` was
+/// done ("Event loop stopped before Future completed."), or if the runtime cannot be built.
 ///
 /// # Panics
 ///
@@ -216,7 +223,9 @@ impl Runner {
     ///
     /// # Errors
     ///
-    /// `main`'s error, or `Runtime` when called from inside a running runtime.
+    /// `main`'s error, or `Runtime`: when called from inside a running runtime, or "Event
+    /// loop stopped before Future completed." when the loop was [stopped](Loop::stop) first
+    /// (`main` is then left pending, as in asyncio).
     ///
     /// # Panics
     ///

@@ -270,6 +270,14 @@ impl Loop {
     /// .unwrap();
     /// assert_eq!(order, [0, 1, 2]);
     /// ```
+    ///
+    /// A callback may run on any worker, so it must be `Send`:
+    ///
+    /// ```compile_fail
+    /// let lp = taskio::new_event_loop().unwrap();
+    /// let rc = std::rc::Rc::new(1);
+    /// lp.call_soon(move || drop(rc)).unwrap();
+    /// ```
     pub fn call_soon<F>(&self, callback: F) -> Result<Handle>
     where
         F: FnOnce() + Send + 'static,

@@ -56,7 +56,9 @@ pub(super) fn is_current(shared: &Shared) -> bool {
         .unwrap_or(false)
 }
 
-/// The loop running the current task (or callback): asyncio's `get_running_loop()`.
+/// The loop running the current task (or callback): asyncio's `get_running_loop()`. (On the
+/// multi-thread runner tasks keep running between two runs of a [`Runner`](crate::Runner);
+/// they find their loop too, [not running](Loop::is_running).)
 ///
 /// # Errors
 ///
@@ -347,10 +349,14 @@ impl Loop {
         Ok(main)
     }
 
-    /// Stops the loop: the run in progress ends at its next look (after the task or callback
-    /// running now, and on the deterministic runner after at most the steps already queued;
-    /// callbacks scheduled after the `stop` wait for the next run). Called while the loop is
-    /// not running, the next run does one round and stops. asyncio's `loop.stop()`.
+    /// Stops the loop: asyncio's `loop.stop()`. The run in progress returns at its next look:
+    /// at once on the multi-thread runner; on the deterministic runner once nothing is ready
+    /// or after the runtime's event interval (61 steps), whichever comes first. Callbacks
+    /// scheduled before the `stop` still run in this run; callbacks (and timers) scheduled
+    /// after it wait for the next run, as in asyncio. Tasks are not held back: a task may
+    /// take a step or two more than asyncio would give it before the run returns. Called
+    /// while the loop is not running, the next run does one round (what is already
+    /// scheduled) and stops.
     ///
     /// # Examples
     ///
