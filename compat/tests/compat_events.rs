@@ -658,3 +658,24 @@ proptest! {
         prop_assert_eq!(late, 0);
     }
 }
+
+// A loop closed from its own blocking pool (between runs) shuts down without joining the
+// thread that closes it.
+#[test]
+fn close_from_the_loops_blocking_pool() {
+    let lp = taskio::new_event_loop().unwrap();
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let l = lp.clone();
+    let job = lp
+        .run_in_executor(move || {
+            go_rx.recv().unwrap();
+            done_tx.send(l.close().map_err(|e| e.to_string())).unwrap();
+        })
+        .unwrap();
+    drop(job);
+    lp.run_until_complete(async { Ok(()) }).unwrap();
+    go_tx.send(()).unwrap();
+    assert_eq!(done_rx.recv().unwrap(), Ok(()));
+    assert!(lp.is_closed());
+}

@@ -431,7 +431,9 @@ impl Loop {
         // Outside the mutex: destructors may call into the loop.
         drop((timers, deferred));
         let rt = self.shared.rt.lock().take();
-        drop(rt);
+        if let Some(rt) = rt {
+            drop_runtime(rt);
+        }
         Ok(())
     }
 
@@ -481,17 +483,21 @@ impl Loop {
     }
 }
 
+/// Shuts a loop's runtime down; from inside a runtime (one of the loop's own threads, such
+/// as its blocking pool's, which the shutdown joins), on a thread of its own.
+fn drop_runtime(rt: taskio_runtime::Runtime) {
+    if RtHandle::try_current().is_ok() {
+        std::thread::spawn(move || drop(rt));
+    } else {
+        drop(rt);
+    }
+}
+
 impl Drop for Shared {
     fn drop(&mut self) {
-        let Some(rt) = self.rt.get_mut().take() else {
-            return;
-        };
-        if RtHandle::try_current().is_ok() {
-            // A runtime cannot be dropped on one of its own threads (it joins them): the
-            // last handle to an unclosed loop went away in a task, so shut it down elsewhere.
-            std::thread::spawn(move || drop(rt));
-        } else {
-            drop(rt);
+        // The last handle to an unclosed loop may go away in one of its tasks.
+        if let Some(rt) = self.rt.get_mut().take() {
+            drop_runtime(rt);
         }
     }
 }
