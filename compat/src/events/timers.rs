@@ -145,12 +145,16 @@ impl Future for Driver {
             if !st.running {
                 // Timers fire only while the loop runs; the next run wakes the driver (and
                 // a batch already due waits for it with the other set-aside callbacks).
+                // The runtime's timer is dropped too: a paused clock does not jump to a loop
+                // timer while the loop is not running.
                 st.deferred.extend(this.batch.drain(..));
                 st.timers.waker = Some(cx.waker().clone());
+                this.sleep = None;
                 return Poll::Pending;
             }
             if st.stopping && this.batch.is_empty() {
                 st.timers.waker = Some(cx.waker().clone());
+                this.sleep = None;
                 return Poll::Pending;
             }
             if !this.batch.is_empty() {
@@ -186,7 +190,8 @@ impl Future for Driver {
             st.timers.waker = Some(cx.waker().clone());
             drop(st);
             let Some(deadline) = deadline else {
-                return Poll::Pending; // only infinite deadlines left
+                this.sleep = None; // only infinite deadlines left
+                return Poll::Pending;
             };
             let sleep = match &mut this.sleep {
                 Some(s) => {
