@@ -7,6 +7,10 @@
 //! awaiters, so `fut.await` and [`Future::result`] hand out a clone (`T: Clone`), and
 //! [`Future::join`] moves a non-`Clone` value out.
 //!
+//! The type shares its name with [`std::future::Future`] (as asyncio's shares it with
+//! `concurrent.futures.Future`): write `taskio::Future`, or import it under another name,
+//! where both are in use.
+//!
 //! # Awaiting is not owning
 //!
 //! A Future is not owned by its awaiters: dropping the future of `fut.await` (say, because
