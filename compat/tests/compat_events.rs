@@ -104,6 +104,24 @@ ct_only!(call_later_equal_deadlines_run_in_call_order, || async {
     Ok(())
 });
 
+// A deadline in the past is due at once (before a later one); infinity never comes; NaN is
+// refused, as a NaN delay is.
+ct_only!(past_infinite_and_nan_deadlines, || async {
+    let lp = get_running_loop()?;
+    let log = Log::default();
+    let never = lp.call_at(f64::INFINITY, || panic!("infinity came"))?;
+    lp.call_at(lp.time() + 0.5, logger(&log, "later"))?;
+    lp.call_at(-100.0, logger(&log, "long ago"))?;
+    lp.call_at(-200.0, logger(&log, "longer ago"))?;
+    assert!(lp.call_at(f64::NAN, || ()).is_err());
+    assert!(lp.call_later(f64::NAN, || ()).is_err());
+    sleep(1).await?;
+    assert_eq!(log.take(), ["longer ago", "long ago", "later"]);
+    assert!(!never.cancelled());
+    never.cancel();
+    Ok(())
+});
+
 ct_only!(a_timer_sees_the_clock_at_its_deadline, || async {
     let lp = get_running_loop()?;
     let seen = Arc::new(Mutex::new(Vec::new()));
