@@ -14,6 +14,9 @@
 
 // The tutorial programs, included as modules (their `main`s are unused here).
 #[allow(dead_code)]
+#[path = "display_date.rs"]
+mod display_date;
+#[allow(dead_code)]
 #[path = "echo.rs"]
 mod echo;
 #[allow(dead_code)]
@@ -34,6 +37,12 @@ mod send_message;
 #[allow(dead_code)]
 #[path = "shield_and_cancel.rs"]
 mod shield_and_cancel;
+#[allow(dead_code)]
+#[path = "speech.rs"]
+mod speech;
+#[allow(dead_code)]
+#[path = "stop_the_loop.rs"]
+mod stop_the_loop;
 #[allow(dead_code)]
 #[path = "worker.rs"]
 mod worker;
@@ -184,6 +193,21 @@ fn main() {
             name: "factorials_exercise",
             scale: SCALE,
             demo: factorials_exercise::demo,
+        },
+        Program {
+            name: "display_date",
+            scale: SCALE,
+            demo: display_date::demo,
+        },
+        Program {
+            name: "stop_the_loop",
+            scale: SCALE,
+            demo: stop_the_loop::demo,
+        },
+        Program {
+            name: "speech",
+            scale: SCALE,
+            demo: speech::demo,
         },
         Program {
             name: "fanout",

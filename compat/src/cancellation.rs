@@ -1,78 +1,99 @@
-//! # Cancellation: asyncio's idiom beside taskio's
+//! # Cancellation: asyncio's model, delivered at checkpoints
 //!
-//! This page is the one place where taskio's cancellation model is compared with asyncio's.
+//! This page is the one place where taskio's cancellation is compared with asyncio's. In
+//! short: it *is* asyncio's, and the few places where Rust still changes something are listed
+//! at the end.
 //!
-//! ## The difference
+//! ## The model
 //!
-//! In asyncio, `task.cancel()` *raises* `CancelledError` at the task's current `await`. The
-//! coroutine can catch it, run async clean-up in `finally:`, even swallow it.
+//! [`Task::cancel(msg)`](crate::Task::cancel) does not stop the task. It records a request
+//! (in the runtime task itself, so the runtime's own I/O and join handles see it too) and
+//! wakes the task. The request is **delivered** as `Err(Cancelled(msg))` at the task's next
+//! **checkpoint**: every taskio awaitable — [`sleep`](crate::sleep()) (also `sleep(0)`),
+//! awaiting a [`Task`](crate::Task) or a [`Future`](crate::Future), [`gather`](crate::gather()),
+//! [`as_completed`](crate::as_completed()), [`wait`](crate::wait()), the outer side of
+//! [`shield`](crate::shield()), a [`TaskGroup`](crate::TaskGroup)'s exit, timeouts, every
+//! lock / event / condition / semaphore / barrier / queue wait, stream reads, `drain` and
+//! `wait_closed`, [`to_thread`](crate::to_thread()), and the runtime's I/O readiness and
+//! `JoinHandle`s. A checkpoint delivers only where it would wait (a free lock is taken, a
+//! buffered line is returned: asyncio delivers at suspensions too).
 //!
-//! In taskio, [`Task::cancel`](crate::Task::cancel) marks the task and the runtime *drops*
-//! its future at its current await point. Destructors run (synchronously, before the task is
-//! marked done), but no more `.await` runs in that future, and nothing can swallow the
-//! cancellation. The same happens to every future the dropped one owned: a
-//! [`gather`](crate::gather()) being awaited cancels its children, a
-//! [`TaskGroup::run`](crate::TaskGroup::run) scope cancels its body and children, a
-//! `task.await` cancels the awaited task (asyncio's rule for `await task`).
+//! A request is delivered once (requests made before a delivery are delivered together, as
+//! in asyncio). After it, the coroutine decides, as in asyncio:
+//!
+//! - propagate it with `?`: the task ends cancelled;
+//! - catch it and keep awaiting: async clean-up works (`finally: await conn.close()`);
+//! - raise another error from the clean-up: that error is the task's;
+//! - swallow it and return a value: the task ends with that value, not cancelled.
+//!
+//! [`cancelling()`](crate::Task::cancelling) counts the requests,
+//! [`uncancel()`](crate::Task::uncancel) withdraws one. Structured code uses them as asyncio
+//! does: a [`TaskGroup`](crate::TaskGroup) or a [`timeout`](crate::timeouts::timeout) scope
+//! requests the cancellation of the task it runs in, catches the Cancelled, withdraws its own
+//! request, and only if none is left turns it into its own result (the group's error,
+//! Timeout). So a foreign cancellation passes through, clean-up finishes before a Timeout is
+//! reported, and a cancelled task that was in a TaskGroup or awaiting a gather ends only after
+//! those children have ended, their clean-up included.
 //!
 //! ## Side by side
 //!
 //! | asyncio | taskio |
 //! |---|---|
 //! | `task.cancel("why")` | `task.cancel(Some("why"))` |
-//! | `except asyncio.CancelledError: ...; raise` | a `Drop` guard, or match `Err(e) if e.is_cancelled()` on the *awaiter's* side |
-//! | `try: ... finally: cleanup()` (sync clean-up) | a `Drop` guard holding what to clean up |
-//! | `finally: await async_cleanup()` | [`shield`](crate::shield()) the clean-up as its own task, started from a `Drop` guard or before the risky await |
+//! | `except asyncio.CancelledError: ...; raise` | `match fut.await { Err(e) if e.is_cancelled() => { ...; Err(e) } .. }` |
+//! | `finally: await conn.close()` | `let r = work().await; conn.close().await?; r` |
+//! | swallowing `CancelledError` | `Err(e) if e.is_cancelled() => Ok(value)` |
+//! | `task.cancelling()`, `task.uncancel()` | the same names |
 //! | `await asyncio.shield(work())` | `shield(work()).await` |
 //! | `async with asyncio.TaskGroup() as tg:` | `TaskGroup::run(\|tg\| async move { .. }).await` |
-//! | `async with lock:` | `let _g = lock.acquire().await;` (released on drop, also when cancelled) |
-//! | swallowing `CancelledError` | impossible; cancel a *child* task and await it instead |
+//! | `async with asyncio.timeout(5):` | `timeout(Some(Duration::from_secs(5))).run(async { .. }).await` |
+//! | `async with lock:` | `let _g = lock.acquire().await?;` (released on drop, also when cancelled) |
 //!
 //! ```
 //! use std::sync::atomic::{AtomicBool, Ordering};
 //! use std::sync::Arc;
-//! use taskio::{create_task, sleep};
-//!
-//! struct Cleanup(Arc<AtomicBool>);
-//! impl Drop for Cleanup {
-//!     // asyncio's `finally:` — runs when the task is cancelled at its await.
-//!     fn drop(&mut self) {
-//!         self.0.store(true, Ordering::SeqCst);
-//!     }
-//! }
+//! use taskio::{create_task, sleep, Event};
 //!
 //! taskio::run(async {
 //!     let cleaned = Arc::new(AtomicBool::new(false));
-//!     let c = cleaned.clone();
+//!     let started = Arc::new(Event::new());
+//!     let (c, s) = (cleaned.clone(), started.clone());
 //!     let t = create_task(async move {
-//!         let _cleanup = Cleanup(c);
-//!         sleep(3600).await
+//!         s.set();
+//!         let r = sleep(3600).await; // Err(Cancelled("shutting down")) is delivered here
+//!         sleep(0.01).await?; // async clean-up: the request is not delivered again
+//!         c.store(true, Ordering::SeqCst);
+//!         r // propagated: the task ends cancelled
 //!     });
-//!     sleep(0).await?;
+//!     started.wait().await?;
 //!     t.cancel(Some("shutting down"));
-//!     let err = t.await.unwrap_err();
+//!     let err = t.clone().await.unwrap_err();
 //!     assert_eq!(err.cancel_message(), Some("shutting down"));
-//!     assert!(cleaned.load(Ordering::SeqCst));
+//!     assert!(cleaned.load(Ordering::SeqCst) && t.cancelled());
 //!     Ok(())
 //! })
 //! .unwrap();
 //! ```
 //!
-//! ## Where the asyncio rule could not be kept
+//! ## What Rust still changes
 //!
-//! - **A task cannot catch its own cancellation.** Everything that relies on it (retrying
-//!   after `CancelledError`, `uncancel()`, `cancelling()`) has no equivalent.
-//! - **Dropping is instantaneous, waiting is not possible in `Drop`.** Cancelling the task
-//!   that awaits a `gather` or a `TaskGroup` cancels their children, but the awaiting task
-//!   ends at once; on the multi-thread runtime the children end shortly after (asyncio's
-//!   gather would end Cancelled only once they all are). A TaskGroup that *returns* has
-//!   always waited for every child.
-//! - **A cancellation from outside a TaskGroup** always wins, even when children failed
-//!   (asyncio lets the Group error win): the scope's future is gone, there is nobody to
-//!   return the Group error to.
-//! - **A coroutine that returns `Err(Cancelled)` ends cancelled** (as one that raises
-//!   `CancelledError` does in asyncio). So a task awaiting a gather whose child was cancelled
-//!   and propagating the error with `?` also ends cancelled.
-//! - **Cancel racing completion on several workers.** Once `cancel` returned true, the task
-//!   ends cancelled even if its body had just returned a value in a poll running on another
-//!   worker (the value is dropped).
+//! - **A future dropped by its owner is cancelled by the drop.** Dropping a `gather`, a
+//!   `TaskGroup::run` or a `task.await` that was polled cancels their children (requests,
+//!   delivered at the children's checkpoints), but the drop itself cannot wait for them.
+//! - **A task parked on a future that is no checkpoint** (a future of another crate, a bare
+//!   `std::future::pending()`) cannot be handed an error: at the first poll the request
+//!   causes, if no checkpoint delivered it, the runtime drops the task's future instead (the
+//!   drop fallback; the task ends Cancelled). A `TaskGroup` or timeout body parked that way
+//!   is dropped by its scope instead of the whole task. Combinators that poll only their
+//!   woken children (`FuturesUnordered`) do not pass a request to the checkpoints inside
+//!   them, so the fallback applies to them too.
+//! - **Runtime shutdown and `JoinHandle::abort` always drop.**
+//! - **A cancelled `Condition::wait` returns without the lock**: in Rust the guard is the
+//!   lock, so the caller holds nothing after an `Err` (asyncio re-acquires the lock and the
+//!   `async with` releases it: the same end state).
+//! - **A gather with `return_exceptions()` that is cancelled** returns its slots (the
+//!   cancelled children's slots hold Cancelled) rather than raising: its output type has no
+//!   room for an error. The plain gather ends Cancelled.
+//! - **Cancel racing completion on several workers**: a request from another thread that
+//!   lands while the body is returning comes too late to interrupt it; the body's result
+//!   stands (a task that cancels *itself* and then returns ends cancelled, as in asyncio).

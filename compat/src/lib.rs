@@ -3,7 +3,8 @@
 //! Modules are named as asyncio's documentation: [`runners`], [`tasks`], [`gather`](mod@gather),
 //! [`as_completed`](mod@as_completed), [`shield`](mod@shield), [`taskgroup`], [`timeouts`],
 //! [`wait`](mod@wait), [`locks`],
-//! [`queues`], [`streams`], [`threads`], [`exceptions`], and on Unix [`signals`]. Every type is `Send + Sync` and correct when its users run on
+//! [`queues`], [`streams`], [`threads`], [`exceptions`], on Unix [`signals`], and the event
+//! loop itself: [`events`], [`futures`]. Every type is `Send + Sync` and correct when its users run on
 //! different workers at once. The [`cancellation`] page compares asyncio's cancellation
 //! idiom with taskio's.
 //!
@@ -63,6 +64,18 @@
 //! | `asyncio.run` / `Runner.run` and Ctrl-C (3.11+): the first SIGINT cancels main, `run` raises `KeyboardInterrupt`; a second one interrupts at once | the same in [`run`] and [`Runner::run`] (main thread, SIGINT at its default only): `Err` of [`ErrorKind::KeyboardInterrupt`]; the second SIGINT takes the default action (the process ends) |
 //! | `signal.signal` + an `asyncio.Event` for "wait for SIGTERM" | [`signals::signal(kind)`](signals::signal)`?.recv().await`, [`signals::ctrl_c()`](signals::ctrl_c)`.await?` (the runtime's listeners) |
 //! | `KeyboardInterrupt` | [`ErrorKind::KeyboardInterrupt`] |
+//! | `asyncio.get_running_loop()`, `get_event_loop()`, `new_event_loop()`, `set_event_loop(l)` | [`get_running_loop()?`](get_running_loop), [`get_event_loop()?`](get_event_loop), [`new_event_loop()?`](new_event_loop), [`set_event_loop(Some(&l))`](set_event_loop) → [`Loop`] |
+//! | `runner.get_loop()` | [`Runner::get_loop`] |
+//! | `loop.time()` | [`lp.time()`](Loop::time) (the runtime's clock, paused or not) |
+//! | `loop.call_soon(cb)`, `call_soon_threadsafe(cb)` | [`lp.call_soon(cb)?`](Loop::call_soon), [`lp.call_soon_threadsafe(cb)?`](Loop::call_soon_threadsafe) → [`events::Handle`] |
+//! | `loop.call_later(delay, cb)`, `call_at(when, cb)`; `h.cancel()`, `cancelled()`, `when()` | [`lp.call_later(delay, cb)?`](Loop::call_later), [`lp.call_at(when, cb)?`](Loop::call_at) → [`events::TimerHandle`] |
+//! | `loop.set_exception_handler(h)`, `call_exception_handler(ctx)`, `default_exception_handler(ctx)` | [`Loop::set_exception_handler`], [`Loop::call_exception_handler`], [`Loop::default_exception_handler`] |
+//! | `fut = loop.create_future()`, `asyncio.Future()` | [`lp.create_future()`](Loop::create_future), [`Future::new()`](Future::new) |
+//! | `fut.set_result(v)`, `set_exception(e)`, `cancel(msg)`, `result()`, `exception()`, `done()`, `cancelled()` | the same names on [`Future`] |
+//! | `fut.add_done_callback(cb)`, `await fut` | [`Future::add_done_callback`], `fut.await` (`T: Clone`) or [`fut.join().await`](Future::join) |
+//! | `asyncio.ensure_future(aw)`, `loop.create_task(coro)` | [`ensure_future(aw)`](ensure_future), [`lp.create_task(coro)?`](Loop::create_task) |
+//! | `loop.run_in_executor(None, f)` (as an asyncio Future) | [`lp.run_in_executor(f)?`](Loop::run_in_executor) → [`Future`] |
+//! | `loop.run_until_complete(aw)`, `run_forever()`, `stop()`, `close()`, `is_running()`, `is_closed()` | the same names on [`Loop`] |
 //!
 //! # Deterministic mode
 //!
@@ -116,7 +129,11 @@
 pub mod as_completed;
 #[cfg(not(loom))]
 pub mod cancellation;
+#[cfg(not(loom))]
+pub mod events;
 pub mod exceptions;
+#[cfg(not(loom))]
+pub mod futures;
 #[cfg(not(loom))]
 pub mod gather;
 pub mod locks;
@@ -171,6 +188,8 @@ pub use crate::threads::{run_in_executor, to_thread};
 #[cfg(not(loom))]
 pub use crate::{
     as_completed::as_completed,
+    events::{get_event_loop, get_running_loop, new_event_loop, set_event_loop, Loop},
+    futures::{ensure_future, Future},
     gather::gather,
     runners::{run, Runner, RunnerBuilder},
     shield::shield,

@@ -1,5 +1,11 @@
 //! asyncio's runners: [`run`] and [`Runner`].
 //!
+//! A runner owns one event loop ([`Runner::get_loop`]); running `main` is
+//! [`Loop::run_until_complete`], so a [`Loop::stop`] before `main` is done ends the run with
+//! "Event loop stopped before Future completed.". As asyncio's `Runner` does, the runner makes
+//! its loop the current loop of the thread that runs it ([`get_event_loop`](crate::get_event_loop))
+//! and unsets it when it closes, after which that thread has no implicit loop any more.
+//!
 //! `main` runs as a task (so that, on the deterministic runner, it is scheduled FIFO with the
 //! tasks it creates, exactly as in asyncio). When the runner closes, every task still
 //! running is cancelled, the runner waits for them to end, reports the errors other than
@@ -24,11 +30,14 @@
 use std::fmt;
 use std::future::Future;
 
-use taskio_runtime::{Builder, Handle, Runtime};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
+use taskio_runtime::{Builder, Handle};
+
+use crate::events::{Loop, LoopSlot};
 use crate::exceptions::{Error, ErrorKind, Result};
-use crate::tasks::core::{self, AnyCoreRef, Cancel, Core};
-use crate::tasks::Task;
+use crate::tasks::core::{self, AnyCoreRef, Cancel};
 
 /// Runs `main` on a new multi-thread runtime and returns its result; then cancels the tasks
 /// still running, waits for them and shuts the runtime down (asyncio's `asyncio.run`).
@@ -36,7 +45,8 @@ use crate::tasks::Task;
 /// # Errors
 ///
 /// `main`'s own error; `Runtime` if called from inside a running runtime ("asyncio.run()
-/// cannot be called from a running event loop") or if the runtime cannot be built.
+/// cannot be called from a running event loop"), if the loop was stopped before `main` was
+/// done ("Event loop stopped before Future completed."), or if the runtime cannot be built.
 ///
 /// # Panics
 ///
@@ -92,7 +102,10 @@ fn check_not_running(msg: &str) -> Result<()> {
 /// runner.close();
 /// ```
 pub struct Runner {
-    rt: Option<Runtime>,
+    lp: Loop,
+    /// This runner made its loop the current loop of the thread that ran it (asyncio's
+    /// Runner calls `set_event_loop` once, and `set_event_loop(None)` when it closes).
+    set_loop: AtomicBool,
 }
 
 /// Configures a [`Runner`].
@@ -163,6 +176,15 @@ impl RunnerBuilder {
     /// assert!(taskio::Runner::builder().build().is_ok());
     /// ```
     pub fn build(&self) -> Result<Runner> {
+        Ok(Runner {
+            lp: self.build_loop()?,
+            set_loop: AtomicBool::new(false),
+        })
+    }
+
+    /// The runner's runtime and its loop (what [`new_event_loop`](crate::new_event_loop)
+    /// uses too). The worker threads learn their loop from the runtime's thread hooks.
+    pub(crate) fn build_loop(&self) -> Result<Loop> {
         let mut b = if self.current_thread {
             Builder::new_current_thread()
         } else {
@@ -171,9 +193,14 @@ impl RunnerBuilder {
         if let Some(n) = self.workers {
             b.worker_threads(n);
         }
-        b.enable_all().start_paused(self.paused);
+        let slot = Arc::new(LoopSlot::new());
+        let s = slot.clone();
+        b.enable_all()
+            .start_paused(self.paused)
+            .on_thread_start(move || crate::events::running_enter_thread(s.clone()))
+            .on_thread_stop(crate::events::running_leave_thread);
         let rt = b.build()?;
-        Ok(Runner { rt: Some(rt) })
+        Ok(Loop::from_runtime(rt, slot))
     }
 }
 
@@ -211,7 +238,9 @@ impl Runner {
     ///
     /// # Errors
     ///
-    /// `main`'s error, or `Runtime` when called from inside a running runtime.
+    /// `main`'s error, or `Runtime`: when called from inside a running runtime, or "Event
+    /// loop stopped before Future completed." when the loop was [stopped](Loop::stop) first
+    /// (`main` is then left pending, as in asyncio).
     ///
     /// # Panics
     ///
@@ -230,17 +259,22 @@ impl Runner {
         T: Send + 'static,
     {
         check_not_running("Runner.run() cannot be called from a running event loop")?;
-        let rt = self.rt.as_ref().expect("runner is open");
-        let _enter = rt.enter();
+        if !self.set_loop.swap(true, Ordering::Relaxed) {
+            crate::set_event_loop(Some(&self.lp));
+        }
         // Listening before main is spawned: a SIGINT main raises at once is seen.
         #[cfg(unix)]
-        let sigint = crate::signals::MainInterrupt::start(rt.handle());
-        let task = Task::from_core(Core::spawn(main, None, rt.handle()));
-        #[cfg(unix)]
-        if let Some(sigint) = &sigint {
-            sigint.set_main(&task);
-        }
-        let out = rt.block_on(task.join());
+        let sigint = {
+            // The listener registers with this runtime's driver.
+            let _enter = self.lp.rt_handle().enter();
+            crate::signals::MainInterrupt::start(self.lp.rt_handle())
+        };
+        let out = self.lp.run_until_complete_then(main, |_task| {
+            #[cfg(unix)]
+            if let Some(sigint) = &sigint {
+                sigint.set_main(_task);
+            }
+        });
         #[cfg(unix)]
         let out = {
             let interrupted = sigint.is_some_and(|s| s.finish());
@@ -261,6 +295,28 @@ impl Runner {
         }
     }
 
+    /// The runner's loop (asyncio's `Runner.get_loop()`): to schedule callbacks on it, or
+    /// to run it with [`Loop::run_until_complete`]. Closing the runner closes it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = taskio::Runner::builder().current_thread().build().unwrap();
+    /// let lp = r.get_loop();
+    /// assert_eq!(lp.run_until_complete(async { Ok(3) }).unwrap(), 3);
+    /// r.run(async move {
+    ///     assert!(taskio::get_running_loop()? == lp);
+    ///     Ok(())
+    /// })
+    /// .unwrap();
+    /// let lp = r.get_loop();
+    /// r.close();
+    /// assert!(lp.is_closed());
+    /// ```
+    pub fn get_loop(&self) -> Loop {
+        self.lp.clone()
+    }
+
     /// The runtime's handle (to spawn onto it from other threads).
     ///
     /// # Examples
@@ -271,7 +327,7 @@ impl Runner {
     /// assert_eq!(r.run(async move { Ok(h.await.unwrap()) }).unwrap(), 1);
     /// ```
     pub fn handle(&self) -> &Handle {
-        self.rt.as_ref().expect("runner is open").handle()
+        self.lp.rt_handle()
     }
 
     /// Cancels every task still running, waits for them, reports their errors (other than
@@ -294,7 +350,12 @@ impl Runner {
     }
 
     fn shutdown(&mut self) {
-        let Some(rt) = self.rt.take() else { return };
+        if self.set_loop.swap(false, Ordering::Relaxed) {
+            crate::set_event_loop(None);
+        }
+        let Some(rt) = self.lp.take_runtime_for_close() else {
+            return;
+        };
         if Handle::try_current().is_err() {
             rt.block_on(cancel_all(rt.handle().clone()));
         }
@@ -331,7 +392,7 @@ impl Drop for Runner {
 impl fmt::Debug for Runner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Runner")
-            .field("closed", &self.rt.is_none())
+            .field("closed", &self.lp.is_closed())
             .finish()
     }
 }

@@ -13,7 +13,9 @@
 //! scope returns the body's value once every child has ended, or fails:
 //!
 //! - On the first child failure (an `Err` or a panic), every other unfinished child is
-//!   cancelled, and so is the body, at its current await (its future is dropped).
+//!   cancelled, and so is the body: the group requests the cancellation of the task it runs
+//!   in, delivered at the body's current checkpoint (a body parked on something that is no
+//!   checkpoint is dropped by the group instead).
 //! - The scope then waits for every child. The failures are collected in completion order,
 //!   the body's own error (if any) last, into a Group error "unhandled errors in a
 //!   TaskGroup". Cancelled children are not errors.
@@ -22,8 +24,10 @@
 //! - [`TaskGroup::create_task`] fails once the group is finished or shutting down after a
 //!   failure; creating tasks while the scope waits for its children (no failure) works.
 //!
-//! Dropping the scope's future (the awaiting task being cancelled from outside) cancels the
-//! body and every child; see the crate's cancellation page for why it cannot wait for them.
+//! A cancellation of the awaiting task from outside is delivered to the body (or to the
+//! scope's exit wait): the group cancels every child, waits for all of them, clean-up
+//! included, and then passes the Cancelled on, unless children failed (then the Group error
+//! wins). Dropping the scope's future cancels the body and every child, but cannot wait.
 //!
 //! The bookkeeping (an atomic count of the children, so that a child ending normally takes
 //! no lock) is in `taskgroup/scope.rs`, with its protocol and its loom model.
@@ -228,10 +232,49 @@ impl TaskGroup {
         }
         match value {
             Some(v) => Ok(v),
-            // The body was dropped or cancelled with no error left: cannot happen (the group
-            // cancels its body only after a failure), but be total.
+            // The body was interrupted by the group's own `cancel()` (or, with no parent task,
+            // dropped): no value to return, and no error.
             None => Err(Error::cancelled(None)),
         }
+    }
+
+    /// Ends the group early, without an error (asyncio 3.15's `TaskGroup.cancel`): every
+    /// unfinished child is cancelled, and so is the body (the task running it: delivered at
+    /// its checkpoint); the group then waits for the children as always. Idempotent; does
+    /// nothing once the group has finished. (asyncio also allows it before the group is
+    /// entered; a `TaskGroup` here exists only inside [`run`](Self::run).)
+    ///
+    /// The group's own cancellation is not the task's: once the group has exited, the task
+    /// is not being cancelled ([`cancelling`](crate::Task::cancelling) is back to what it
+    /// was) and goes on. `run` returns the body's value if the body caught the cancellation
+    /// and returned one; a body the cancellation interrupted has no value to return, so
+    /// `run` then returns `Err` of kind Cancelled (where asyncio's `async with` would simply
+    /// end). Children's failures still make a Group error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio::{sleep, TaskGroup};
+    ///
+    /// taskio::run(async {
+    ///     let out = TaskGroup::run(|tg| async move {
+    ///         let server = tg.create_task(async { sleep(3600).await })?;
+    ///         tg.cancel(); // e.g. on a shutdown request
+    ///         let _ = sleep(3600).await; // delivered here; caught
+    ///         assert!(server.cancelling() > 0);
+    ///         Ok("exited early")
+    ///     })
+    ///     .await?;
+    ///     assert_eq!(out, "exited early");
+    ///     // The task itself is not cancelled: it goes on.
+    ///     assert_eq!(taskio::current_task().unwrap().cancelling(), 0);
+    ///     sleep(0).await?;
+    ///     Ok(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn cancel(&self) {
+        self.shared.cancel_group();
     }
 
     /// Creates a child task in the group (asyncio's `tg.create_task`).

@@ -514,3 +514,77 @@ flavours!(stress_cancel_storm_against_queue_users, || async {
     assert_eq!(sent.load(SeqCst), got.load(SeqCst) + left);
     Ok(())
 });
+
+flavours!(taskgroup_cancel_is_an_early_exit_without_error, || async {
+    let ended = Arc::new(AtomicUsize::new(0));
+    let begun = Arc::new(AtomicUsize::new(0));
+    let (b, e) = (begun.clone(), ended.clone());
+    // The body is interrupted: no value, an Err of kind Cancelled, and the task goes on.
+    let kept: Arc<Mutex<Option<TaskGroup>>> = Arc::default();
+    let k = kept.clone();
+    let r = TaskGroup::run(|tg| async move {
+        *k.lock().unwrap() = Some(tg.clone());
+        for _ in 0..3 {
+            tg.create_task(sleeper_with_cleanup(b.clone(), e.clone()))?;
+        }
+        all_started(&b, 3).await?;
+        tg.cancel();
+        tg.cancel(); // idempotent
+        sleep(3600).await?; // delivered here, propagated
+        Ok(())
+    })
+    .await;
+    assert!(r.unwrap_err().is_cancelled());
+    assert_eq!(
+        ended.load(SeqCst),
+        3,
+        "every child ended, clean-up included"
+    );
+    let me = current_task().unwrap();
+    assert_eq!(me.cancelling(), 0, "the group's request was withdrawn");
+    sleep(0).await?; // this task is not being cancelled
+    kept.lock().unwrap().as_ref().unwrap().cancel(); // after the exit: nothing
+    sleep(0).await?;
+
+    // A body that catches the group's cancellation returns its value.
+    let v = TaskGroup::run(|tg| async move {
+        tg.cancel();
+        let _ = sleep(3600).await;
+        Ok(5)
+    })
+    .await?;
+    assert_eq!(v, 5);
+
+    // Children's failures still make a Group error.
+    let err = TaskGroup::run(|tg| async move {
+        tg.create_task(async {
+            let _ = sleep(3600).await;
+            Err::<(), _>(Error::runtime("failed while cancelled"))
+        })?;
+        sleep(0).await?;
+        tg.cancel();
+        sleep(3600).await
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Group);
+
+    // A foreign cancellation during a group cancelled by itself still passes through.
+    let ready = Arc::new(Event::new());
+    let rd = ready.clone();
+    let t = create_task(async move {
+        TaskGroup::run(|tg| async move {
+            tg.cancel();
+            let _ = sleep(3600).await; // the group's own: caught
+            rd.set();
+            sleep(3600).await // the foreign one
+        })
+        .await
+    });
+    started(&ready).await?;
+    t.cancel(Some("foreign"));
+    let err = t.clone().await.unwrap_err();
+    assert_eq!(err.cancel_message(), Some("foreign"));
+    assert!(t.cancelled());
+    Ok(())
+});

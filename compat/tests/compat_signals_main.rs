@@ -131,7 +131,7 @@ mod unix {
             let g = got.clone();
             add_signal_handler(SignalKind::interrupt(), move || g.set())?;
             raise_sigint();
-            got.wait().await;
+            got.wait().await.unwrap();
             taskio::sleep(0.05).await?; // the runner's watcher saw it too, and let it be
             assert!(remove_signal_handler(SignalKind::interrupt()));
             Ok(2)

@@ -284,6 +284,38 @@ impl<C: Child> Scope<C> {
         }
     }
 
+    /// The group's own early exit (asyncio 3.15's `TaskGroup.cancel`): shut down as a failure
+    /// would (cancel every child, and the parent task, once), without an error. Nothing once
+    /// the group has finished; idempotent.
+    pub(crate) fn cancel_group(&self) {
+        let to_cancel = {
+            let mut st = self.state.lock();
+            if st.finished {
+                return;
+            }
+            let mut to_cancel = Vec::new();
+            if !st.aborting {
+                st.aborting = true;
+                to_cancel = mem::take(&mut st.children);
+            }
+            let st = &mut *st;
+            if let Some(p) = &st.parent {
+                if !st.parent_cancel_requested {
+                    st.parent_cancel_requested = true;
+                    p.cancel();
+                }
+            }
+            (to_cancel, st.waker.take())
+        };
+        for c in &to_cancel.0 {
+            c.cancel();
+        }
+        drop(to_cancel.0);
+        if let Some(w) = to_cancel.1 {
+            w.wake();
+        }
+    }
+
     /// True once the group is shutting down (a failure, a body error, a cancellation).
     pub(crate) fn is_aborting(&self) -> bool {
         self.state.lock().aborting
