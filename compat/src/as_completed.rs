@@ -74,7 +74,7 @@ impl<T: Send + 'static> AsCompleted<T> {
         }
         // A checkpoint: the awaiting task's cancellation ends this await (the tasks run on,
         // and the iteration may be resumed).
-        if let Some(e) = crate::tasks::core::take_cancel() {
+        if let Some(e) = crate::checkpoint::take_cancel() {
             return Poll::Ready(Some(Err(e)));
         }
         if !self.timed_out {

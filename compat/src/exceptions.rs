@@ -223,7 +223,7 @@ impl Error {
                 // A cancellation the runtime delivered at an I/O checkpoint is the task's
                 // Cancelled, with its message.
                 if taskio_runtime::task::Cancelled::is_cancelled_io(&io) {
-                    return crate::tasks::core::delivered_error();
+                    return crate::checkpoint::delivered_error();
                 }
                 return Error::from_repr(Repr::Io(io));
             }

@@ -59,7 +59,7 @@ use crate::tasks::{create_task, Task};
 /// Awaiting a `Future` is a cancellation checkpoint: the awaiting task's delivered
 /// cancellation cancels the Future (asyncio: `task.cancel()` cancels the future it awaits).
 fn take_delivered_cancel() -> Option<crate::Error> {
-    crate::tasks::core::take_cancel()
+    crate::checkpoint::take_cancel()
 }
 
 /// A result to be set later, awaitable by many: asyncio's `Future`. See the

@@ -192,7 +192,7 @@ impl GatherCore {
             return Poll::Ready(Ok(()));
         }
         if self.cancelled.is_none() {
-            if let Some(e) = crate::tasks::core::take_cancel() {
+            if let Some(e) = crate::checkpoint::take_cancel() {
                 cancel_children(e.cancel_message());
                 self.cancelled = Some(e);
             }

@@ -129,6 +129,7 @@
 pub mod as_completed;
 #[cfg(not(loom))]
 pub mod cancellation;
+mod checkpoint;
 #[cfg(not(loom))]
 pub mod events;
 pub mod exceptions;

@@ -60,9 +60,9 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use crate::checkpoint::take_cancel;
 use crate::exceptions::{Error, Result};
 use crate::loom::{Mutex, MutexGuard};
-use crate::tasks::core::take_cancel;
 use crate::waiters::{WaitList, WaiterId, Wakers};
 
 mod sealed {

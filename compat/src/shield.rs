@@ -88,7 +88,7 @@ impl<T: Clone + Send + 'static> Future for Shield<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
         let this = self.get_mut();
         // The outer side is a checkpoint; the inner task never hears of it.
-        if let Some(e) = crate::tasks::core::take_cancel() {
+        if let Some(e) = crate::checkpoint::take_cancel() {
             return Poll::Ready(Err(e));
         }
         let core = this.task.any_core();

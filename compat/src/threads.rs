@@ -165,7 +165,7 @@ impl<R> Future for BlockingTask<R> {
             Inner::Running(h) => {
                 // A checkpoint: the awaiter is cancelled at once; the work is cancelled only
                 // if it has not started (asyncio: a thread cannot be interrupted).
-                if let Some(e) = crate::tasks::core::take_cancel() {
+                if let Some(e) = crate::checkpoint::take_cancel() {
                     h.cancel();
                     this.inner = Inner::Failed(None);
                     return Poll::Ready(Err(e));

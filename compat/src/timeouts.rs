@@ -352,7 +352,7 @@ impl Timeout {
                 // it: it waits on something that is no checkpoint. The scope drops it
                 // (instead of the runtime dropping the whole task).
                 if expiring {
-                    if let Some(e) = crate::tasks::core::take_cancel() {
+                    if let Some(e) = crate::checkpoint::take_cancel() {
                         body.set(None);
                         return Poll::Ready(Err(e));
                     }

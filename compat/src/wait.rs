@@ -77,7 +77,7 @@ where
     let mut deadline = timeout.map(|t| Box::pin(rt_time::sleep(t)));
     std::future::poll_fn(|cx| {
         // A checkpoint: a cancellation of the waiting task ends the wait (the tasks run on).
-        if let Some(e) = crate::tasks::core::take_cancel() {
+        if let Some(e) = crate::checkpoint::take_cancel() {
             return Poll::Ready(Err(e));
         }
         while let Poll::Ready(batch) = watch.poll_next_batch(cx) {

@@ -78,7 +78,7 @@ fn semaphore_woken_then_dropped_passes_on() {
         };
         let b = {
             let s = sem.clone();
-            thread::spawn(move || block_on(s.acquire()).forget())
+            thread::spawn(move || block_on(s.acquire()).unwrap().forget())
         };
         sem.release();
         a.join().unwrap();
@@ -123,8 +123,8 @@ fn semaphore_releases_race_registering_acquires() {
                 s.release();
             })
         };
-        block_on(sem.acquire()).forget();
-        block_on(sem.acquire()).forget();
+        block_on(sem.acquire()).unwrap().forget();
+        block_on(sem.acquire()).unwrap().forget();
         t.join().unwrap();
         assert_eq!(sem.value(), 0);
         assert!(sem.try_acquire().is_none());
@@ -155,7 +155,7 @@ fn event_set_no_lost_wakeup() {
         let event = Arc::new(Event::new());
         let t = {
             let e = event.clone();
-            thread::spawn(move || assert!(block_on(e.wait())))
+            thread::spawn(move || assert!(block_on(e.wait()).unwrap()))
         };
         let a = {
             let e = event.clone();
@@ -229,14 +229,14 @@ fn condition_notify_no_lost_wakeup() {
             let (c, f) = (cond.clone(), flag.clone());
             thread::spawn(move || {
                 block_on(async {
-                    let g = c.acquire().await;
+                    let g = c.acquire().await.unwrap();
                     let g = c.wait_for(g, || f.load(Ordering::SeqCst)).await.unwrap();
                     drop(g);
                 })
             })
         };
         block_on(async {
-            let _g = cond.acquire().await;
+            let _g = cond.acquire().await.unwrap();
             flag.store(true, Ordering::SeqCst);
             cond.notify(1).unwrap();
         });
@@ -287,7 +287,7 @@ fn condition_notified_waiter_dropped_passes_on() {
         let a = {
             let c = cond.clone();
             thread::spawn(move || {
-                let g = block_on(c.acquire());
+                let g = block_on(c.acquire()).unwrap();
                 poll_once_and_drop(c.wait(g));
             })
         };
@@ -295,13 +295,13 @@ fn condition_notified_waiter_dropped_passes_on() {
             let (c, f) = (cond.clone(), flag.clone());
             thread::spawn(move || {
                 block_on(async {
-                    let g = c.acquire().await;
+                    let g = c.acquire().await.unwrap();
                     drop(c.wait_for(g, || f.load(Ordering::SeqCst)).await.unwrap());
                 })
             })
         };
         block_on(async {
-            let _g = cond.acquire().await;
+            let _g = cond.acquire().await.unwrap();
             flag.store(true, Ordering::SeqCst);
             cond.notify(1).unwrap();
         });

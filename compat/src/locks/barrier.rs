@@ -5,9 +5,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use crate::checkpoint::take_cancel;
 use crate::exceptions::{Error, Result};
 use crate::loom::Mutex;
-use crate::tasks::core::take_cancel;
 use crate::waiters::{WaitList, WaiterId, Wakers};
 
 /// asyncio's `Barrier`: each [`wait`](Barrier::wait) returns its arrival index `0..parties`;

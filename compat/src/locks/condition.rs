@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::lock::{Lock, LockAcquire, LockGuard};
+use crate::checkpoint::take_cancel;
 use crate::exceptions::{Error, Result};
 use crate::loom::Mutex;
-use crate::tasks::core::take_cancel;
 use crate::waiters::{WaitList, WaiterId, Wakers};
 
 /// asyncio's `Condition`, over a [`Lock`] of its own or one shared with others

@@ -6,9 +6,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use crate::checkpoint::take_cancel;
 use crate::exceptions::{Error, Result};
 use crate::loom::{Mutex, MutexGuard};
-use crate::tasks::core::take_cancel;
 use crate::waiters::{WaitList, WaiterId, Wakers};
 
 /// asyncio's `Lock`: strictly FIFO, no barging.

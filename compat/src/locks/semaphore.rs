@@ -34,10 +34,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use crate::checkpoint::take_cancel;
 use crate::exceptions::{Error, Result};
 use crate::loom::atomic::{AtomicUsize, Ordering};
 use crate::loom::Mutex;
-use crate::tasks::core::take_cancel;
 use crate::waiters::{WaitList, WaiterId, Wakers};
 
 /// Set while the wait list holds a waiting (not yet notified) entry. Changed only under the

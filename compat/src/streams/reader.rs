@@ -192,7 +192,7 @@ impl StreamReader {
             });
             if pending {
                 // A checkpoint (for transports that are not the runtime's own sockets).
-                return match crate::tasks::core::take_cancel() {
+                return match crate::checkpoint::take_cancel() {
                     Some(e) => Poll::Ready(Some(e)),
                     None => Poll::Pending,
                 };

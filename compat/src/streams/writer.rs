@@ -360,7 +360,7 @@ impl StreamWriter {
     pub async fn drain(&self) -> Result<()> {
         poll_fn(|cx| {
             // A checkpoint (the buffered data stays, the flusher goes on).
-            if let Some(e) = crate::tasks::core::take_cancel() {
+            if let Some(e) = crate::checkpoint::take_cancel() {
                 return Poll::Ready(Err(e));
             }
             let mut st = self.shared.state.lock();
@@ -466,7 +466,7 @@ impl StreamWriter {
     /// (`Ok`), or the connection was lost (its error).
     pub async fn wait_closed(&self) -> Result<()> {
         poll_fn(|cx| {
-            if let Some(e) = crate::tasks::core::take_cancel() {
+            if let Some(e) = crate::checkpoint::take_cancel() {
                 return Poll::Ready(Err(e));
             }
             let mut st = self.shared.state.lock();

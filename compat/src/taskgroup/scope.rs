@@ -136,6 +136,7 @@ impl<C: Child> Scope<C> {
         }
     }
 
+    #[cfg_attr(loom, allow(dead_code))]
     /// A scope whose body runs in the task `parent` (see `State::parent`).
     pub(crate) fn with_parent(parent: Option<C>) -> Scope<C> {
         let scope = Scope::new();
@@ -143,6 +144,7 @@ impl<C: Child> Scope<C> {
         scope
     }
 
+    #[cfg_attr(loom, allow(dead_code))]
     /// True if the group requested its parent's cancellation (once; the caller withdraws it).
     pub(crate) fn parent_cancel_requested(&self) -> bool {
         self.state.lock().parent_cancel_requested
@@ -284,6 +286,7 @@ impl<C: Child> Scope<C> {
         }
     }
 
+    #[cfg_attr(loom, allow(dead_code))]
     /// The group's own early exit (asyncio 3.15's `TaskGroup.cancel`): shut down as a failure
     /// would (cancel every child, and the parent task, once), without an error. Nothing once
     /// the group has finished; idempotent.
@@ -316,6 +319,7 @@ impl<C: Child> Scope<C> {
         }
     }
 
+    #[cfg_attr(loom, allow(dead_code))]
     /// True once the group is shutting down (a failure, a body error, a cancellation).
     pub(crate) fn is_aborting(&self) -> bool {
         self.state.lock().aborting
@@ -575,6 +579,42 @@ mod loom_tests {
             assert_eq!(check_all_ended(&created), 1);
             assert_eq!(scope.take_errors().len(), 1);
             ta.join().unwrap();
+        });
+    }
+
+    /// The group's request on its parent task (made by the first failure) happens before the
+    /// scope can see every child ended: a scope that returned and saw the request made finds
+    /// the parent cancelled (so its `uncancel` withdraws exactly that request), and the
+    /// request is made once however failures and the group's own `cancel` interleave.
+    #[test]
+    fn loom_parent_cancel_is_made_before_the_scope_sees_zero() {
+        loom::model(|| {
+            let created: Created = Arc::new(Mutex::new(Vec::new()));
+            let parent = TestChild(Arc::new(Inner {
+                out: UnsafeCell::new(None),
+                done: AtomicBool::new(false),
+                cancelled: AtomicBool::new(false),
+            }));
+            let scope: TestScope = Arc::new(Scope::with_parent(Some(parent.clone())));
+            let a = create(&scope, &created).unwrap();
+            let b = create(&scope, &created).unwrap();
+            let ta = run_child(&scope, a, 1, true);
+            let tb = run_child(&scope, b, 2, true);
+            let canceller = {
+                let s = scope.clone();
+                thread::spawn(move || s.cancel_group())
+            };
+            exit(&scope);
+            assert_eq!(check_all_ended(&created), 2);
+            assert!(scope.parent_cancel_requested());
+            assert!(
+                parent.0.cancelled.load(Ordering::Acquire),
+                "the scope saw the request recorded but not made"
+            );
+            ta.join().unwrap();
+            tb.join().unwrap();
+            canceller.join().unwrap();
+            assert_eq!(scope.take_errors().len(), 2);
         });
     }
 }

@@ -296,23 +296,7 @@ pub(crate) fn current() -> Option<AnyCoreRef> {
     TaskRef::<dyn AnyCore>::current()
 }
 
-/// Delivers the current task's pending cancellation as `Err(Cancelled(message))`: the first
-/// thing every taskio checkpoint does when polled. The cost when nothing is pending is the
-/// runtime's (a thread-local read and one atomic load); the message is looked up only on a
-/// delivery.
-#[inline]
-pub(crate) fn take_cancel() -> Option<Error> {
-    taskio_runtime::task::take_cancel().map(|_| delivered_error())
-}
-
-/// The error of a cancellation the runtime just delivered to the current task.
-#[cold]
-pub(crate) fn delivered_error() -> Error {
-    match current() {
-        Some(me) => me.cancelled_error(),
-        None => Error::cancelled(None),
-    }
-}
+pub(crate) use crate::checkpoint::take_cancel;
 
 impl<T: Send + 'static> Core<T> {
     /// Creates the task and spawns it on `handle`.
