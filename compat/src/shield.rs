@@ -19,15 +19,22 @@ use crate::tasks::{Awaitable, Task};
 /// # Examples
 ///
 /// ```
-/// use taskio::{create_task, shield, sleep};
+/// use std::sync::Arc;
+/// use taskio::{create_task, shield, Event};
 ///
 /// taskio::run(async {
-///     let inner = create_task(async { sleep(0).await?; Ok("saved") });
+///     let (go, started) = (Arc::new(Event::new()), Arc::new(Event::new()));
+///     let (g, s) = (go.clone(), started.clone());
+///     let inner = create_task(async move { g.wait().await?; Ok("saved") });
 ///     let i = inner.clone();
-///     let outer = create_task(async move { shield(i).await });
-///     sleep(0).await?;
+///     let outer = create_task(async move {
+///         s.set();
+///         shield(i).await
+///     });
+///     started.wait().await?;
 ///     outer.cancel(None);
 ///     assert!(outer.clone().await.unwrap_err().is_cancelled());
+///     go.set();
 ///     assert_eq!(inner.await?, "saved"); // the inner task kept running
 ///     Ok(())
 /// })
