@@ -245,18 +245,7 @@ impl State {
 
     /// `Waker::wake_by_ref`.
     pub(crate) fn transition_to_notified_by_ref(&self) -> TransitionToNotifiedByRef {
-        self.fetch_update_action(|mut snapshot| {
-            if snapshot.is_complete() || snapshot.is_notified() {
-                (TransitionToNotifiedByRef::DoNothing, None)
-            } else if snapshot.is_running() {
-                snapshot.set_notified();
-                (TransitionToNotifiedByRef::DoNothing, Some(snapshot))
-            } else {
-                snapshot.set_notified();
-                snapshot.ref_inc();
-                (TransitionToNotifiedByRef::Submit, Some(snapshot))
-            }
-        })
+        self.notify_by_ref(false)
     }
 
     /// The wake of a cancellation request (`cancel.rs`, step 1): as
@@ -265,11 +254,19 @@ impl State {
     /// poller's next `transition_to_running`, an acquire read of a later value, sees the
     /// request recorded before this write.
     pub(crate) fn transition_to_notified_for_cancel(&self) -> TransitionToNotifiedByRef {
+        self.notify_by_ref(true)
+    }
+
+    #[inline(always)]
+    fn notify_by_ref(&self, always_write: bool) -> TransitionToNotifiedByRef {
         self.fetch_update_action(|mut snapshot| {
             if snapshot.is_complete() {
                 (TransitionToNotifiedByRef::DoNothing, None)
             } else if snapshot.is_notified() {
-                (TransitionToNotifiedByRef::DoNothing, Some(snapshot))
+                (
+                    TransitionToNotifiedByRef::DoNothing,
+                    always_write.then_some(snapshot),
+                )
             } else if snapshot.is_running() {
                 snapshot.set_notified();
                 (TransitionToNotifiedByRef::DoNothing, Some(snapshot))
