@@ -345,21 +345,3 @@ fn sigint_sigterm_and_ctrl_c() {
     assert!(signal::has_default_handler(SignalKind::interrupt()).unwrap());
     assert!(signal::has_default_handler(SignalKind::terminate()).unwrap());
 }
-
-#[test]
-fn forbidden_signals_are_errors() {
-    let rt = Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async {
-        for sig in [
-            libc::SIGKILL,
-            libc::SIGSTOP,
-            libc::SIGSEGV,
-            libc::SIGBUS,
-            libc::SIGILL,
-            libc::SIGFPE,
-        ] {
-            let err = signal::signal(SignalKind::from_raw(sig)).unwrap_err();
-            assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
-        }
-    });
-}
