@@ -45,6 +45,18 @@
 //!    from another thread that lands while the future is returning came too late: the value
 //!    stands.
 //!
+//! 8. **Shields** ([`CancelShield`]): a region of a task's future with requests of its own
+//!    (a shielded cancel scope). A shield holds a [`CancelWord`] and a reference to its task.
+//!    While the shield's future is polled ([`CancelShield::poll`]), the poll's thread-local
+//!    names the shield's word, and checkpoints deliver from it *instead of* the task's: the
+//!    task's requests wait, pending, until the shielded future stops being polled (its next
+//!    checkpoint outside delivers them). A request on a shield is made as in step 1 (the
+//!    word, then the task's state word is always written), so step 4's argument holds for
+//!    it unchanged. A poll that left a shielded future pending is *held*: step 6's fallback
+//!    does not fire for the task's requests (the shield holds them back on purpose); the
+//!    shield applies step 6 to its own requests instead, and reports a future parked on
+//!    something that is no checkpoint to its caller (`Shielded::Stuck`), which drops it.
+//!
 //! Shutdown and `abort` still drop the future (the `CANCELLED` bit of the state word).
 
 use crate::loom::sync::atomic::{AtomicU32, Ordering};
@@ -160,6 +172,10 @@ struct Current {
     delivered: Cell<bool>,
     /// The task requested its own cancellation during this poll.
     by_self: Cell<bool>,
+    /// The word of the shield being polled, if any: checkpoints deliver from it (step 8).
+    shield: Cell<Option<NonNull<CancelWord>>>,
+    /// A shielded future was left pending during this poll (step 8).
+    held: Cell<bool>,
 }
 
 crate::loom::rt_thread_local! {
@@ -167,6 +183,8 @@ crate::loom::rt_thread_local! {
         task: Cell::new(None),
         delivered: Cell::new(false),
         by_self: Cell::new(false),
+        shield: Cell::new(None),
+        held: Cell::new(false),
     };
 }
 
@@ -179,6 +197,8 @@ pub(crate) struct PollGuard {
 impl PollGuard {
     pub(crate) fn enter(task: NonNull<Header>) -> PollGuard {
         let prev = CURRENT.with(|c| {
+            c.shield.set(None);
+            c.held.set(false);
             (
                 c.task.replace(Some(task)),
                 c.delivered.replace(false),
@@ -186,6 +206,11 @@ impl PollGuard {
             )
         });
         PollGuard { prev }
+    }
+
+    /// A shield held the task's requests back during this poll (step 8).
+    pub(crate) fn held(&self) -> bool {
+        CURRENT.with(|c| c.held.get())
     }
 
     /// This poll delivered a request (step 6).
@@ -206,6 +231,8 @@ impl Drop for PollGuard {
             c.task.set(task);
             c.delivered.set(delivered);
             c.by_self.set(by_self);
+            c.shield.set(None);
+            c.held.set(false);
         });
     }
 }
@@ -317,10 +344,15 @@ pub fn take_cancel() -> Option<Cancelled> {
     CURRENT
         .try_with(|c| {
             let task = c.task.get()?;
-            // SAFETY: the task being polled is alive: its poller holds a reference for the
-            // whole poll, and this thread-local names it only during that poll.
-            let header = unsafe { task.as_ref() };
-            if header.cancel.take() {
+            let word = match c.shield.get() {
+                // SAFETY: the shield's word lives in the `CancelShield` that `poll` borrows
+                // for as long as the thread-local names it.
+                Some(w) => unsafe { w.as_ref() },
+                // SAFETY: the task being polled is alive: its poller holds a reference for
+                // the whole poll, and this thread-local names it only during that poll.
+                None => &unsafe { task.as_ref() }.cancel,
+            };
+            if word.take() {
                 c.delivered.set(true);
                 Some(Cancelled)
             } else {
@@ -435,5 +467,188 @@ impl Future for CancelRequested {
             Some(c) => Poll::Ready(c),
             None => Poll::Pending,
         }
+    }
+}
+
+/// A region of a task with cancellation requests of its own: while its future is polled
+/// through [`poll`](CancelShield::poll), the task's own requests are held back (they stay
+/// pending and are delivered at the first checkpoint outside), and the checkpoints inside
+/// deliver the shield's requests instead. This is what a shielded cancel scope (trio's
+/// `CancelScope(shield=True)`) is made of: clean-up that must finish even though its task is
+/// being cancelled, with a deadline of its own.
+///
+/// A shield belongs to the task that was current when it was made ([`CancelShield::new`]),
+/// and keeps a reference to it; [`cancel`](CancelShield::cancel) may be called from any
+/// thread. The protocol is step 8 of this module's.
+///
+/// # Examples
+///
+/// ```
+/// use std::future::poll_fn;
+/// use std::pin::pin;
+/// use std::task::Poll;
+/// use taskio_runtime::task::{self, CancelShield, Shielded};
+///
+/// let rt = taskio_runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let (started, is_started) = std::sync::mpsc::channel();
+///     let (go, wait_go) = std::sync::mpsc::channel::<()>();
+///     let h = taskio_runtime::spawn(async move {
+///         let shield = CancelShield::new().unwrap();
+///         let mut cleanup = pin!(async move {
+///             started.send(()).unwrap();
+///             loop {
+///                 // `go` is sent after the task's cancel: once it is here, so is the request.
+///                 let went = wait_go.try_recv().is_ok();
+///                 if task::take_cancel().is_some() {
+///                     return "interrupted";
+///                 }
+///                 if went {
+///                     return "finished";
+///                 }
+///                 taskio_runtime::yield_now().await;
+///             }
+///         });
+///         let r = poll_fn(|cx| match shield.poll(cleanup.as_mut(), cx) {
+///             Shielded::Ready(v) => Poll::Ready(v),
+///             Shielded::Pending | Shielded::Stuck => Poll::Pending,
+///         })
+///         .await;
+///         // Outside the shield, the held request is delivered.
+///         (r, task::take_cancel().is_some())
+///     });
+///     is_started.recv().unwrap();
+///     h.cancel();
+///     go.send(()).unwrap();
+///     assert_eq!(h.await.unwrap(), ("finished", true));
+/// });
+/// ```
+pub struct CancelShield {
+    word: CancelWord,
+    /// One reference to the shield's task, released on drop.
+    task: crate::task::RawTask,
+}
+
+// SAFETY: `task` is a counted reference to a task, which is shared by design (its state and
+// cancel words are atomics; waking and requesting are thread-safe); `word` is an atomic.
+unsafe impl Send for CancelShield {}
+// SAFETY: as for `Send`: every method takes `&self` and works on atomics.
+unsafe impl Sync for CancelShield {}
+
+/// What [`CancelShield::poll`] saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shielded<T> {
+    /// The future completed.
+    Ready(T),
+    /// The future is waiting.
+    Pending,
+    /// The future is waiting on something that is no checkpoint although a request of the
+    /// shield's own was pending for the whole poll (step 6 applied to the shield): the
+    /// caller should drop it, as the runtime drops a task in that state.
+    Stuck,
+}
+
+impl CancelShield {
+    /// A shield for the task being polled on this thread; `None` outside a task.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(taskio_runtime::task::CancelShield::new().is_none()); // no task here
+    /// ```
+    pub fn new() -> Option<CancelShield> {
+        let task = current_task()?;
+        // SAFETY: the task being polled is alive for the whole poll.
+        let raw = unsafe { crate::task::RawTask::from_raw(task) };
+        raw.state().ref_inc();
+        Some(CancelShield {
+            word: CancelWord::new(),
+            task: raw,
+        })
+    }
+
+    /// Polls `fut` inside the shield: checkpoints inside deliver the shield's requests and
+    /// hold the task's back. Polled anywhere but in the shield's own task, it polls `fut`
+    /// unshielded.
+    pub fn poll<F: Future + ?Sized>(
+        &self,
+        fut: Pin<&mut F>,
+        cx: &mut Context<'_>,
+    ) -> Shielded<F::Output> {
+        let mine = current_task() == Some(self.task.header_ptr());
+        if !mine {
+            return match fut.poll(cx) {
+                Poll::Ready(v) => Shielded::Ready(v),
+                Poll::Pending => Shielded::Pending,
+            };
+        }
+        let before = self.word.load();
+        let word = NonNull::from(&self.word);
+        let (prev_shield, prev_delivered) =
+            CURRENT.with(|c| (c.shield.replace(Some(word)), c.delivered.replace(false)));
+        // Restores the outer view even if `fut` panics.
+        struct Restore(Option<NonNull<CancelWord>>, bool);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                let _ = CURRENT.try_with(|c| {
+                    c.shield.set(self.0);
+                    c.delivered.set(self.1);
+                });
+            }
+        }
+        let restore = Restore(prev_shield, prev_delivered);
+        let out = fut.poll(cx);
+        let delivered = CURRENT.with(|c| c.delivered.get());
+        drop(restore);
+        match out {
+            Poll::Ready(v) => Shielded::Ready(v),
+            Poll::Pending => {
+                CURRENT.with(|c| c.held.set(true));
+                if !delivered && before.same_request_pending(self.word.load()) {
+                    Shielded::Stuck
+                } else {
+                    Shielded::Pending
+                }
+            }
+        }
+    }
+
+    /// Requests the cancellation of the shielded future (step 1, on the shield's word): the
+    /// next checkpoint inside it delivers `Cancelled`, once. False once the task completed.
+    pub fn cancel(&self) -> bool {
+        if self.task.state().load().is_complete() {
+            return false;
+        }
+        self.word.request();
+        match self.task.state().transition_to_notified_for_cancel() {
+            crate::task::state::TransitionToNotifiedByRef::Submit => self.task.schedule(),
+            crate::task::state::TransitionToNotifiedByRef::DoNothing => {}
+        }
+        true
+    }
+
+    /// The shield's requests not withdrawn.
+    pub fn cancelling(&self) -> u32 {
+        self.word.load().count()
+    }
+
+    /// Withdraws one of the shield's requests; returns how many are left.
+    pub fn uncancel(&self) -> u32 {
+        self.word.uncancel()
+    }
+}
+
+impl Drop for CancelShield {
+    fn drop(&mut self) {
+        self.task.drop_reference();
+    }
+}
+
+impl fmt::Debug for CancelShield {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancelShield")
+            .field("task", &self.task.header().id)
+            .field("cancelling", &self.cancelling())
+            .finish()
     }
 }

@@ -138,8 +138,9 @@ impl<T: Future, S: Schedule, D> Harness<T, S, D> {
                 if unsafe { self.poll_future(&mut cx, &guard) }.is_ready() {
                     return PollFuture::Complete;
                 }
-                let fallback =
-                    !guard.delivered() && cancel.same_request_pending(self.header().cancel.load());
+                let fallback = !guard.delivered()
+                    && !guard.held()
+                    && cancel.same_request_pending(self.header().cancel.load());
                 drop(guard);
                 if fallback {
                     // Parked on something that is no checkpoint: the drop fallback.

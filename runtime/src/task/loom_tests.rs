@@ -765,3 +765,77 @@ fn cancel_requests_racing_uncancel() {
         assert_eq!(drops.load(SeqCst), 1);
     });
 }
+
+// ===== shields (`cancel.rs`, step 8) =====
+
+/// A task whose future runs a checkpoint inside a shield, then one outside.
+struct ShieldedThenOuter {
+    shield: Arc<Mutex<Option<std::sync::Arc<crate::task::CancelShield>>>>,
+    inner: Option<Pin<Box<Checkpoint>>>,
+    inner_out: Option<Result<(), crate::task::Cancelled>>,
+}
+
+impl Future for ShieldedThenOuter {
+    type Output = (Result<(), crate::task::Cancelled>, bool);
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        use crate::task::{CancelShield, Shielded};
+        let shield = self
+            .shield
+            .lock()
+            .get_or_insert_with(|| std::sync::Arc::new(CancelShield::new().unwrap()))
+            .clone();
+        if self.inner_out.is_none() {
+            let inner = self.inner.as_mut().unwrap().as_mut();
+            match shield.poll(inner, cx) {
+                Shielded::Ready(r) => self.inner_out = Some(r),
+                Shielded::Pending => return Poll::Pending,
+                Shielded::Stuck => panic!("a checkpoint is never stuck"),
+            }
+        }
+        match crate::task::take_cancel() {
+            Some(_) => Poll::Ready((self.inner_out.unwrap(), true)),
+            None => Poll::Pending,
+        }
+    }
+}
+
+/// A request on the task and one on a shield inside it, from two threads racing the task's
+/// polls: the shield's request is delivered inside (once), the task's is held back there
+/// (no drop fallback) and delivered at the first checkpoint outside. Neither is lost.
+#[test]
+fn shield_holds_the_task_request_and_delivers_its_own() {
+    loom::model(|| {
+        let sched = Sched::new();
+        let (fut, delivered, drops) = checkpoint(false);
+        let slot = Arc::new(Mutex::new(None));
+        let join = Arc::new(spawn(
+            &sched,
+            ShieldedThenOuter {
+                shield: slot.clone(),
+                inner: Some(Box::pin(fut)),
+                inner_out: None,
+            },
+        ));
+        sched.run_all(); // parked inside the shield
+        let j2 = join.clone();
+        let task_req = thread::spawn(move || assert!(j2.cancel()));
+        let s2 = slot.clone();
+        let shield_req = thread::spawn(move || {
+            let shield = s2.lock().clone().unwrap();
+            assert!(shield.cancel());
+        });
+        sched.run_all();
+        task_req.join().unwrap();
+        shield_req.join().unwrap();
+        sched.run_all();
+        drop(slot);
+        let join = Arc::try_unwrap(join).unwrap();
+        let (inner, outer) = join_now(join).expect("a request was lost").unwrap();
+        assert_eq!(inner, Err(crate::task::Cancelled));
+        assert!(outer);
+        assert_eq!(delivered.load(SeqCst), 1);
+        assert_eq!(drops.load(SeqCst), 1);
+        sched.shutdown();
+    });
+}

@@ -82,7 +82,8 @@ mod yield_now;
 mod loom_tests;
 
 pub use cancel::{
-    cancelled, cancelling_itself, id, take_cancel, try_id, CancelRequested, Cancelled,
+    cancelled, cancelling_itself, id, take_cancel, try_id, CancelRequested, CancelShield,
+    Cancelled, Shielded,
 };
 pub use error::JoinError;
 pub use join::JoinHandle;
