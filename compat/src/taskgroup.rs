@@ -45,9 +45,9 @@ use taskio_runtime::Handle;
 
 use self::scope::{Child, Closed, Scope};
 use crate::exceptions::{Error, Result};
-use crate::tasks::core::{current, take_cancel, AnyCoreRef, Cancel, Core, DoneListener};
+use crate::cancel_scope::{held, Domain};
+use crate::tasks::core::{take_cancel, AnyCoreRef, Cancel, Core, DoneListener};
 use crate::tasks::Task;
-use taskio_runtime::task::TaskRef;
 
 /// A handle to a running task group; see [`TaskGroup::run`]. Cheap to clone.
 ///
@@ -74,7 +74,17 @@ pub struct TaskGroup {
 }
 
 /// The group's state, told by its children when they end.
-type Shared = Scope<AnyCoreRef>;
+type Shared = Scope<AnyCoreRef, Domain>;
+
+impl Child for Domain {
+    fn is_done(&self) -> bool {
+        Domain::is_done(self)
+    }
+
+    fn cancel(&self) {
+        Domain::cancel(self);
+    }
+}
 
 impl Child for AnyCoreRef {
     fn is_done(&self) -> bool {
@@ -140,7 +150,7 @@ impl TaskGroup {
         // The task that runs the body: the first failure cancels it (delivered at the
         // body's checkpoint). Outside any task (`block_on`'s future) the body is dropped
         // instead.
-        let parent = current();
+        let parent = Domain::current();
         let has_parent = parent.is_some();
         let tg = TaskGroup {
             shared: Arc::new(Scope::with_parent(parent.clone())),
@@ -156,12 +166,13 @@ impl TaskGroup {
             }
             let aborting = has_parent && tg.shared.is_aborting();
             let fut = body.as_mut().as_pin_mut().expect("polled after completion");
+            let held_before = held();
             match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
                 Ok(Poll::Pending) => {
                     // Polled after the group asked for its cancellation, the body did not take
                     // it: it waits on something that is no checkpoint. The group drops it
                     // (instead of the runtime dropping the whole task).
-                    if aborting {
+                    if aborting && held() == held_before {
                         if let Some(e) = take_cancel() {
                             body.set(None);
                             return Poll::Ready(Some(Err(e)));
@@ -215,7 +226,7 @@ impl TaskGroup {
         // is left is a Cancelled the group's own (asyncio's `uncancel() == 0`).
         if tg.shared.parent_cancel_requested() {
             if let Some(p) = &parent {
-                if TaskRef::uncancel(p) == 0 {
+                if p.uncancel() == 0 {
                     propagate_cancel = None;
                 }
             }

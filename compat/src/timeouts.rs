@@ -6,18 +6,17 @@ use std::fmt;
 use std::future::{poll_fn, Future, IntoFuture};
 use std::pin::pin;
 use std::sync::Arc;
-use std::task::{Poll, Waker};
+use std::task::Poll;
 use std::time::Duration;
 
 use parking_lot::Mutex;
 
 pub use taskio_runtime::time::Instant;
 
+use crate::cancel_scope::{run_scope, Core, Phase};
 use crate::exceptions::{Error, Result};
 use crate::rt_time;
-use crate::tasks::core::Cancel;
 use crate::tasks::{Awaitable, Task};
-use taskio_runtime::task::TaskRef;
 
 /// Awaits `aw` with a time limit (asyncio's `wait_for`).
 ///
@@ -102,33 +101,15 @@ async fn cancel_and_timeout<T: Clone + Send + 'static>(task: Task<T>) -> Result<
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ScopeState {
-    Created,
-    Entered,
-    Expiring,
-    Expired,
-    Exited,
-}
-
-impl ScopeState {
-    fn name(self) -> &'static str {
-        match self {
-            ScopeState::Created => "created",
-            ScopeState::Entered => "active",
-            ScopeState::Expiring => "expiring",
-            ScopeState::Expired => "expired",
-            ScopeState::Exited => "finished",
-        }
+/// asyncio's name for where a timeout scope is.
+fn state_name(c: &Core) -> &'static str {
+    match (c.phase, c.cancel_called) {
+        (Phase::Created, _) => "created",
+        (Phase::Entered, false) => "active",
+        (Phase::Entered, true) => "expiring",
+        (Phase::Exited, true) => "expired",
+        (Phase::Exited, false) => "finished",
     }
-}
-
-struct Shared {
-    when: Option<Instant>,
-    state: ScopeState,
-    /// Bumped by `reschedule`, so that `run` re-arms its timer.
-    generation: u64,
-    waker: Option<Waker>,
 }
 
 /// A timeout scope (asyncio's `async with asyncio.timeout(...) as cm:`): create it with
@@ -152,7 +133,7 @@ struct Shared {
 /// ```
 #[derive(Clone)]
 pub struct Timeout {
-    shared: Arc<Mutex<Shared>>,
+    core: Arc<Mutex<Core>>,
 }
 
 /// A timeout scope that expires `delay` from now (`None`: never, until rescheduled).
@@ -192,12 +173,7 @@ pub fn timeout(delay: Option<Duration>) -> Timeout {
 /// ```
 pub fn timeout_at(when: Option<Instant>) -> Timeout {
     Timeout {
-        shared: Arc::new(Mutex::new(Shared {
-            when,
-            state: ScopeState::Created,
-            generation: 0,
-            waker: None,
-        })),
+        core: Arc::new(Mutex::new(Core::new(when))),
     }
 }
 
@@ -210,7 +186,7 @@ impl Timeout {
     /// assert_eq!(taskio::timeouts::timeout_at(None).when(), None);
     /// ```
     pub fn when(&self) -> Option<Instant> {
-        self.shared.lock().when
+        self.core.lock().deadline
     }
 
     /// Moves the deadline (`None`: no deadline).
@@ -240,22 +216,20 @@ impl Timeout {
     /// ```
     pub fn reschedule(&self, when: Option<Instant>) -> Result<()> {
         let waker = {
-            let mut st = self.shared.lock();
-            match st.state {
-                ScopeState::Entered => {}
-                ScopeState::Created => {
+            let mut c = self.core.lock();
+            match (c.phase, c.cancel_called) {
+                (Phase::Entered, false) => {}
+                (Phase::Created, _) => {
                     return Err(Error::runtime("Timeout has not been entered"));
                 }
-                s => {
+                _ => {
                     return Err(Error::runtime(format!(
                         "Cannot change state of {} Timeout",
-                        s.name()
+                        state_name(&c)
                     )));
                 }
             }
-            st.when = when;
-            st.generation += 1;
-            st.waker.take()
+            c.set_deadline(when)
         };
         if let Some(w) = waker {
             w.wake();
@@ -271,10 +245,8 @@ impl Timeout {
     /// assert!(!taskio::timeouts::timeout(None).expired());
     /// ```
     pub fn expired(&self) -> bool {
-        matches!(
-            self.shared.lock().state,
-            ScopeState::Expiring | ScopeState::Expired
-        )
+        let c = self.core.lock();
+        c.cancel_called && c.phase != Phase::Created
     }
 
     /// Runs `body` in the scope, asyncio's way: when the deadline passes, the scope requests
@@ -325,113 +297,20 @@ impl Timeout {
     where
         F: Future<Output = Result<T>>,
     {
-        {
-            let mut st = self.shared.lock();
-            if st.state != ScopeState::Created {
-                return Err(Error::runtime("Timeout has already been entered"));
-            }
-            st.state = ScopeState::Entered;
-        }
-        let _exit = ExitOnDrop(self.shared.clone());
-        let task = crate::tasks::core::current();
-        // Requests that were there before the scope: not the scope's to turn into Timeout.
-        let cancelling = task.as_ref().map_or(0, TaskRef::cancelling);
-        let mut body = pin!(Some(body));
-        let mut sleep: Option<std::pin::Pin<Box<rt_time::Sleep>>> = None;
-        let mut armed: Option<u64> = None;
-        let out = poll_fn(|cx| {
-            // The body first: the deadline is looked at once it suspends (asyncio's timeout
-            // callback runs in a later loop iteration).
-            let expiring = self.shared.lock().state == ScopeState::Expiring;
-            if let Some(fut) = body.as_mut().as_pin_mut() {
-                if let Poll::Ready(r) = fut.poll(cx) {
-                    body.set(None);
-                    return Poll::Ready(r);
-                }
-                // Polled after the scope asked for the cancellation, the body did not take
-                // it: it waits on something that is no checkpoint. The scope drops it
-                // (instead of the runtime dropping the whole task).
-                if expiring {
-                    if let Some(e) = crate::checkpoint::take_cancel() {
-                        body.set(None);
-                        return Poll::Ready(Err(e));
-                    }
-                }
-            }
-            {
-                let mut st = self.shared.lock();
-                st.waker = Some(cx.waker().clone());
-                if st.state != ScopeState::Entered {
-                    return Poll::Pending;
-                }
-                if armed != Some(st.generation) {
-                    armed = Some(st.generation);
-                    match (st.when, sleep.as_mut()) {
-                        (None, _) => sleep = None,
-                        (Some(w), Some(s)) => s.as_mut().reset(w),
-                        (Some(w), None) => sleep = Some(Box::pin(rt_time::sleep_until(w))),
-                    }
-                }
-            }
-            if sleep
-                .as_mut()
-                .is_some_and(|s| s.as_mut().poll(cx).is_ready())
-            {
-                self.shared.lock().state = ScopeState::Expiring;
-                match &task {
-                    // Delivered at the body's next checkpoint; this poll is over.
-                    Some(t) => {
-                        Cancel::cancel(t, None);
-                    }
-                    None => {
-                        body.set(None);
-                        self.shared.lock().state = ScopeState::Expired;
-                        return Poll::Ready(Err(Error::timeout()));
-                    }
-                }
-            }
-            Poll::Pending
-        })
-        .await;
-        let mut st = self.shared.lock();
-        if st.state != ScopeState::Expiring {
-            return out;
-        }
-        st.state = ScopeState::Expired;
-        drop(st);
-        let t = task
-            .as_ref()
-            .expect("only a scope in a task is left expiring");
-        // The scope's request is withdrawn whatever the body did (a value, another error:
-        // those stand); a Cancelled with no request left but those from before the scope
-        // was the scope's own.
-        let left = TaskRef::uncancel(t);
-        match out {
-            Err(e) if e.is_cancelled() && left <= cancelling => Err(Error::timeout()),
+        let o = run_scope(&self.core, false, "Timeout", body).await?;
+        match o.out {
+            Err(_) if o.caught => Err(Error::timeout()),
             r => r,
         }
     }
 }
 
-/// Marks the scope exited when `run` ends or is dropped.
-struct ExitOnDrop(Arc<Mutex<Shared>>);
-
-impl Drop for ExitOnDrop {
-    fn drop(&mut self) {
-        let mut st = self.0.lock();
-        if st.state == ScopeState::Entered {
-            st.state = ScopeState::Exited;
-        }
-        st.waker = None;
-    }
-}
-
 impl fmt::Debug for Timeout {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let st = self.shared.lock();
+        let c = self.core.lock();
         f.debug_struct("Timeout")
-            .field("when", &st.when)
-            .field("state", &st.state.name())
+            .field("when", &c.deadline)
+            .field("state", &state_name(&c))
             .finish()
     }
 }

@@ -71,13 +71,13 @@ pub(crate) enum Closed {
 }
 
 /// The state shared by the group's handles and its children; see the module docs.
-pub(crate) struct Scope<C> {
+pub(crate) struct Scope<C, P = C> {
     /// Children not yet ended, times `ONE`, plus `EXITING`.
     live: AtomicUsize,
-    state: Mutex<State<C>>,
+    state: Mutex<State<C, P>>,
 }
 
-struct State<C> {
+struct State<C, P> {
     /// The children's handles, oldest first (ended ones included until swept).
     children: Vec<C>,
     /// `children.len()` at which `create` sweeps next.
@@ -89,7 +89,7 @@ struct State<C> {
     /// The task that runs the scope's body (asyncio's parent task), when there is one: the
     /// first failure requests its cancellation, so that the body is cancelled at its
     /// current checkpoint.
-    parent: Option<C>,
+    parent: Option<P>,
     /// `parent`'s cancellation was requested by the group (so the scope withdraws one
     /// request when it exits: `uncancel`).
     parent_cancel_requested: bool,
@@ -98,7 +98,7 @@ struct State<C> {
     waker: Option<Waker>,
 }
 
-impl<C: Child> State<C> {
+impl<C: Child, P> State<C, P> {
     /// Moves the ended children's handles out (to be dropped after the mutex), keeping the
     /// others in order, unless most children are still running (`live` of them); sets the
     /// next sweep point.
@@ -119,8 +119,8 @@ impl<C: Child> State<C> {
     }
 }
 
-impl<C: Child> Scope<C> {
-    pub(crate) fn new() -> Scope<C> {
+impl<C: Child, P: Child> Scope<C, P> {
+    pub(crate) fn new() -> Scope<C, P> {
         Scope {
             live: AtomicUsize::new(0),
             state: Mutex::new(State {
@@ -138,7 +138,7 @@ impl<C: Child> Scope<C> {
 
     #[cfg_attr(loom, allow(dead_code))]
     /// A scope whose body runs in the task `parent` (see `State::parent`).
-    pub(crate) fn with_parent(parent: Option<C>) -> Scope<C> {
+    pub(crate) fn with_parent(parent: Option<P>) -> Scope<C, P> {
         let scope = Scope::new();
         scope.state.lock().parent = parent;
         scope
