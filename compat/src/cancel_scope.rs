@@ -649,7 +649,9 @@ impl fmt::Debug for CancelScope {
 fn deadline_after(delay: impl Delay) -> Result<Instant> {
     let d = delay.into_delay()?.unwrap_or_default();
     let now = Instant::now();
-    Ok(now.checked_add(d).unwrap_or(now + std::time::Duration::from_secs(86400 * 365 * 100)))
+    Ok(now
+        .checked_add(d)
+        .unwrap_or(now + std::time::Duration::from_secs(86400 * 365 * 100)))
 }
 
 /// Runs `body` with a time limit and no error (anyio's `move_on_after`): `Ok(Some(value))`,

@@ -190,8 +190,8 @@ pub use crate::streams::{
 pub use crate::threads::{run_in_executor, to_thread};
 #[cfg(not(loom))]
 pub use crate::{
-    cancel_scope::{fail_after, fail_at, move_on_after, move_on_at, CancelScope},
     as_completed::as_completed,
+    cancel_scope::{fail_after, fail_at, move_on_after, move_on_at, CancelScope},
     events::{get_event_loop, get_running_loop, new_event_loop, set_event_loop, Loop},
     futures::{ensure_future, Future},
     gather::gather,

@@ -44,8 +44,8 @@ use std::task::Poll;
 use taskio_runtime::Handle;
 
 use self::scope::{Child, Closed, Scope};
-use crate::exceptions::{Error, Result};
 use crate::cancel_scope::{held, Domain};
+use crate::exceptions::{Error, Result};
 use crate::tasks::core::{take_cancel, AnyCoreRef, Cancel, Core, DoneListener};
 use crate::tasks::Task;
 
