@@ -148,6 +148,8 @@ mod rt_time;
 pub mod runners;
 #[cfg(not(loom))]
 pub mod shield;
+#[cfg(not(loom))]
+mod shutdown;
 #[cfg(all(unix, not(loom)))]
 pub mod signals;
 pub mod streams;
@@ -197,7 +199,7 @@ pub use crate::{
     gather::gather,
     runners::{run, Runner, RunnerBuilder},
     shield::shield,
-    taskgroup::TaskGroup,
+    taskgroup::{TaskGroup, TaskStatus},
     tasks::{all_tasks, create_task, current_task, sleep, AnyTask, Task},
     timeouts::{timeout, timeout_at, wait_for},
     wait::wait,

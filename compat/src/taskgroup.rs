@@ -41,6 +41,8 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::task::Poll;
 
+use parking_lot::Mutex;
+
 use taskio_runtime::Handle;
 
 use self::scope::{Child, Closed, Scope};
@@ -100,6 +102,14 @@ impl DoneListener for Shared {
     fn on_done(self: Arc<Self>, _tag: usize, _seq: u64, failure: Option<&Error>) {
         match failure.filter(|e| !e.is_cancelled()) {
             None => self.child_ended(),
+            // A supervised group reports the failure and goes on. A hook that panics loses
+            // no count: the child has ended either way.
+            Some(e) if self.supervisor.is_some() => {
+                if let Some(hook) = &self.supervisor {
+                    let _ = catch_unwind(AssertUnwindSafe(|| hook(e.clone())));
+                }
+                self.child_ended();
+            }
             // asyncio runs the group's done callback with `call_soon`: the tasks already in
             // the ready queue take their step before the group reacts (and may fail too).
             Some(e) => {
@@ -147,13 +157,74 @@ impl TaskGroup {
         F: FnOnce(TaskGroup) -> Fut,
         Fut: Future<Output = Result<R>>,
     {
-        // The task that runs the body: the first failure cancels it (delivered at the
-        // body's checkpoint). Outside any task (`block_on`'s future) the body is dropped
-        // instead.
+        Self::run_with(None, body).await
+    }
+
+    /// Runs `body` with a **supervised** group: a child's failure (an `Err` other than
+    /// Cancelled, or a panic) is passed to `on_error` and cancels nothing; the other children
+    /// and the body go on. What a server needs for its connection handlers. Everything else
+    /// is [`run`](Self::run)'s: the scope waits for every child; the body's own error cancels
+    /// the children and is returned (alone: the children's failures went to the hook); a
+    /// cancellation from outside cancels every child and is passed on once they have ended.
+    /// A panic in `on_error` is caught and dropped.
+    ///
+    /// # Errors
+    ///
+    /// The body's error, or Cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use taskio::{sleep, Error, TaskGroup};
+    ///
+    /// taskio::run(async {
+    ///     let failures = Arc::new(Mutex::new(Vec::new()));
+    ///     let seen = failures.clone();
+    ///     let served = TaskGroup::run_supervised(
+    ///         move |e| seen.lock().unwrap().push(e.to_string()),
+    ///         |tg| async move {
+    ///             let bad = tg.create_task(async { Err::<u32, _>(Error::runtime("bad request")) })?;
+    ///             let good = tg.create_task(async { sleep(0.01).await?; Ok(200) })?;
+    ///             let _ = bad.join().await; // failed, and nobody was cancelled
+    ///             good.await
+    ///         },
+    ///     )
+    ///     .await?;
+    ///     assert_eq!(served, 200);
+    ///     assert_eq!(*failures.lock().unwrap(), ["bad request"]);
+    ///     Ok(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub async fn run_supervised<F, Fut, R>(
+        on_error: impl Fn(Error) + Send + Sync + 'static,
+        body: F,
+    ) -> Result<R>
+    where
+        F: FnOnce(TaskGroup) -> Fut,
+        Fut: Future<Output = Result<R>>,
+    {
+        Self::run_with(Some(Box::new(on_error)), body).await
+    }
+
+    async fn run_with<F, Fut, R>(
+        supervisor: Option<Box<dyn Fn(Error) + Send + Sync>>,
+        body: F,
+    ) -> Result<R>
+    where
+        F: FnOnce(TaskGroup) -> Fut,
+        Fut: Future<Output = Result<R>>,
+    {
+        // Where the body runs (the task, or the shield around it): the first failure
+        // cancels it (delivered at the body's checkpoint). Outside any task (`block_on`'s
+        // future) the body is dropped instead.
         let parent = Domain::current();
         let has_parent = parent.is_some();
+        let mut scope = Scope::with_parent(parent.clone());
+        scope.supervisor = supervisor;
         let tg = TaskGroup {
-            shared: Arc::new(Scope::with_parent(parent.clone())),
+            shared: Arc::new(scope),
         };
         let _guard = AbortOnDrop(tg.clone());
         let mut body = pin!(Some(body(tg.clone())));
@@ -288,6 +359,148 @@ impl TaskGroup {
         self.shared.cancel_group();
     }
 
+    /// Graceful two-phase shutdown of the group's children (the body goes on): every
+    /// unfinished child is cancelled (its clean-up runs, and may await); after `grace`
+    /// (seconds, or a `Duration`) the children still running are dropped. Returns the names
+    /// of the dropped children. The wait is shielded: a cancellation of the body that comes
+    /// meanwhile is delivered after it. Cancelled children are not failures; the group
+    /// stays open (new children may be created).
+    ///
+    /// # Errors
+    ///
+    /// `Runtime` for a NaN grace period.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio::{sleep, TaskGroup};
+    ///
+    /// let r = taskio::Runner::builder().current_thread().start_paused(true).build().unwrap();
+    /// r.run(async {
+    ///     TaskGroup::run(|tg| async move {
+    ///         tg.create_task(async { sleep(3600).await })?; // ends at its cancellation
+    ///         let stubborn: taskio::Task<()> = tg.create_task(async {
+    ///             loop {
+    ///                 let _ = sleep(3600).await; // swallows every cancellation
+    ///             }
+    ///         })?;
+    ///         stubborn.set_name("stubborn");
+    ///         sleep(0).await?; // the children start
+    ///         let dropped = tg.shutdown(5).await?;
+    ///         assert_eq!(dropped, ["stubborn"]);
+    ///         assert!(stubborn.cancelled());
+    ///         Ok(())
+    ///     })
+    ///     .await
+    /// })
+    /// .unwrap();
+    /// ```
+    pub async fn shutdown(&self, grace: impl crate::tasks::Delay) -> Result<Vec<String>> {
+        let grace = grace.into_delay()?.unwrap_or_default();
+        let children = self.shared.live_children();
+        Ok(crate::shutdown::cancel_then_drop(children, Some(grace)).await)
+    }
+
+    /// Starts a child and waits until it reports that it is ready (trio's `nursery.start`):
+    /// `f` gets a [`TaskStatus`], and the child calls [`TaskStatus::started`] with a value
+    /// (a bound address, say) once it is ready; `start` returns that value, and the child
+    /// goes on running in the group.
+    ///
+    /// Until `started`, the child belongs to the caller: if it fails first, `start` returns
+    /// its error (the group is not aborted: the error was the caller's to handle); if it
+    /// returns first, or drops its `TaskStatus`, `start` fails with `Runtime`; if the caller
+    /// is cancelled while it waits, the child is cancelled too. After `started`, the child
+    /// is an ordinary child of the group.
+    ///
+    /// # Errors
+    ///
+    /// The child's error before `started`; `Runtime` as above, or when the group refuses
+    /// new children; Cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio::streams::{open_connection, start_server, StreamReader, StreamWriter};
+    /// use taskio::TaskGroup;
+    ///
+    /// taskio::run(async {
+    ///     TaskGroup::run(|tg| async move {
+    ///         // A server task that reports its port once it listens.
+    ///         let port = tg
+    ///             .start(|status| async move {
+    ///                 let server = start_server(
+    ///                     |_r: StreamReader, w: StreamWriter| async move { w.write(b"hi\n") },
+    ///                     "127.0.0.1",
+    ///                     0,
+    ///                 )
+    ///                 .await?;
+    ///                 status.started(server.sockets()[0].as_inet().unwrap().port());
+    ///                 server.serve_forever().await
+    ///             })
+    ///             .await?;
+    ///         let (mut r, _w) = open_connection("127.0.0.1", port).await?;
+    ///         assert_eq!(r.readline().await?, b"hi\n");
+    ///         tg.cancel(); // done: stop the server
+    ///         Ok(())
+    ///     })
+    ///     .await
+    ///     .or_else(|e| if e.is_cancelled() { Ok(()) } else { Err(e) })
+    /// })
+    /// .unwrap();
+    /// ```
+    pub async fn start<F, Fut, V, T>(&self, f: F) -> Result<V>
+    where
+        F: FnOnce(TaskStatus<V>) -> Fut,
+        Fut: Future<Output = Result<T>> + Send + 'static,
+        V: Send + 'static,
+        T: Send + 'static,
+    {
+        let slot = Arc::new(Mutex::new(StartSlot {
+            value: None,
+            outcome: StartOutcome::Waiting,
+            waker: None,
+        }));
+        let fut = f(TaskStatus { slot: slot.clone() });
+        let mine = slot.clone();
+        let child = self.create_task(async move {
+            let r = fut.await;
+            let mut st = mine.lock();
+            if matches!(st.outcome, StartOutcome::Started) {
+                return r;
+            }
+            st.outcome = match r {
+                Ok(_) => StartOutcome::Failed(Error::runtime(
+                    "child exited without calling TaskStatus::started()",
+                )),
+                Err(e) => StartOutcome::Failed(e),
+            };
+            let waker = st.waker.take();
+            drop(st);
+            if let Some(w) = waker {
+                w.wake();
+            }
+            // The failure is `start`'s to report, not the group's.
+            Err(Error::cancelled(None))
+        })?;
+        poll_fn(|cx| {
+            let mut st = slot.lock();
+            if let Some(v) = st.value.take() {
+                return Poll::Ready(Ok(v));
+            }
+            if let StartOutcome::Failed(e) = &st.outcome {
+                return Poll::Ready(Err(e.clone()));
+            }
+            if let Some(e) = take_cancel() {
+                drop(st);
+                child.cancel(None);
+                return Poll::Ready(Err(e));
+            }
+            st.waker = Some(cx.waker().clone());
+            Poll::Pending
+        })
+        .await
+    }
+
     /// Creates a child task in the group (asyncio's `tg.create_task`).
     ///
     /// # Errors
@@ -338,6 +551,68 @@ impl TaskGroup {
         // Outside the mutex: a child already done tells the group at once.
         core.listen(self.shared.clone(), 0);
         Ok(task)
+    }
+}
+
+/// What a child started with [`TaskGroup::start`] reports its readiness with.
+pub struct TaskStatus<V> {
+    slot: Arc<Mutex<StartSlot<V>>>,
+}
+
+struct StartSlot<V> {
+    value: Option<V>,
+    outcome: StartOutcome,
+    waker: Option<std::task::Waker>,
+}
+
+enum StartOutcome {
+    Waiting,
+    Started,
+    Failed(Error),
+}
+
+impl<V> TaskStatus<V> {
+    /// Reports that the child is ready: [`TaskGroup::start`] returns `value`.
+    pub fn started(self, value: V) {
+        let waker = {
+            let mut st = self.slot.lock();
+            if !matches!(st.outcome, StartOutcome::Waiting) {
+                return;
+            }
+            st.outcome = StartOutcome::Started;
+            st.value = Some(value);
+            st.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+impl<V> Drop for TaskStatus<V> {
+    fn drop(&mut self) {
+        let waker = {
+            let mut st = self.slot.lock();
+            if !matches!(st.outcome, StartOutcome::Waiting) {
+                return;
+            }
+            st.outcome = StartOutcome::Failed(Error::runtime(
+                "child dropped its TaskStatus without calling started()",
+            ));
+            st.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+impl<V> fmt::Debug for TaskStatus<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let started = matches!(self.slot.lock().outcome, StartOutcome::Started);
+        f.debug_struct("TaskStatus")
+            .field("started", &started)
+            .finish()
     }
 }
 

@@ -75,6 +75,9 @@ pub(crate) struct Scope<C, P = C> {
     /// Children not yet ended, times `ONE`, plus `EXITING`.
     live: AtomicUsize,
     state: Mutex<State<C, P>>,
+    /// A supervised group's report of a child's failure (instead of aborting the group);
+    /// set before the scope is shared, never changed.
+    pub(crate) supervisor: Option<Box<dyn Fn(Error) + Send + Sync>>,
 }
 
 struct State<C, P> {
@@ -133,6 +136,7 @@ impl<C: Child, P: Child> Scope<C, P> {
                 parent_cancel_requested: false,
                 waker: None,
             }),
+            supervisor: None,
         }
     }
 
@@ -267,6 +271,20 @@ impl<C: Child, P: Child> Scope<C, P> {
         for c in &to_cancel {
             c.cancel();
         }
+    }
+
+    #[cfg_attr(loom, allow(dead_code))]
+    /// The children not yet ended (for a shutdown: cancelling an ended child does nothing).
+    pub(crate) fn live_children(&self) -> Vec<C>
+    where
+        C: Clone,
+    {
+        let st = self.state.lock();
+        st.children
+            .iter()
+            .filter(|c| !c.is_done())
+            .cloned()
+            .collect()
     }
 
     #[cfg_attr(loom, allow(dead_code))]
