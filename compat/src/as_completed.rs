@@ -25,9 +25,11 @@ use crate::watch::Watch;
 /// ```
 /// use taskio::{as_completed, create_task, sleep};
 ///
-/// taskio::run(async {
-///     let slow = create_task(async { sleep(0).await?; sleep(0).await?; Ok("slow") });
-///     let fast = create_task(async { Ok("fast") });
+/// // A paused clock: the order is set by the deadlines, not by how busy the machine is.
+/// let runner = taskio::Runner::builder().current_thread().start_paused(true).build().unwrap();
+/// runner.run(async {
+///     let slow = create_task(async { sleep(2).await?; Ok("slow") });
+///     let fast = create_task(async { sleep(1).await?; Ok("fast") });
 ///     let mut it = as_completed([slow, fast], None);
 ///     let mut order = Vec::new();
 ///     while let Some(r) = it.next().await {

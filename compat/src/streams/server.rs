@@ -8,6 +8,10 @@
 //! starts. Each connection task holds an `Active` guard that unregisters it when the task ends
 //! in any way (returned, failed, panicked, aborted by runtime shutdown); the guard that
 //! leaves a closed server with no connection sets `all_closed`, which `wait_closed` waits for.
+//! Handlers are taskio tasks (named "connection from <peer>", listed by `all_tasks`), spawned
+//! under the same lock, so a shutdown that closes the server and then lists the handlers
+//! sees every handler that will ever run; `close_clients`, `abort_clients` and `shutdown`
+//! cancel them.
 //!
 //! # Errors in callbacks
 //!
@@ -32,6 +36,8 @@ use taskio_runtime::JoinHandle;
 use super::connect::{from_tcp_stream, from_unix_stream, resolve};
 use super::writer::Shared;
 use super::{Address, StreamReader, StreamWriter, DEFAULT_LIMIT};
+use crate::tasks::core::{AnyCoreRef, Cancel, Core};
+use crate::tasks::Task;
 use crate::{Error, Event, Result};
 
 type ErrorHook = Arc<dyn Fn(&Error) + Send + Sync>;
@@ -119,7 +125,8 @@ struct State {
     serving: bool,
     serve_forever: bool,
     accept_tasks: Vec<JoinHandle<()>>,
-    connections: HashMap<u64, Arc<Shared>>,
+    /// Each connection's writer state and its handler task.
+    connections: HashMap<u64, (Arc<Shared>, AnyCoreRef)>,
     next_id: u64,
 }
 
@@ -239,36 +246,55 @@ impl ServerInner {
         Fut: Future<Output = Result<()>> + Send + 'static,
     {
         let shared = writer.shared();
-        let id = {
-            let mut st = self.state.lock();
-            if !st.serving {
-                return; // reader and writer dropped: the connection closes
-            }
-            let id = st.next_id;
-            st.next_id += 1;
-            st.connections.insert(id, shared.clone());
-            id
-        };
+        let peer = writer.peername().map(|a| a.to_string());
+        let name = format!(
+            "connection from {}",
+            peer.as_deref().unwrap_or("unknown peer")
+        );
+        let fut = CatchUnwind(Box::pin(cb(reader.with_limit(self.config.limit), writer)));
+        let handle = taskio_runtime::Handle::current();
+        // Registered and spawned under the lock: a `close` + shutdown that takes the lock
+        // after sees every handler that will ever run.
+        let mut st = self.state.lock();
+        if !st.serving {
+            return; // reader and writer dropped with `fut`: the connection closes
+        }
+        let id = st.next_id;
+        st.next_id += 1;
         let active = Active {
             inner: self.clone(),
             id,
         };
-        let peer = writer.peername().map(|a| a.to_string());
-        let fut = CatchUnwind(Box::pin(cb(reader.with_limit(self.config.limit), writer)));
-        taskio_runtime::spawn(async move {
-            let _active = active;
-            let error = match fut.await {
-                Ok(Ok(())) => return,
-                Ok(Err(e)) => e,
-                Err(payload) => Error::panic(payload),
-            };
-            shared.close();
-            let peer = peer.as_deref().unwrap_or("unknown peer");
-            _active.inner.config.report(
-                &format!("unhandled error in the callback of a connection from {peer}"),
-                &error,
-            );
-        });
+        let conn = shared.clone();
+        let task = Core::spawn(
+            async move {
+                let _active = active;
+                let error = match fut.await {
+                    Ok(Ok(())) => return Ok(()),
+                    // Cancelled (by `close_clients`, `abort_clients`, a shutdown): not a
+                    // failure of the callback.
+                    Ok(Err(e)) if e.is_cancelled() => return Err(e),
+                    Ok(Err(e)) => e,
+                    Err(payload) => Error::panic(payload),
+                };
+                conn.close();
+                let peer = peer.as_deref().unwrap_or("unknown peer");
+                _active.inner.config.report(
+                    &format!("unhandled error in the callback of a connection from {peer}"),
+                    &error,
+                );
+                Ok(())
+            },
+            Some(name),
+            &handle,
+        );
+        let task = Task::from_core(task).any_core();
+        st.connections.insert(id, (shared, task));
+    }
+
+    /// The handlers being served, and their writers.
+    fn connections(&self) -> Vec<(Arc<Shared>, AnyCoreRef)> {
+        self.state.lock().connections.values().cloned().collect()
     }
 
     fn accept_failed(&self, error: std::io::Error) -> bool {
@@ -488,36 +514,76 @@ impl Server {
         self.inner.close();
     }
 
-    /// Closes the writer of every connection being served (asyncio 3.13's `close_clients`):
-    /// each flushes and shuts its write side down.
+    /// Closes every connection being served (asyncio 3.13's `close_clients`): each writer
+    /// flushes and shuts its write side down, and each handler is cancelled (delivered at
+    /// its next checkpoint, so it may clean up), so [`wait_closed`](Self::wait_closed) ends
+    /// even when a client never closes its side.
     pub fn close_clients(&self) {
-        let conns: Vec<_> = self
-            .inner
-            .state
-            .lock()
-            .connections
-            .values()
-            .cloned()
-            .collect();
-        for c in conns {
-            c.close();
+        for (w, task) in self.inner.connections() {
+            w.close();
+            Cancel::cancel(&task, None);
         }
     }
 
-    /// Aborts the writer of every connection being served (asyncio 3.13's `abort_clients`):
-    /// buffered data is dropped and each write side is shut down now.
+    /// Aborts every connection being served (asyncio 3.13's `abort_clients`): buffered data
+    /// is dropped, each write side is shut down now, and each handler is cancelled.
     pub fn abort_clients(&self) {
-        let conns: Vec<_> = self
-            .inner
-            .state
-            .lock()
-            .connections
-            .values()
-            .cloned()
-            .collect();
-        for c in conns {
-            c.abort();
+        for (w, task) in self.inner.connections() {
+            w.abort();
+            Cancel::cancel(&task, None);
         }
+    }
+
+    /// Graceful two-phase shutdown: stops listening, cancels every handler (delivered at its
+    /// next checkpoint: its clean-up runs, and may await, e.g. to write a goodbye), waits up
+    /// to `grace` (seconds, or a `Duration`) for them to end, then drops the handlers still
+    /// running. Returns their names ("connection from 127.0.0.1:5000"). The wait is shielded:
+    /// a cancellation of the caller is delivered after it.
+    ///
+    /// # Errors
+    ///
+    /// `Runtime` for a NaN grace period.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio::streams::{open_connection, start_server, StreamReader, StreamWriter};
+    ///
+    /// taskio::run(async {
+    ///     let server = start_server(
+    ///         |mut r: StreamReader, w: StreamWriter| async move {
+    ///             w.write(b"welcome\n")?;
+    ///             let line = r.readline().await; // the client never sends: cancelled here
+    ///             w.write(b"bye\n")?; // clean-up
+    ///             w.drain().await.ok();
+    ///             line.map(drop)
+    ///         },
+    ///         "127.0.0.1",
+    ///         0,
+    ///     )
+    ///     .await?;
+    ///     let port = server.sockets()[0].as_inet().unwrap().port();
+    ///     let (mut r, _w) = open_connection("127.0.0.1", port).await?;
+    ///     assert_eq!(r.readline().await?, b"welcome\n");
+    ///     let dropped = server.shutdown(5).await?;
+    ///     assert!(dropped.is_empty()); // the handler ended within its grace period
+    ///     assert_eq!(r.readline().await?, b"bye\n");
+    ///     assert_eq!(server.connections(), 0);
+    ///     Ok(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub async fn shutdown(&self, grace: impl crate::tasks::Delay) -> Result<Vec<String>> {
+        let grace = grace.into_delay()?.unwrap_or_default();
+        self.close();
+        let tasks = self
+            .inner
+            .connections()
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect();
+        let dropped = crate::shutdown::cancel_then_drop(tasks, Some(grace)).await;
+        Ok(dropped)
     }
 
     /// Waits until the server is closed and every connection's callback has ended.
