@@ -12,6 +12,19 @@
 //! their cancellation on stderr (asyncio's default exception handler), and shuts the
 //! blocking pool down.
 //!
+//! # Shutdown limits
+//!
+//! Closing is a two-phase shutdown with two limits, both set on the [`RunnerBuilder`]:
+//!
+//! - [`shutdown_grace`](RunnerBuilder::shutdown_grace): how long the cancelled tasks get
+//!   for their clean-up. Past it, the tasks still running are dropped and
+//!   [`Runner::shutdown`] returns their names. By default there is no limit, as in asyncio
+//!   (a task that swallows every cancellation keeps `close` waiting).
+//! - [`shutdown_timeout`](RunnerBuilder::shutdown_timeout): how long `close` then waits for
+//!   blocking work ([`to_thread`](crate::to_thread), `spawn_blocking`) still running; threads
+//!   busy after it are left to finish in the background. Default 300 seconds, asyncio's
+//!   `loop.shutdown_default_executor(timeout=300)`.
+//!
 //! # Ctrl-C (Unix)
 //!
 //! As `asyncio.run` and `asyncio.Runner.run` since Python 3.11: while `main` runs, the
@@ -32,12 +45,17 @@ use std::future::Future;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use taskio_runtime::{Builder, Handle};
 
 use crate::events::{Loop, LoopSlot};
 use crate::exceptions::{Error, ErrorKind, Result};
-use crate::tasks::core::{self, AnyCoreRef, Cancel};
+use crate::tasks::core::{self, AnyCoreRef};
+use crate::tasks::Delay;
+
+/// asyncio's `loop.shutdown_default_executor` timeout.
+const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Runs `main` on a new multi-thread runtime and returns its result; then cancels the tasks
 /// still running, waits for them and shuts the runtime down (asyncio's `asyncio.run`).
@@ -103,6 +121,10 @@ fn check_not_running(msg: &str) -> Result<()> {
 /// ```
 pub struct Runner {
     lp: Loop,
+    /// How long closing waits for cancelled tasks (`None`: no limit).
+    grace: Option<Duration>,
+    /// How long closing waits for blocking work.
+    blocking_timeout: Duration,
     /// This runner made its loop the current loop of the thread that ran it (asyncio's
     /// Runner calls `set_event_loop` once, and `set_event_loop(None)` when it closes).
     set_loop: AtomicBool,
@@ -121,6 +143,10 @@ pub struct RunnerBuilder {
     current_thread: bool,
     workers: Option<usize>,
     paused: bool,
+    grace: Option<Duration>,
+    blocking_timeout: Option<Duration>,
+    /// A bad argument, reported by `build`.
+    invalid: Option<Error>,
 }
 
 impl RunnerBuilder {
@@ -164,11 +190,70 @@ impl RunnerBuilder {
         self
     }
 
+    /// How long closing the runner waits for the cancelled tasks' clean-up (seconds, or a
+    /// `Duration`) before it drops the tasks still running ([`Runner::shutdown`] returns
+    /// their names). By default it waits without a limit, as asyncio does. A period <= 0
+    /// drops at once what the cancellation did not end in the same pass.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = taskio::Runner::builder()
+    ///     .current_thread()
+    ///     .start_paused(true)
+    ///     .shutdown_grace(5)
+    ///     .build()
+    ///     .unwrap();
+    /// r.run(async {
+    ///     let t: taskio::Task<()> = taskio::create_task(async {
+    ///         loop {
+    ///             let _ = taskio::sleep(3600).await; // swallows every cancellation
+    ///         }
+    ///     });
+    ///     t.set_name("stubborn");
+    ///     Ok(())
+    /// })
+    /// .unwrap();
+    /// assert_eq!(r.shutdown(), ["stubborn"]); // dropped after its 5 s of grace
+    /// ```
+    pub fn shutdown_grace(&mut self, grace: impl Delay) -> &mut Self {
+        match grace.into_delay() {
+            Ok(d) => self.grace = Some(d.unwrap_or_default()),
+            Err(e) => self.invalid = Some(e),
+        }
+        self
+    }
+
+    /// How long closing the runner waits for blocking work still running ([`to_thread`](
+    /// crate::to_thread), `spawn_blocking`), once the tasks have ended (seconds, or a
+    /// `Duration`); threads still busy after it are left to finish in the background.
+    /// Default 300 seconds, as asyncio's `shutdown_default_executor`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = taskio::Runner::builder().shutdown_timeout(0.1).build().unwrap();
+    /// r.run(async {
+    ///     // Blocking work nobody waits for: close does not wait 10 s for it.
+    ///     drop(taskio::to_thread(|| std::thread::sleep(std::time::Duration::from_secs(10))));
+    ///     Ok(())
+    /// })
+    /// .unwrap();
+    /// r.close();
+    /// ```
+    pub fn shutdown_timeout(&mut self, timeout: impl Delay) -> &mut Self {
+        match timeout.into_delay() {
+            Ok(d) => self.blocking_timeout = Some(d.unwrap_or_default()),
+            Err(e) => self.invalid = Some(e),
+        }
+        self
+    }
+
     /// Builds the runner.
     ///
     /// # Errors
     ///
-    /// `Io` if the OS refuses threads or the poller.
+    /// `Io` if the OS refuses threads or the poller; `Runtime` for a NaN shutdown limit.
     ///
     /// # Examples
     ///
@@ -176,8 +261,13 @@ impl RunnerBuilder {
     /// assert!(taskio::Runner::builder().build().is_ok());
     /// ```
     pub fn build(&self) -> Result<Runner> {
+        if let Some(e) = &self.invalid {
+            return Err(e.clone());
+        }
         Ok(Runner {
             lp: self.build_loop()?,
+            grace: self.grace,
+            blocking_timeout: self.blocking_timeout.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT),
             set_loop: AtomicBool::new(false),
         })
     }
@@ -330,9 +420,12 @@ impl Runner {
         self.lp.rt_handle()
     }
 
-    /// Cancels every task still running, waits for them, reports their errors (other than
-    /// the cancellation) on stderr, and shuts the runtime and its blocking pool down.
-    /// Dropping the runner does the same.
+    /// Cancels every task still running, waits for them (up to the
+    /// [grace period](RunnerBuilder::shutdown_grace), if one is set; then the rest are
+    /// dropped), reports their errors (other than the cancellation) on stderr, and shuts
+    /// the runtime and its blocking pool down (waiting up to the
+    /// [shutdown timeout](RunnerBuilder::shutdown_timeout) for blocking work). Dropping the
+    /// runner does the same.
     ///
     /// # Examples
     ///
@@ -346,32 +439,55 @@ impl Runner {
     /// r.close(); // the pending task is cancelled
     /// ```
     pub fn close(mut self) {
-        self.shutdown();
+        self.close_inner();
     }
 
-    fn shutdown(&mut self) {
+    /// [`close`](Self::close), returning the names of the tasks that were dropped because
+    /// they were still running when the [grace period](RunnerBuilder::shutdown_grace)
+    /// ended (always empty without one).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = taskio::Runner::builder().shutdown_grace(1).build().unwrap();
+    /// r.run(async {
+    ///     taskio::create_task(async { taskio::sleep(3600).await }); // ends when cancelled
+    ///     Ok(())
+    /// })
+    /// .unwrap();
+    /// assert!(r.shutdown().is_empty());
+    /// ```
+    pub fn shutdown(mut self) -> Vec<String> {
+        self.close_inner()
+    }
+
+    fn close_inner(&mut self) -> Vec<String> {
         if self.set_loop.swap(false, Ordering::Relaxed) {
             crate::set_event_loop(None);
         }
         let Some(rt) = self.lp.take_runtime_for_close() else {
-            return;
+            return Vec::new();
         };
+        let mut dropped = Vec::new();
         if Handle::try_current().is_err() {
-            rt.block_on(cancel_all(rt.handle().clone()));
+            let tasks: Vec<AnyCoreRef> = core::all_tasks(rt.handle());
+            // Run as a task of its own (not `block_on`'s future), so that its wait is a
+            // shielded region of a task, like every other shutdown.
+            let grace = self.grace;
+            match rt.block_on(rt.spawn(cancel_all(tasks, grace))) {
+                Ok(names) => dropped = names,
+                Err(e) => eprintln!("taskio: Runner.close() could not cancel the tasks: {e}"),
+            }
         }
-        drop(rt);
+        rt.shutdown_timeout(self.blocking_timeout);
+        dropped
     }
 }
 
-/// asyncio's `_cancel_all_tasks`.
-async fn cancel_all(handle: Handle) {
-    let tasks: Vec<AnyCoreRef> = core::all_tasks(&handle);
+/// asyncio's `_cancel_all_tasks`, with a grace period: the names of the tasks dropped.
+async fn cancel_all(tasks: Vec<AnyCoreRef>, grace: Option<Duration>) -> Vec<String> {
+    let dropped = crate::shutdown::cancel_then_drop(tasks.clone(), grace).await;
     for t in &tasks {
-        t.cancel(None);
-    }
-    for t in &tasks {
-        let mut key = None;
-        std::future::poll_fn(|cx| t.poll_done(&mut key, cx)).await;
         if let Some(Some(e)) = t.failure() {
             if !e.is_cancelled() {
                 eprintln!(
@@ -381,11 +497,12 @@ async fn cancel_all(handle: Handle) {
             }
         }
     }
+    dropped
 }
 
 impl Drop for Runner {
     fn drop(&mut self) {
-        self.shutdown();
+        self.close_inner();
     }
 }
 

@@ -164,7 +164,8 @@ impl TaskGroup {
     /// Cancelled, or a panic) is passed to `on_error` and cancels nothing; the other children
     /// and the body go on. What a server needs for its connection handlers. Everything else
     /// is [`run`](Self::run)'s: the scope waits for every child; the body's own error cancels
-    /// the children and is returned (alone: the children's failures went to the hook); a
+    /// the children and is returned in a Group error (alone: the children's failures went to
+    /// the hook); a
     /// cancellation from outside cancels every child and is passed on once they have ended.
     /// A panic in `on_error` is caught and dropped.
     ///
@@ -408,9 +409,10 @@ impl TaskGroup {
     ///
     /// Until `started`, the child belongs to the caller: if it fails first, `start` returns
     /// its error (the group is not aborted: the error was the caller's to handle); if it
-    /// returns first, or drops its `TaskStatus`, `start` fails with `Runtime`; if the caller
-    /// is cancelled while it waits, the child is cancelled too. After `started`, the child
-    /// is an ordinary child of the group.
+    /// returns first, `start` fails with `Runtime`; if the caller is cancelled while it
+    /// waits, the child is cancelled too. After `started`, the child is an ordinary child
+    /// of the group. As in trio, only `started` or the child's end ends the wait: a child
+    /// that drops its `TaskStatus` (or never uses it) is waited for until it ends.
     ///
     /// # Errors
     ///
@@ -581,24 +583,6 @@ impl<V> TaskStatus<V> {
             }
             st.outcome = StartOutcome::Started;
             st.value = Some(value);
-            st.waker.take()
-        };
-        if let Some(w) = waker {
-            w.wake();
-        }
-    }
-}
-
-impl<V> Drop for TaskStatus<V> {
-    fn drop(&mut self) {
-        let waker = {
-            let mut st = self.slot.lock();
-            if !matches!(st.outcome, StartOutcome::Waiting) {
-                return;
-            }
-            st.outcome = StartOutcome::Failed(Error::runtime(
-                "child dropped its TaskStatus without calling started()",
-            ));
             st.waker.take()
         };
         if let Some(w) = waker {

@@ -618,3 +618,95 @@ proptest! {
         model::check(&model::Input { limit, chunks, ends_with_error, ops });
     }
 }
+
+/// A write half whose first `poll_write` stops in the middle (the flusher is inside a poll)
+/// until the test has aborted the writer; its drop reports whether the flusher panicked.
+struct StallingWrite {
+    entered: std::sync::mpsc::Sender<()>,
+    resume: std::sync::mpsc::Receiver<()>,
+    dropped: std::sync::mpsc::Sender<bool>,
+    stalled: bool,
+}
+
+impl futures_io::AsyncWrite for StallingWrite {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        if !self.stalled {
+            self.stalled = true;
+            self.entered.send(()).unwrap();
+            self.resume.recv().unwrap();
+        }
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_close(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+impl Drop for StallingWrite {
+    fn drop(&mut self) {
+        let _ = self.dropped.send(std::thread::panicking());
+    }
+}
+
+/// A read half that never has data and never wakes anyone: only the writer's abort can end
+/// a read on it.
+struct SilentRead;
+
+impl futures_io::AsyncRead for SilentRead {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        _buf: &mut [u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::task::Poll::Pending
+    }
+}
+
+#[test]
+fn abort_during_an_in_flight_flush_leaves_the_flusher_whole_and_ends_the_reader() {
+    // The flusher runs on a worker; this thread aborts while it is inside its write.
+    let rt = Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    for _ in 0..20 {
+        let (entered_tx, entered) = std::sync::mpsc::channel();
+        let (resume, resume_rx) = std::sync::mpsc::channel();
+        let (dropped_tx, dropped) = std::sync::mpsc::channel();
+        rt.block_on(async {
+            let write = StallingWrite {
+                entered: entered_tx,
+                resume: resume_rx,
+                dropped: dropped_tx,
+                stalled: false,
+            };
+            let (mut r, w) = taskio::streams::from_io(SilentRead, write);
+            // A reader parked on a transport that never wakes it.
+            let reader = spawn(async move { r.read(10).await });
+            w.write(&vec![7u8; 200 * 1024]).unwrap();
+            entered.recv().unwrap(); // the flusher is inside poll_write
+            w.abort();
+            assert_eq!(w.write_buffer_size(), 0);
+            resume.send(()).unwrap(); // its write "succeeds" after the abort
+            let panicked = dropped.recv().unwrap();
+            assert!(!panicked, "the flusher panicked after an abort mid-write");
+            let err = w.wait_closed().await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Io);
+            // The aborted connection's reader sees EOF.
+            assert_eq!(reader.await.unwrap().unwrap(), b"");
+        });
+    }
+}

@@ -178,6 +178,11 @@ impl StreamReader {
     /// is a cancellation delivered at the read (the runtime's I/O checkpoint, or this
     /// reader's own when it would wait): it ends this read only, it is no connection error.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<Option<Error>> {
+        if self.shared.as_ref().is_some_and(|s| s.read_closed()) {
+            // The connection was aborted or closed by its writer's transport: EOF.
+            self.buf.feed_eof();
+            return Poll::Ready(None);
+        }
         let io = &mut self.io;
         let res = loop {
             let mut pending = false;
@@ -191,6 +196,14 @@ impl StreamReader {
                 }
             });
             if pending {
+                if self
+                    .shared
+                    .as_ref()
+                    .is_some_and(|s| s.park_reader(cx.waker()))
+                {
+                    self.buf.feed_eof();
+                    return Poll::Ready(None);
+                }
                 // A checkpoint (for transports that are not the runtime's own sockets).
                 return match crate::checkpoint::take_cancel() {
                     Some(e) => Poll::Ready(Some(e)),

@@ -10,8 +10,8 @@
 //! leaves a closed server with no connection sets `all_closed`, which `wait_closed` waits for.
 //! Handlers are taskio tasks (named "connection from <peer>", listed by `all_tasks`), spawned
 //! under the same lock, so a shutdown that closes the server and then lists the handlers
-//! sees every handler that will ever run; `close_clients`, `abort_clients` and `shutdown`
-//! cancel them.
+//! sees every handler that will ever run; `shutdown` cancels them, `close_clients` and
+//! `abort_clients` close their transports (the readers see EOF).
 //!
 //! # Errors in callbacks
 //!
@@ -36,7 +36,7 @@ use taskio_runtime::JoinHandle;
 use super::connect::{from_tcp_stream, from_unix_stream, resolve};
 use super::writer::Shared;
 use super::{Address, StreamReader, StreamWriter, DEFAULT_LIMIT};
-use crate::tasks::core::{AnyCoreRef, Cancel, Core};
+use crate::tasks::core::{AnyCoreRef, Core};
 use crate::tasks::Task;
 use crate::{Error, Event, Result};
 
@@ -514,23 +514,22 @@ impl Server {
         self.inner.close();
     }
 
-    /// Closes every connection being served (asyncio 3.13's `close_clients`): each writer
-    /// flushes and shuts its write side down, and each handler is cancelled (delivered at
-    /// its next checkpoint, so it may clean up), so [`wait_closed`](Self::wait_closed) ends
-    /// even when a client never closes its side.
+    /// Closes every connection being served (asyncio 3.13's `close_clients`, which closes
+    /// each transport): each writer flushes and shuts its write side down, then the
+    /// connection's reader sees EOF, so a handler waiting for a client that never sends
+    /// ends its read. Handlers are not cancelled: see [`shutdown`](Self::shutdown) for that.
     pub fn close_clients(&self) {
-        for (w, task) in self.inner.connections() {
-            w.close();
-            Cancel::cancel(&task, None);
+        for (w, _) in self.inner.connections() {
+            w.close_transport();
         }
     }
 
     /// Aborts every connection being served (asyncio 3.13's `abort_clients`): buffered data
-    /// is dropped, each write side is shut down now, and each handler is cancelled.
+    /// is dropped, each write side is shut down now (writes and `drain` fail with
+    /// `ConnectionAborted`), and each reader sees EOF. Handlers are not cancelled.
     pub fn abort_clients(&self) {
-        for (w, task) in self.inner.connections() {
+        for (w, _) in self.inner.connections() {
             w.abort();
-            Cancel::cancel(&task, None);
         }
     }
 

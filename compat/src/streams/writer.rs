@@ -17,12 +17,23 @@
 //!   sets `error` (the connection is lost), drops the buffer and ends.
 //!
 //! Only the flusher removes bytes, and only from the front, so the chunk it copied is still
-//! the buffer's front when it comes back to remove it.
+//! the buffer's front when it comes back to remove it. `abort` and a lost connection drop the
+//! whole buffer instead, and set `closed` under the same lock: a flusher coming back from a
+//! write (`abort` cannot stop a poll already running) finds `closed` and ends without touching
+//! the buffer.
+//!
+//! `abort` (asyncio's `transport.abort()`) and `close_transport` (the server's
+//! `close_clients`: `transport.close()`) also end the *reading* side, as asyncio's
+//! `connection_lost` feeds EOF to the reader: `read_closed` is set under the lock (now, or by
+//! the flusher once it has flushed and shut the write side down) and the reader's waker,
+//! stored under the lock when a read would wait, is woken. A reader that sees `read_closed`
+//! takes it as EOF.
 
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Poll, Waker};
 
@@ -41,6 +52,8 @@ const WRITE_CHUNK: usize = 64 * 1024;
 /// What the writer, its flusher and the reader share.
 pub(crate) struct Shared {
     state: Mutex<State>,
+    /// The reading side is closed (see the module docs); set under `state`'s lock.
+    read_closed: AtomicBool,
 }
 
 #[derive(Default)]
@@ -63,6 +76,10 @@ struct State {
     /// The reader's connection error, for `drain`.
     reader_error: Option<Error>,
     flusher: Option<Waker>,
+    /// A reader waiting for data, woken when the reading side is closed.
+    reader: Option<Waker>,
+    /// `close_transport`: once flushed, close the reading side too.
+    close_reading: bool,
     /// The flusher task, for `abort`.
     task: Option<taskio_runtime::JoinHandle<()>>,
     waiters: Vec<Waker>,
@@ -107,7 +124,51 @@ impl Shared {
         st.wake_flusher();
     }
 
-    /// Drops the buffer and the flusher (with the write half) now.
+    /// `close`, and once flushed the reading side is closed too (the reader sees EOF):
+    /// asyncio's `transport.close()`.
+    pub(crate) fn close_transport(&self) {
+        let mut st = self.state.lock();
+        st.closing = true;
+        st.eof_requested = true;
+        st.close_reading = true;
+        if st.closed {
+            let reader = self.close_reading_locked(&mut st);
+            drop(st);
+            if let Some(w) = reader {
+                w.wake();
+            }
+        } else {
+            st.wake_flusher();
+        }
+    }
+
+    /// Sets `read_closed` (under the lock) and returns the reader's waker, to wake once the
+    /// lock is released.
+    fn close_reading_locked(&self, st: &mut State) -> Option<Waker> {
+        self.read_closed.store(true, Ordering::Release);
+        st.reader.take()
+    }
+
+    /// Whether the reading side is closed (the reader takes it as EOF).
+    pub(crate) fn read_closed(&self) -> bool {
+        self.read_closed.load(Ordering::Acquire)
+    }
+
+    /// A reader would wait: stores its waker, unless the reading side is closed (`true`).
+    pub(crate) fn park_reader(&self, waker: &Waker) -> bool {
+        let mut st = self.state.lock();
+        if self.read_closed.load(Ordering::Relaxed) {
+            return true;
+        }
+        match &st.reader {
+            Some(w) if w.will_wake(waker) => {}
+            _ => st.reader = Some(waker.clone()),
+        }
+        false
+    }
+
+    /// Drops the buffer and the flusher (with the write half) now, and closes the reading
+    /// side.
     pub(crate) fn abort(&self) {
         let mut st = self.state.lock();
         st.closing = true;
@@ -120,8 +181,12 @@ impl Shared {
         st.paused = false;
         st.closed = true;
         let task = st.task.take();
+        let reader = self.close_reading_locked(&mut st);
         st.wake_waiters();
         drop(st);
+        if let Some(w) = reader {
+            w.wake();
+        }
         if let Some(task) = task {
             task.abort();
         }
@@ -177,6 +242,10 @@ async fn flush(shared: Arc<Shared>, mut io: Box<dyn AsyncWrite + Send + Unpin>) 
             }
         }
         let mut st = shared.state.lock();
+        if st.closed {
+            // Aborted while the chunk was in flight: the buffer is not ours to trim any more.
+            return;
+        }
         st.head += sent;
         if st.head == st.buf.len() {
             st.buf.clear();
@@ -198,7 +267,16 @@ async fn flush(shared: Arc<Shared>, mut io: Box<dyn AsyncWrite + Send + Unpin>) 
         Ok(()) | Err(_) => {
             let mut st = shared.state.lock();
             st.closed = true;
+            let reader = if st.close_reading {
+                shared.close_reading_locked(&mut st)
+            } else {
+                None
+            };
             st.wake_waiters();
+            drop(st);
+            if let Some(w) = reader {
+                w.wake();
+            }
         }
     }
 }
@@ -293,6 +371,7 @@ impl StreamWriter {
                 low: DEFAULT_HIGH_WATER / 4,
                 ..State::default()
             }),
+            read_closed: AtomicBool::new(false),
         });
         let task = taskio_runtime::spawn(flush(shared.clone(), io));
         shared.state.lock().task = Some(task);
@@ -309,16 +388,22 @@ impl StreamWriter {
     }
 
     /// Buffers `data` for the flusher; never waits. After `write_eof` or `close` it is an
-    /// error (asyncio's `RuntimeError`). After the connection is lost the bytes are dropped
-    /// and the next [`drain`](Self::drain) reports the loss (as asyncio does).
+    /// error (asyncio's `RuntimeError`). After the connection is lost or aborted, or closed by
+    /// its server ([`Server::close_clients`](crate::Server::close_clients)), the bytes are
+    /// dropped and the next [`drain`](Self::drain) reports the loss (as asyncio does).
     pub fn write(&self, data: &[u8]) -> Result<()> {
         let mut st = self.shared.state.lock();
+        if st.error.is_some() || st.close_reading {
+            // Lost, aborted, or closed by the server (`close_clients`): asyncio's transport
+            // drops the bytes; `drain` reports the loss.
+            return Ok(());
+        }
         if st.eof_requested {
             return Err(Error::runtime(
                 "Cannot call write() after write_eof() or close()",
             ));
         }
-        if st.error.is_some() || data.is_empty() {
+        if data.is_empty() {
             return Ok(());
         }
         st.buf.extend_from_slice(data);
@@ -437,7 +522,9 @@ impl StreamWriter {
 
     /// Closes the connection's write side now: what is buffered is dropped, the flusher is
     /// stopped (asyncio's `transport.abort()`). Later `drain`/`wait_closed` return
-    /// `ConnectionAborted` (unless the connection had already closed).
+    /// `ConnectionAborted` (unless the connection had already closed), and the connection's
+    /// [`StreamReader`](super::StreamReader) sees EOF, as asyncio's reader does once its
+    /// transport is lost.
     ///
     /// # Examples
     ///
