@@ -3,8 +3,9 @@
 //! Part 1 runs a short version of each asyncio tutorial program ported in this folder (see
 //! the individual examples for the full ones), timing each, and, where `python3` is
 //! installed, the same program in CPython's asyncio (`examples/python/*.py`) for
-//! comparison. Part 2 shows the runtime underneath: panics, cancellation, FIFO order and a
-//! fan-out of 100 000 tasks.
+//! comparison. Part 2 goes beyond asyncio, with trio's structured concurrency: cancel
+//! scopes with shielded clean-up, and a server's graceful two-phase shutdown. Part 3 shows
+//! the runtime underneath: panics, cancellation, FIFO order and a fan-out of 100 000 tasks.
 //!
 //! Run it with `cargo run --release --example tour`.
 
@@ -13,6 +14,9 @@
 #![allow(clippy::duplicate_mod)]
 
 // The tutorial programs, included as modules (their `main`s are unused here).
+#[allow(dead_code)]
+#[path = "cleanup.rs"]
+mod cleanup;
 #[allow(dead_code)]
 #[path = "display_date.rs"]
 mod display_date;
@@ -28,6 +32,9 @@ mod factorials_exercise;
 #[allow(dead_code)]
 #[path = "files.rs"]
 mod files;
+#[allow(dead_code)]
+#[path = "graceful_server.rs"]
+mod graceful_server;
 #[allow(dead_code)]
 #[path = "lets_wait.rs"]
 mod lets_wait;
@@ -239,8 +246,28 @@ fn main() {
         table.push((p.name, outcome.is_ok(), ours, theirs.ok()));
     }
 
-    // Part 2: the runtime underneath.
-    println!("Part 2: the runtime underneath\n");
+    // Part 2: beyond asyncio (no CPython version: asyncio has no cancel scopes, no start
+    // handshake, no two-phase shutdown).
+    println!("Part 2: beyond asyncio, trio's structured concurrency (cargo run --example NAME)\n");
+    type Demo = fn(f64) -> taskio::Result<()>;
+    let beyond: [(&str, Demo); 2] = [
+        ("cleanup", cleanup::demo),
+        ("graceful_server", graceful_server::demo),
+    ];
+    for (name, demo) in beyond {
+        println!("── {name} ──");
+        let start = Instant::now();
+        let outcome = demo(SCALE);
+        let ours = start.elapsed();
+        if let Err(e) = &outcome {
+            println!("  FAILED: {e}");
+        }
+        println!("→ taskio {}\n", secs(ours));
+        table.push((name, outcome.is_ok(), ours, None));
+    }
+
+    // Part 3: the runtime underneath.
+    println!("Part 3: the runtime underneath\n");
     let rt = Runtime::new().expect("failed to start the runtime");
 
     // 1. spawn and join

@@ -6,7 +6,9 @@
 //! [`queues`], [`streams`], [`threads`], [`exceptions`], on Unix [`signals`], and the event
 //! loop itself: [`events`], [`futures`]. Every type is `Send + Sync` and correct when its users run on
 //! different workers at once. The [`cancellation`] page compares asyncio's cancellation
-//! idiom with taskio's.
+//! idiom with taskio's; the [`structured_concurrency`] page sets trio/anyio, asyncio and
+//! taskio side by side: cancel scopes ([`cancel_scope`]), `start`, supervised groups and
+//! graceful shutdown.
 //!
 //! # The error model
 //!
@@ -153,6 +155,9 @@ mod shutdown;
 #[cfg(all(unix, not(loom)))]
 pub mod signals;
 pub mod streams;
+#[cfg(not(loom))]
+#[doc = include_str!("docs/structured_concurrency.md")]
+pub mod structured_concurrency {}
 #[cfg(not(loom))]
 pub mod taskgroup;
 /// TaskGroup's counting protocol alone (the group itself needs the runtime), for its loom

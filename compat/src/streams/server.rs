@@ -8,7 +8,7 @@
 //! starts. Each connection task holds an `Active` guard that unregisters it when the task ends
 //! in any way (returned, failed, panicked, aborted by runtime shutdown); the guard that
 //! leaves a closed server with no connection sets `all_closed`, which `wait_closed` waits for.
-//! Handlers are taskio tasks (named "connection from <peer>", listed by `all_tasks`), spawned
+//! Handlers are taskio tasks (named "connection from PEER", listed by `all_tasks`), spawned
 //! under the same lock, so a shutdown that closes the server and then lists the handlers
 //! sees every handler that will ever run; `shutdown` cancels them, `close_clients` and
 //! `abort_clients` close their transports (the readers see EOF).
