@@ -4,7 +4,10 @@
 //! registration + cancellation on the fast path) and `time_sleep/<w>` (an unpolled
 //! `sleep(1 s)` created and dropped per iteration), each with functions `taskio` and `tokio`.
 //! `<w>` is `ct` (tokio's 1-worker case: current-thread), `8w` (tokio's setting) and `2w`
-//! (this machine's cores). Criterion's iteration = one timeout / one sleep (`iter_custom`,
+//! (this machine's cores). Group `cancel_scope/<w>` prices taskio's deadline scopes against
+//! tokio's `timeout` (the same loop as `time_timeout`, from taskio tasks): `taskio` is
+//! `move_on_after` (trio's cancel scope), `taskio_timeout` asyncio's `timeout()`, `tokio`
+//! `tokio::time::timeout`. Criterion's iteration = one timeout / one sleep (`iter_custom`,
 //! as tokio's). The workload code is `taskio_benches::time`.
 //!
 //! `bash benches/compare.sh` runs this and prints the ratio table.
@@ -12,7 +15,9 @@
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use taskio_benches::time::{spawn_sleep_job, spawn_timeout_job, time_runtime};
+use taskio_benches::time::{
+    scope_runner, scope_timeout_job, spawn_sleep_job, spawn_timeout_job, time_runtime, ScopeKind,
+};
 use taskio_benches::{Rt, Taskio, Tokio};
 
 /// Worker counts: 1 (current-thread), this machine's cores, tokio's 8.
@@ -58,6 +63,27 @@ fn bench_sleep<R: Rt>(
     });
 }
 
+fn bench_scopes(c: &mut Criterion) {
+    for &workers in WORKERS {
+        let mut g = c.benchmark_group(format!("cancel_scope/{}", label(workers)));
+        for (name, kind) in [
+            ("taskio", ScopeKind::MoveOnAfter),
+            ("taskio_timeout", ScopeKind::Timeout),
+        ] {
+            let runner = scope_runner(workers);
+            g.bench_function(name, |b| {
+                b.iter_custom(|iters| {
+                    let start = Instant::now();
+                    scope_timeout_job(&runner, iters as usize, workers, kind);
+                    start.elapsed()
+                })
+            });
+        }
+        bench_timeout::<Tokio>(&mut g, workers);
+        g.finish();
+    }
+}
+
 fn time_timeout(c: &mut Criterion) {
     for &workers in WORKERS {
         let mut g = c.benchmark_group(format!("time_timeout/{}", label(workers)));
@@ -83,6 +109,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = timeout_benchmark;
     config = config();
-    targets = time_timeout
+    targets = time_timeout, bench_scopes
 }
 criterion_main!(timeout_benchmark);

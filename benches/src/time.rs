@@ -108,3 +108,61 @@ pub fn quantile<T: Copy>(sorted: &[T], q: f64) -> T {
     let i = ((sorted.len() - 1) as f64 * q).round() as usize;
     sorted[i]
 }
+
+/// Which of taskio's deadline scopes [`scope_timeout_job`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeKind {
+    /// `move_on_after(TIMEOUT, quick_job)`: trio's cancel scope.
+    MoveOnAfter,
+    /// `timeout(Some(TIMEOUT)).run(quick_job)`: asyncio's `timeout()`.
+    Timeout,
+}
+
+/// The cancel-scope counterpart of [`spawn_timeout_job`], on taskio's asyncio layer: `procs`
+/// taskio tasks each run `iters / procs` deadline scopes of `kind` around `quick_job`
+/// (registering and cancelling the deadline on the fast path, plus the scope's own
+/// bookkeeping: a cancellation domain, the request count). Compare with
+/// `spawn_timeout_job::<Tokio>` (tokio's `timeout`).
+pub fn scope_timeout_job(runner: &taskio::Runner, iters: usize, procs: usize, kind: ScopeKind) {
+    runner
+        .run(async move {
+            let tasks: Vec<_> = (0..procs)
+                .map(|_| {
+                    taskio::create_task(async move {
+                        for _ in 0..iters / procs {
+                            let v = match kind {
+                                ScopeKind::MoveOnAfter => {
+                                    taskio::move_on_after(TIMEOUT, async { Ok(quick_job().await) })
+                                        .await?
+                                        .expect("no deadline passes")
+                                }
+                                ScopeKind::Timeout => {
+                                    taskio::timeout(Some(TIMEOUT))
+                                        .run(async { Ok(quick_job().await) })
+                                        .await?
+                                }
+                            };
+                            assert_eq!(black_box(v), 1);
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            for t in tasks {
+                t.await?;
+            }
+            Ok(())
+        })
+        .expect("scope job");
+}
+
+/// The runner of [`scope_timeout_job`]: current-thread for 1 worker.
+pub fn scope_runner(workers: usize) -> taskio::Runner {
+    let mut b = taskio::Runner::builder();
+    if workers == 1 {
+        b.current_thread();
+    } else {
+        b.worker_threads(workers);
+    }
+    b.build().expect("runner")
+}
