@@ -190,10 +190,9 @@ pub use crate::locks::{
 pub use crate::queues::{LifoQueue, PriorityQueue, PutError, Queue};
 #[cfg(all(unix, not(loom)))]
 pub use crate::signals::{add_signal_handler, remove_signal_handler, SignalKind};
-pub use crate::streams::{
-    open_connection, open_unix_connection, start_server, start_unix_server, Server, StreamReader,
-    StreamWriter,
-};
+pub use crate::streams::{open_connection, open_unix_connection, StreamReader, StreamWriter};
+#[cfg(not(loom))]
+pub use crate::streams::{start_server, start_unix_server, Server};
 pub use crate::threads::{run_in_executor, to_thread};
 #[cfg(not(loom))]
 pub use crate::{
