@@ -202,7 +202,7 @@ impl Error {
 
     /// Wraps a user error (kind [`ErrorKind::Other`], or [`ErrorKind::Io`] for an
     /// `std::io::Error`; an `io::Error` made from the runtime's
-    /// [`Cancelled`](taskio_runtime::task::Cancelled), a cancellation delivered at an I/O
+    /// [`Cancelled`](crate::runtime::task::Cancelled), a cancellation delivered at an I/O
     /// checkpoint, becomes the current task's Cancelled). `?` does the same through `From`.
     ///
     /// # Examples

@@ -180,7 +180,34 @@ mod watch;
 #[path = "testing.rs"]
 pub mod __testing;
 
-pub use taskio_runtime as runtime;
+/// The runtime under taskio (the `taskio-runtime` crate), re-exported so its API is
+/// browsable here: the [`Runtime`](runtime::Runtime) and its [`Builder`](runtime::Builder)
+/// (multi-thread, work-stealing, or current-thread), [`Handle`](runtime::Handle),
+/// [`spawn`](runtime::spawn) and [`spawn_blocking`](runtime::spawn_blocking) (the blocking
+/// pool under [`to_thread`]), tasks ([`JoinHandle`](runtime::JoinHandle),
+/// [`JoinError`](runtime::JoinError), [`task`](runtime::task)), and the reactor's
+/// [`net`](runtime::net) (TCP, UDP, Unix sockets), [`time`](runtime::time) and, on Unix,
+/// [`signal`](runtime::signal).
+///
+/// taskio's own API ([`run`], [`Runner`], [`create_task`], ...) runs on it; reach for these
+/// for what asyncio has no name for, such as a socket to hand to
+/// [`streams::from_tcp_stream`].
+///
+/// # Examples
+///
+/// ```
+/// use taskio::runtime::{net::TcpListener, Runtime};
+///
+/// let rt = Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     assert!(listener.local_addr().unwrap().port() != 0);
+/// });
+/// ```
+pub mod runtime {
+    #[doc(inline)]
+    pub use taskio_runtime::*;
+}
 
 pub use crate::exceptions::{Error, ErrorKind, Result};
 pub use crate::locks::{

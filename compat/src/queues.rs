@@ -30,26 +30,28 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use taskio::{Queue, __testing::spawn};
+//! use taskio::{create_task, Queue};
 //!
-//! let queue = Arc::new(Queue::new(2));
-//! let q = queue.clone();
-//! let consumer = spawn(async move {
-//!     let mut got = Vec::new();
-//!     while let Ok(item) = q.get().await {
-//!         got.push(item);
-//!         q.task_done().unwrap();
-//!     }
-//!     got
-//! });
-//! taskio::__testing::block_on(async {
+//! taskio::run(async {
+//!     let queue = Arc::new(Queue::new(2));
+//!     let q = queue.clone();
+//!     let consumer = create_task(async move {
+//!         let mut got = Vec::new();
+//!         while let Ok(item) = q.get().await {
+//!             got.push(item);
+//!             q.task_done()?;
+//!         }
+//!         Ok(got)
+//!     });
 //!     for i in 0..10 {
-//!         queue.put(i).await.unwrap();
+//!         queue.put(i).await?; // waits while the queue holds two items
 //!     }
-//!     queue.join().await.unwrap();
-//!     queue.shutdown(false);
-//! });
-//! assert_eq!(consumer.join().unwrap(), (0..10).collect::<Vec<_>>());
+//!     queue.join().await?; // every item taken and marked done
+//!     queue.shutdown(false); // the consumer's next get fails: it ends
+//!     assert_eq!(consumer.await?, (0..10).collect::<Vec<_>>());
+//!     Ok(())
+//! })
+//! .unwrap();
 //! ```
 
 use std::cmp::Reverse;
@@ -200,12 +202,13 @@ impl<T: Ord> Storage<T> for Priority<T> {
 /// # Examples
 ///
 /// ```
-/// # taskio::__testing::block_on(async {
+/// # taskio::run(async {
 /// let q = taskio::Queue::new(0);
 /// q.put(1).await.unwrap();
 /// q.put(2).await.unwrap();
 /// assert_eq!(q.get().await.unwrap(), 1);
-/// # });
+/// # Ok(())
+/// # }).unwrap();
 /// ```
 pub type Queue<T> = BaseQueue<T, Fifo<T>>;
 
@@ -214,13 +217,14 @@ pub type Queue<T> = BaseQueue<T, Fifo<T>>;
 /// # Examples
 ///
 /// ```
-/// # taskio::__testing::block_on(async {
+/// # taskio::run(async {
 /// let q = taskio::PriorityQueue::new(0);
 /// for n in [3, 1, 2] {
 ///     q.put(n).await.unwrap();
 /// }
 /// assert_eq!(q.get().await.unwrap(), 1);
-/// # });
+/// # Ok(())
+/// # }).unwrap();
 /// ```
 pub type PriorityQueue<T> = BaseQueue<T, Priority<T>>;
 
@@ -229,12 +233,13 @@ pub type PriorityQueue<T> = BaseQueue<T, Priority<T>>;
 /// # Examples
 ///
 /// ```
-/// # taskio::__testing::block_on(async {
+/// # taskio::run(async {
 /// let q = taskio::LifoQueue::new(0);
 /// q.put(1).await.unwrap();
 /// q.put(2).await.unwrap();
 /// assert_eq!(q.get().await.unwrap(), 2);
-/// # });
+/// # Ok(())
+/// # }).unwrap();
 /// ```
 pub type LifoQueue<T> = BaseQueue<T, Lifo<T>>;
 
@@ -493,11 +498,12 @@ impl<T, S: Storage<T>> BaseQueue<T, S> {
     /// # Examples
     ///
     /// ```
-    /// # taskio::__testing::block_on(async {
+    /// # taskio::run(async {
     /// let q = taskio::Queue::new(1);
     /// q.put(1).await.unwrap();
     /// assert!(q.full());
-    /// # });
+    /// # Ok(())
+    /// # }).unwrap();
     /// ```
     pub fn put(&self, item: T) -> Put<'_, T, S> {
         Put {
@@ -532,11 +538,16 @@ impl<T, S: Storage<T>> BaseQueue<T, S> {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// let q = Arc::new(taskio::Queue::new(0));
-    /// let q2 = q.clone();
-    /// let getter = taskio::__testing::spawn(async move { q2.get().await.unwrap() });
-    /// q.put_nowait("hello").unwrap();
-    /// assert_eq!(getter.join().unwrap(), "hello");
+    ///
+    /// taskio::run(async {
+    ///     let q = Arc::new(taskio::Queue::new(0));
+    ///     let q2 = q.clone();
+    ///     let getter = taskio::create_task(async move { q2.get().await });
+    ///     q.put_nowait("hello")?;
+    ///     assert_eq!(getter.await?, "hello");
+    ///     Ok(())
+    /// })
+    /// .unwrap();
     /// ```
     pub fn get(&self) -> Get<'_, T, S> {
         Get {
@@ -573,10 +584,11 @@ impl<T, S: Storage<T>> BaseQueue<T, S> {
     /// # Examples
     ///
     /// ```
-    /// # taskio::__testing::block_on(async {
+    /// # taskio::run(async {
     /// let q = taskio::Queue::<u8>::new(0);
     /// q.join().await.unwrap(); // nothing unfinished: returns at once
-    /// # });
+    /// # Ok(())
+    /// # }).unwrap();
     /// ```
     pub fn join(&self) -> Join<'_, T, S> {
         Join {
@@ -749,11 +761,12 @@ impl<T> fmt::Display for PutError<T> {
 /// # Examples
 ///
 /// ```
-/// # taskio::__testing::block_on(async {
+/// # taskio::run(async {
 /// let q = taskio::Queue::new(0);
 /// let fut: taskio::queues::Put<'_, u8, _> = q.put(1);
 /// fut.await.unwrap();
-/// # });
+/// # Ok(())
+/// # }).unwrap();
 /// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct Put<'a, T, S: Storage<T>> {
@@ -840,12 +853,13 @@ impl<T, S: Storage<T>> fmt::Debug for Put<'_, T, S> {
 /// # Examples
 ///
 /// ```
-/// # taskio::__testing::block_on(async {
+/// # taskio::run(async {
 /// let q = taskio::Queue::new(0);
 /// q.put_nowait(1).unwrap();
 /// let fut: taskio::queues::Get<'_, u8, _> = q.get();
 /// assert_eq!(fut.await.unwrap(), 1);
-/// # });
+/// # Ok(())
+/// # }).unwrap();
 /// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct Get<'a, T, S: Storage<T>> {
@@ -915,11 +929,12 @@ impl<T, S: Storage<T>> fmt::Debug for Get<'_, T, S> {
 /// # Examples
 ///
 /// ```
-/// # taskio::__testing::block_on(async {
+/// # taskio::run(async {
 /// let q = taskio::Queue::<u8>::new(0);
 /// let fut: taskio::queues::Join<'_, u8, _> = q.join();
 /// fut.await.unwrap();
-/// # });
+/// # Ok(())
+/// # }).unwrap();
 /// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct Join<'a, T, S: Storage<T>> {

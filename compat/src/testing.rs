@@ -1,4 +1,4 @@
-//! A tiny executor for tests and doctests, until they move onto the runtime.
+//! A tiny executor for tests (not doctests: those run on the real runtime).
 //!
 //! The primitives are thread-safe and runtime-independent, so plain OS threads, each
 //! driving its futures with [`block_on`], exercise real concurrency. Manual polling with a

@@ -26,16 +26,25 @@ use crate::waiters::{WaitList, WaiterId, Wakers};
 ///
 /// ```
 /// use std::sync::Arc;
-/// use taskio::{Barrier, __testing::spawn};
+/// use taskio::{create_task, Barrier};
 ///
-/// let barrier = Arc::new(Barrier::new(3).unwrap());
-/// let parties: Vec<_> = (0..3).map(|_| {
-///     let b = barrier.clone();
-///     spawn(async move { b.wait().await.unwrap() })
-/// }).collect();
-/// let mut indices: Vec<usize> = parties.into_iter().map(|p| p.join().unwrap()).collect();
-/// indices.sort();
-/// assert_eq!(indices, [0, 1, 2]);
+/// taskio::run(async {
+///     let barrier = Arc::new(Barrier::new(3)?);
+///     let parties: Vec<_> = (0..3)
+///         .map(|_| {
+///             let b = barrier.clone();
+///             create_task(async move { b.wait().await })
+///         })
+///         .collect();
+///     let mut indices = Vec::new();
+///     for p in parties {
+///         indices.push(p.await?);
+///     }
+///     indices.sort();
+///     assert_eq!(indices, [0, 1, 2]); // each party gets its own index
+///     Ok(())
+/// })
+/// .unwrap();
 /// ```
 pub struct Barrier {
     parties: usize,
@@ -81,11 +90,12 @@ impl Barrier {
     /// # Examples
     ///
     /// ```
-    /// # taskio::__testing::block_on(async {
+    /// # taskio::run(async {
     /// let b = taskio::Barrier::new(1).unwrap();
     /// assert_eq!(b.wait().await.unwrap(), 0); // the only party releases itself
     /// assert_eq!(b.wait().await.unwrap(), 0); // and again: it starts over
-    /// # });
+    /// # Ok(())
+    /// # }).unwrap();
     /// ```
     pub fn wait(&self) -> BarrierWait<'_> {
         BarrierWait {
@@ -114,12 +124,13 @@ impl Barrier {
     /// # Examples
     ///
     /// ```
-    /// # taskio::__testing::block_on(async {
+    /// # taskio::run(async {
     /// let b = taskio::Barrier::new(2).unwrap();
     /// b.abort();
     /// assert!(b.broken());
     /// assert_eq!(b.wait().await.unwrap_err().kind(), taskio::ErrorKind::BrokenBarrier);
-    /// # });
+    /// # Ok(())
+    /// # }).unwrap();
     /// ```
     pub fn abort(&self) {
         self.break_waiters(true);
@@ -186,11 +197,12 @@ impl fmt::Debug for Barrier {
 /// # Examples
 ///
 /// ```
-/// # taskio::__testing::block_on(async {
+/// # taskio::run(async {
 /// let b = taskio::Barrier::new(1).unwrap();
 /// let fut: taskio::locks::BarrierWait<'_> = b.wait();
 /// assert_eq!(fut.await.unwrap(), 0);
-/// # });
+/// # Ok(())
+/// # }).unwrap();
 /// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct BarrierWait<'a> {

@@ -35,23 +35,28 @@ use crate::waiters::{WaitList, WaiterId, Wakers};
 /// # Examples
 ///
 /// ```
-/// use std::sync::{Arc, atomic::{AtomicBool, Ordering}};
-/// use taskio::{Condition, __testing::spawn};
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// use std::sync::Arc;
+/// use taskio::{create_task, Condition};
 ///
-/// let cond = Arc::new(Condition::new());
-/// let ready = Arc::new(AtomicBool::new(false));
-/// let (c, r) = (cond.clone(), ready.clone());
-/// let consumer = spawn(async move {
-///     let guard = c.acquire().await.unwrap();
-///     let _guard = c.wait_for(guard, || r.load(Ordering::SeqCst)).await.unwrap();
-///     "consumed"
-/// });
-/// taskio::__testing::block_on(async {
-///     let _guard = cond.acquire().await.unwrap();
-///     ready.store(true, Ordering::SeqCst);
-///     cond.notify_all().unwrap();
-/// });
-/// assert_eq!(consumer.join().unwrap(), "consumed");
+/// taskio::run(async {
+///     let cond = Arc::new(Condition::new());
+///     let ready = Arc::new(AtomicBool::new(false));
+///     let (c, r) = (cond.clone(), ready.clone());
+///     let consumer = create_task(async move {
+///         let guard = c.acquire().await?;
+///         let _guard = c.wait_for(guard, || r.load(Ordering::SeqCst)).await?;
+///         Ok("consumed")
+///     });
+///     {
+///         let _guard = cond.acquire().await?;
+///         ready.store(true, Ordering::SeqCst);
+///         cond.notify_all()?;
+///     }
+///     assert_eq!(consumer.await?, "consumed");
+///     Ok(())
+/// })
+/// .unwrap();
 /// ```
 pub struct Condition {
     lock: Arc<Lock>,
@@ -109,11 +114,12 @@ impl Condition {
     /// # Examples
     ///
     /// ```
-    /// # taskio::__testing::block_on(async {
+    /// # taskio::run(async {
     /// let cond = taskio::Condition::new();
     /// let _guard = cond.acquire().await.unwrap();
     /// assert!(cond.locked());
-    /// # });
+    /// # Ok(())
+    /// # }).unwrap();
     /// ```
     pub fn acquire(&self) -> LockAcquire<'_> {
         self.lock.acquire()
@@ -138,25 +144,30 @@ impl Condition {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use taskio::{Condition, __testing::spawn};
+    /// use taskio::{create_task, Condition, Event};
     ///
-    /// let cond = Arc::new(Condition::new());
-    /// let c = cond.clone();
-    /// let (tx, rx) = std::sync::mpsc::channel();
-    /// let waiter = spawn(async move {
-    ///     let guard = c.acquire().await.unwrap();
-    ///     tx.send(()).unwrap(); // registered once the lock is free again
-    ///     let guard = c.wait(guard).await.unwrap();
-    ///     assert!(c.locked());
-    ///     drop(guard);
-    /// });
-    /// rx.recv().unwrap();
-    /// taskio::__testing::block_on(async {
-    ///     // Getting the lock means the waiter released it, so it is registered.
-    ///     let _g = cond.acquire().await.unwrap();
-    ///     cond.notify(1).unwrap();
-    /// });
-    /// waiter.join().unwrap();
+    /// taskio::run(async {
+    ///     let cond = Arc::new(Condition::new());
+    ///     let holds_lock = Arc::new(Event::new());
+    ///     let (c, h) = (cond.clone(), holds_lock.clone());
+    ///     let waiter = create_task(async move {
+    ///         let guard = c.acquire().await?;
+    ///         h.set(); // registered once the lock is free again
+    ///         let guard = c.wait(guard).await?;
+    ///         assert!(c.locked()); // woken holding the lock again
+    ///         drop(guard);
+    ///         Ok(())
+    ///     });
+    ///     holds_lock.wait().await?;
+    ///     {
+    ///         // Getting the lock means the waiter released it, so it is registered.
+    ///         let _g = cond.acquire().await?;
+    ///         cond.notify(1)?;
+    ///     }
+    ///     waiter.await?;
+    ///     Ok(())
+    /// })
+    /// .unwrap();
     /// ```
     pub fn wait<'a>(&'a self, guard: LockGuard<'a>) -> ConditionWait<'a> {
         ConditionWait {
@@ -171,13 +182,14 @@ impl Condition {
     /// # Examples
     ///
     /// ```
-    /// # taskio::__testing::block_on(async {
+    /// # taskio::run(async {
     /// let cond = taskio::Condition::new();
     /// let guard = cond.acquire().await.unwrap();
     /// let guard = cond.wait_for(guard, || true).await.unwrap(); // already true: no wait
     /// assert!(cond.locked());
     /// # drop(guard);
-    /// # });
+    /// # Ok(())
+    /// # }).unwrap();
     /// ```
     pub async fn wait_for<'a, P>(
         &'a self,
@@ -258,13 +270,14 @@ impl fmt::Debug for Condition {
 /// # Examples
 ///
 /// ```
-/// # taskio::__testing::block_on(async {
+/// # taskio::run(async {
 /// let cond = taskio::Condition::new();
 /// let other = taskio::Lock::new();
 /// let foreign = other.acquire().await.unwrap();
 /// let fut: taskio::locks::ConditionWait<'_> = cond.wait(foreign);
 /// assert!(fut.await.is_err()); // not a guard of this condition's lock
-/// # });
+/// # Ok(())
+/// # }).unwrap();
 /// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct ConditionWait<'a> {

@@ -17,13 +17,17 @@ use crate::waiters::{WaitList, WaiterId, Wakers};
 ///
 /// ```
 /// use std::sync::Arc;
-/// use taskio::{Event, __testing::spawn};
+/// use taskio::{create_task, Event};
 ///
-/// let event = Arc::new(Event::new());
-/// let e = event.clone();
-/// let waiter = spawn(async move { e.wait().await.unwrap() });
-/// event.set();
-/// assert!(waiter.join().unwrap());
+/// taskio::run(async {
+///     let event = Arc::new(Event::new());
+///     let e = event.clone();
+///     let waiter = create_task(async move { e.wait().await });
+///     event.set();
+///     assert!(waiter.await?);
+///     Ok(())
+/// })
+/// .unwrap();
 /// ```
 pub struct Event {
     state: Mutex<State>,
@@ -101,11 +105,12 @@ impl Event {
     /// # Examples
     ///
     /// ```
-    /// # taskio::__testing::block_on(async {
+    /// # taskio::run(async {
     /// let e = taskio::Event::new();
     /// e.set();
     /// assert!(e.wait().await.unwrap());
-    /// # });
+    /// # Ok(())
+    /// # }).unwrap();
     /// ```
     pub fn wait(&self) -> EventWait<'_> {
         EventWait {
@@ -136,12 +141,13 @@ impl fmt::Debug for Event {
 /// # Examples
 ///
 /// ```
-/// # taskio::__testing::block_on(async {
+/// # taskio::run(async {
 /// let e = taskio::Event::new();
 /// e.set();
 /// let fut: taskio::locks::EventWait<'_> = e.wait();
 /// assert!(fut.await.unwrap());
-/// # });
+/// # Ok(())
+/// # }).unwrap();
 /// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct EventWait<'a> {

@@ -28,23 +28,34 @@ use crate::waiters::{WaitList, WaiterId, Wakers};
 /// # Examples
 ///
 /// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
 /// use std::sync::Arc;
-/// use taskio::{Lock, __testing::{block_on, spawn}};
+/// use taskio::{create_task, sleep, Lock};
 ///
-/// let lock = Arc::new(Lock::new());
-/// let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-/// let workers: Vec<_> = (0..4).map(|_| {
-///     let (lock, counter) = (lock.clone(), counter.clone());
-///     spawn(async move {
-///         for _ in 0..100 {
-///             let _g = lock.acquire().await.unwrap();
-///             let v = counter.load(std::sync::atomic::Ordering::Relaxed);
-///             counter.store(v + 1, std::sync::atomic::Ordering::Relaxed);
-///         }
-///     })
-/// }).collect();
-/// workers.into_iter().for_each(|w| w.join().unwrap());
-/// assert_eq!(counter.load(std::sync::atomic::Ordering::Relaxed), 400);
+/// taskio::run(async {
+///     let lock = Arc::new(Lock::new());
+///     let counter = Arc::new(AtomicUsize::new(0));
+///     let workers: Vec<_> = (0..4)
+///         .map(|_| {
+///             let (lock, counter) = (lock.clone(), counter.clone());
+///             create_task(async move {
+///                 for _ in 0..100 {
+///                     let _g = lock.acquire().await?;
+///                     let v = counter.load(Ordering::Relaxed);
+///                     sleep(0).await?; // let the others run: only the lock keeps them out
+///                     counter.store(v + 1, Ordering::Relaxed);
+///                 }
+///                 Ok(())
+///             })
+///         })
+///         .collect();
+///     for w in workers {
+///         w.await?;
+///     }
+///     assert_eq!(counter.load(Ordering::Relaxed), 400);
+///     Ok(())
+/// })
+/// .unwrap();
 /// ```
 pub struct Lock {
     state: Mutex<State>,
@@ -83,13 +94,14 @@ impl Lock {
     /// # Examples
     ///
     /// ```
-    /// # taskio::__testing::block_on(async {
+    /// # taskio::run(async {
     /// let lock = taskio::Lock::new();
     /// let guard = lock.acquire().await.unwrap();
     /// assert!(lock.locked());
     /// drop(guard);
     /// assert!(!lock.locked());
-    /// # });
+    /// # Ok(())
+    /// # }).unwrap();
     /// ```
     pub fn acquire(&self) -> LockAcquire<'_> {
         LockAcquire {
@@ -105,12 +117,18 @@ impl Lock {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// # taskio::__testing::block_on(async {
+    /// # taskio::run(async {
     /// let lock = Arc::new(taskio::Lock::new());
     /// let guard: taskio::locks::OwnedLockGuard = lock.clone().acquire_owned().await.unwrap();
-    /// std::thread::spawn(move || drop(guard)).join().unwrap();
+    /// // The guard can move into another task, which releases the lock.
+    /// taskio::create_task(async move {
+    ///     drop(guard);
+    ///     Ok(())
+    /// })
+    /// .await?;
     /// assert!(!lock.locked());
-    /// # });
+    /// # Ok(())
+    /// # }).unwrap();
     /// ```
     pub async fn acquire_owned(self: Arc<Self>) -> Result<OwnedLockGuard> {
         let guard = self.acquire().await?;
@@ -160,13 +178,14 @@ impl Lock {
     /// # Examples
     ///
     /// ```
-    /// # taskio::__testing::block_on(async {
+    /// # taskio::run(async {
     /// let lock = taskio::Lock::new();
     /// lock.acquire().await.unwrap().detach(); // `await lock.acquire()`
     /// assert!(lock.locked());
     /// lock.release().unwrap();
     /// assert!(lock.release().is_err());
-    /// # });
+    /// # Ok(())
+    /// # }).unwrap();
     /// ```
     pub fn release(&self) -> Result<()> {
         let mut wakers = Wakers::new();
@@ -308,11 +327,12 @@ impl fmt::Debug for LockGuard<'_> {
 ///
 /// ```
 /// use std::sync::Arc;
-/// # taskio::__testing::block_on(async {
+/// # taskio::run(async {
 /// let lock = Arc::new(taskio::Lock::new());
 /// let guard = lock.clone().acquire_owned().await.unwrap();
 /// assert!(Arc::ptr_eq(guard.lock(), &lock));
-/// # });
+/// # Ok(())
+/// # }).unwrap();
 /// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct OwnedLockGuard {
@@ -327,10 +347,11 @@ impl OwnedLockGuard {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// # taskio::__testing::block_on(async {
+    /// # taskio::run(async {
     /// let guard = Arc::new(taskio::Lock::new()).acquire_owned().await.unwrap();
     /// assert!(guard.lock().locked());
-    /// # });
+    /// # Ok(())
+    /// # }).unwrap();
     /// ```
     pub fn lock(&self) -> &Arc<Lock> {
         &self.lock
@@ -354,11 +375,12 @@ impl fmt::Debug for OwnedLockGuard {
 /// # Examples
 ///
 /// ```
-/// # taskio::__testing::block_on(async {
+/// # taskio::run(async {
 /// let lock = taskio::Lock::new();
 /// let fut: taskio::locks::LockAcquire<'_> = lock.acquire();
 /// let _guard = fut.await;
-/// # });
+/// # Ok(())
+/// # }).unwrap();
 /// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct LockAcquire<'a> {

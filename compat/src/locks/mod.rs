@@ -21,14 +21,15 @@
 //!
 //! ```
 //! use taskio::Lock;
-//! # taskio::__testing::block_on(async {
+//! # taskio::run(async {
 //! let lock = Lock::new();
 //! {
 //!     let _guard = lock.acquire().await.unwrap(); // `async with lock:`
 //!     assert!(lock.locked());
 //! }
 //! assert!(!lock.locked());
-//! # });
+//! # Ok(())
+//! # }).unwrap();
 //! ```
 
 mod barrier;

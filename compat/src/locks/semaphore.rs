@@ -199,20 +199,31 @@ impl Core {
 /// # Examples
 ///
 /// ```
-/// use std::sync::{Arc, atomic::{AtomicUsize, Ordering}};
-/// use taskio::{Semaphore, __testing::spawn};
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+/// use taskio::{create_task, sleep, Semaphore};
 ///
-/// let sem = Arc::new(Semaphore::new(2));
-/// let inside = Arc::new(AtomicUsize::new(0));
-/// let workers: Vec<_> = (0..4).map(|_| {
-///     let (sem, inside) = (sem.clone(), inside.clone());
-///     spawn(async move {
-///         let _permit = sem.acquire().await.unwrap();
-///         assert!(inside.fetch_add(1, Ordering::SeqCst) < 2);
-///         inside.fetch_sub(1, Ordering::SeqCst);
-///     })
-/// }).collect();
-/// workers.into_iter().for_each(|w| w.join().unwrap());
+/// taskio::run(async {
+///     let sem = Arc::new(Semaphore::new(2));
+///     let inside = Arc::new(AtomicUsize::new(0));
+///     let workers: Vec<_> = (0..4)
+///         .map(|_| {
+///             let (sem, inside) = (sem.clone(), inside.clone());
+///             create_task(async move {
+///                 let _permit = sem.acquire().await?;
+///                 assert!(inside.fetch_add(1, Ordering::SeqCst) < 2);
+///                 sleep(0).await?; // let the others run while inside
+///                 inside.fetch_sub(1, Ordering::SeqCst);
+///                 Ok(())
+///             })
+///         })
+///         .collect();
+///     for w in workers {
+///         w.await?;
+///     }
+///     Ok(())
+/// })
+/// .unwrap();
 /// ```
 pub struct Semaphore {
     core: Core,
@@ -244,13 +255,14 @@ impl Semaphore {
     /// # Examples
     ///
     /// ```
-    /// # taskio::__testing::block_on(async {
+    /// # taskio::run(async {
     /// let sem = taskio::Semaphore::new(1);
     /// let permit = sem.acquire().await.unwrap();
     /// assert!(sem.locked());
     /// drop(permit);
     /// assert!(!sem.locked());
-    /// # });
+    /// # Ok(())
+    /// # }).unwrap();
     /// ```
     pub fn acquire(&self) -> SemaphoreAcquire<'_> {
         SemaphoreAcquire::new(&self.core)
@@ -263,13 +275,19 @@ impl Semaphore {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// # taskio::__testing::block_on(async {
+    /// # taskio::run(async {
     /// let sem = Arc::new(taskio::Semaphore::new(1));
     /// let permit: taskio::locks::OwnedSemaphorePermit = sem.clone().acquire_owned().await.unwrap();
     /// assert_eq!(sem.value(), 0);
-    /// std::thread::spawn(move || drop(permit)).join().unwrap();
+    /// // The permit can move into another task, which gives it back.
+    /// taskio::create_task(async move {
+    ///     drop(permit);
+    ///     Ok(())
+    /// })
+    /// .await?;
     /// assert_eq!(sem.value(), 1);
-    /// # });
+    /// # Ok(())
+    /// # }).unwrap();
     /// ```
     pub async fn acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit> {
         self.acquire().await?.forget();
@@ -381,11 +399,12 @@ impl BoundedSemaphore {
     /// # Examples
     ///
     /// ```
-    /// # taskio::__testing::block_on(async {
+    /// # taskio::run(async {
     /// let sem = taskio::BoundedSemaphore::new(1);
     /// let _permit = sem.acquire().await.unwrap();
     /// assert!(sem.locked());
-    /// # });
+    /// # Ok(())
+    /// # }).unwrap();
     /// ```
     pub fn acquire(&self) -> SemaphoreAcquire<'_> {
         SemaphoreAcquire::new(&self.core)
@@ -500,11 +519,12 @@ impl fmt::Debug for SemaphorePermit<'_> {
 ///
 /// ```
 /// use std::sync::Arc;
-/// # taskio::__testing::block_on(async {
+/// # taskio::run(async {
 /// let sem = Arc::new(taskio::Semaphore::new(1));
 /// let permit = sem.clone().acquire_owned().await.unwrap();
 /// assert!(Arc::ptr_eq(permit.semaphore(), &sem));
-/// # });
+/// # Ok(())
+/// # }).unwrap();
 /// ```
 #[must_use = "the permit is given back as soon as it is dropped"]
 pub struct OwnedSemaphorePermit {
@@ -518,10 +538,11 @@ impl OwnedSemaphorePermit {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// # taskio::__testing::block_on(async {
+    /// # taskio::run(async {
     /// let permit = Arc::new(taskio::Semaphore::new(1)).acquire_owned().await.unwrap();
     /// assert_eq!(permit.semaphore().value(), 0);
-    /// # });
+    /// # Ok(())
+    /// # }).unwrap();
     /// ```
     pub fn semaphore(&self) -> &Arc<Semaphore> {
         &self.sem
@@ -533,11 +554,12 @@ impl OwnedSemaphorePermit {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// # taskio::__testing::block_on(async {
+    /// # taskio::run(async {
     /// let sem = Arc::new(taskio::Semaphore::new(1));
     /// sem.clone().acquire_owned().await.unwrap().forget();
     /// assert_eq!(sem.value(), 0);
-    /// # });
+    /// # Ok(())
+    /// # }).unwrap();
     /// ```
     pub fn forget(self) {
         std::mem::forget(self);
@@ -562,11 +584,12 @@ impl fmt::Debug for OwnedSemaphorePermit {
 /// # Examples
 ///
 /// ```
-/// # taskio::__testing::block_on(async {
+/// # taskio::run(async {
 /// let sem = taskio::Semaphore::new(1);
 /// let fut: taskio::locks::SemaphoreAcquire<'_> = sem.acquire();
 /// let _permit = fut.await;
-/// # });
+/// # Ok(())
+/// # }).unwrap();
 /// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct SemaphoreAcquire<'a> {

@@ -92,12 +92,13 @@ impl StreamReader {
     /// # Examples
     ///
     /// ```
-    /// # taskio::__testing::block_on(async {
+    /// # taskio::run(async {
     /// let mut reader = taskio::StreamReader::from_async_read(&b"a\nb"[..]);
     /// assert_eq!(reader.readline().await.unwrap(), b"a\n");
     /// assert_eq!(reader.readline().await.unwrap(), b"b");
     /// assert!(reader.at_eof());
-    /// # });
+    /// # Ok(())
+    /// # }).unwrap();
     /// ```
     pub fn from_async_read<R>(io: R) -> StreamReader
     where
@@ -124,13 +125,14 @@ impl StreamReader {
     /// # Examples
     ///
     /// ```
-    /// # taskio::__testing::block_on(async {
+    /// # taskio::run(async {
     /// let mut reader = taskio::StreamReader::from_async_read(&b"too long\n"[..]).with_limit(3);
     /// let err = reader.readline().await.unwrap_err();
     /// assert_eq!(err.kind(), taskio::ErrorKind::LimitOverrun);
     /// // Nothing was lost.
     /// assert_eq!(reader.read_to_end().await.unwrap(), b"too long\n");
-    /// # });
+    /// # Ok(())
+    /// # }).unwrap();
     /// ```
     pub fn with_limit(mut self, limit: usize) -> StreamReader {
         self.buf.set_limit(limit);
@@ -157,13 +159,14 @@ impl StreamReader {
     /// # Examples
     ///
     /// ```
-    /// # taskio::__testing::block_on(async {
+    /// # taskio::run(async {
     /// let mut reader = taskio::StreamReader::from_async_read(&b"x"[..]);
     /// assert!(!reader.at_eof());
     /// assert_eq!(reader.read(10).await.unwrap(), b"x");
     /// assert_eq!(reader.read(10).await.unwrap(), b""); // EOF
     /// assert!(reader.at_eof());
-    /// # });
+    /// # Ok(())
+    /// # }).unwrap();
     /// ```
     pub fn at_eof(&self) -> bool {
         self.buf.at_eof()
@@ -272,12 +275,13 @@ impl StreamReader {
     /// # Examples
     ///
     /// ```
-    /// # taskio::__testing::block_on(async {
+    /// # taskio::run(async {
     /// let mut reader = taskio::StreamReader::from_async_read(&b"abc"[..]);
     /// let err = reader.readexactly(5).await.unwrap_err();
     /// assert_eq!(err.partial(), Some(&b"abc"[..]));
     /// assert_eq!(err.expected(), Some(5));
-    /// # });
+    /// # Ok(())
+    /// # }).unwrap();
     /// ```
     pub async fn readexactly(&mut self, n: usize) -> Result<Vec<u8>> {
         self.drive(|b| b.try_readexactly(n)).await
@@ -290,14 +294,15 @@ impl StreamReader {
     /// # Examples
     ///
     /// ```
-    /// # taskio::__testing::block_on(async {
+    /// # taskio::run(async {
     /// let mut reader = taskio::StreamReader::from_async_read(&b"a\r\nb"[..]);
     /// assert_eq!(reader.readuntil(b"\r\n").await.unwrap(), b"a\r\n");
     /// let err = reader.readuntil(b"\r\n").await.unwrap_err();
     /// assert_eq!(err.kind(), taskio::ErrorKind::IncompleteRead);
     /// assert_eq!(err.partial(), Some(&b"b"[..]));
     /// assert!(reader.readuntil(b"").await.is_err());
-    /// # });
+    /// # Ok(())
+    /// # }).unwrap();
     /// ```
     pub async fn readuntil(&mut self, separator: &[u8]) -> Result<Vec<u8>> {
         self.drive(|b| b.try_readuntil(separator)).await

@@ -499,6 +499,21 @@ impl<T: Send + 'static> Task<T> {
     /// })
     /// .unwrap();
     /// ```
+    ///
+    /// `task.await` on such a task does not compile, and rustc's message misleads: it says
+    /// "`Task<NotClone>` is not a future" and suggests removing the `.await` (the
+    /// `IntoFuture` impl needs `T: Clone`, and an unmet bound of an impl of std's
+    /// `IntoFuture` is reported as std's "not a future"). The fix is `.join().await`:
+    ///
+    /// ```compile_fail,E0277
+    /// struct NotClone(u8);
+    /// taskio::run(async {
+    ///     let t = taskio::create_task(async { Ok(NotClone(7)) });
+    ///     assert_eq!(t.await?.0, 7); // error[E0277]: `Task<NotClone>` is not a future
+    ///     Ok(())
+    /// })
+    /// .unwrap();
+    /// ```
     pub fn join(self) -> Join<T> {
         Join {
             wait: WaitDone::new(self.core),
