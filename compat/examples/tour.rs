@@ -309,8 +309,7 @@ fn main() {
             for h in handles {
                 h.await.unwrap();
             }
-            let v = log.lock().unwrap().join(" ");
-            v
+            log.lock().unwrap().join(" ")
         });
     println!("4. three tasks yielding on the current-thread runtime run round-robin: {order}");
 
