@@ -119,8 +119,8 @@ impl CancelWord {
     pub(crate) fn request(&self) -> u32 {
         let prev = self.update(|w| {
             let count = ((w & COUNT) + 1).min(COUNT);
-            let gen = (w & GEN).wrapping_add(GEN_ONE) & GEN;
-            Some(PENDING | gen | count)
+            let generation = (w & GEN).wrapping_add(GEN_ONE) & GEN;
+            Some(PENDING | generation | count)
         });
         ((prev & COUNT) + 1).min(COUNT)
     }
