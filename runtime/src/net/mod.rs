@@ -31,6 +31,10 @@
 //! }).unwrap();
 //! ```
 //!
+//! Streams and their read halves also read into memory that may be uninitialised
+//! (`poll_read_uninit` / `read_uninit`, e.g. a `Vec`'s spare capacity), which `AsyncRead`
+//! cannot do without zeroing it first.
+//!
 //! TCP and Unix streams share one implementation (`stream.rs`), as do UDP and Unix datagram
 //! sockets (`datagram.rs`); the public types are thin wrappers around them.
 //!
