@@ -43,6 +43,8 @@ pub(crate) mod loom;
 mod blocking;
 #[allow(dead_code)]
 pub(crate) mod driver;
+#[cfg(feature = "hyper")]
+pub mod hyper_rt;
 pub mod net;
 mod runtime;
 mod scheduler;
