@@ -302,3 +302,34 @@ fn executor_runs_hyper_background_work() {
         assert_eq!(got, (0..10).collect::<Vec<_>>());
     });
 }
+
+#[test]
+fn header_read_timeout_runs_on_the_runtime_timer() {
+    // A paused clock: the timeout fires when the clock jumps to it, in no real time.
+    let rt = Builder::new_current_thread()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let silent = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (stream, _) = listener.accept().await.unwrap();
+        let start = taskio::runtime::time::Instant::now();
+        let conn = spawn(
+            hyper::server::conn::http1::Builder::new()
+                .timer(Timer::current())
+                .header_read_timeout(std::time::Duration::from_secs(5))
+                .serve_connection(stream, hyper::service::service_fn(service)),
+        );
+        // The client sends half a request line and then nothing.
+        write_all(&silent, b"GET / HT").await;
+        let err = conn.await.unwrap().expect_err("the headers never came");
+        assert!(err.is_timeout(), "{err:?}");
+        assert_eq!(
+            taskio::runtime::time::Instant::now() - start,
+            std::time::Duration::from_secs(5)
+        );
+    });
+}

@@ -284,9 +284,60 @@ impl hyper::rt::Timer for Timer {
 }
 
 #[cfg(test)]
-fn _assert_send_sync() {
-    fn is<T: Send + Sync>() {}
-    is::<Executor>();
-    is::<Timer>();
-    is::<HyperSleep>();
+mod tests {
+    use super::*;
+    use hyper::rt::Timer as _;
+
+    fn _assert_send_sync() {
+        fn is<T: Send + Sync>() {}
+        is::<Executor>();
+        is::<Timer>();
+        is::<HyperSleep>();
+    }
+
+    fn paused() -> crate::Runtime {
+        crate::Builder::new_current_thread()
+            .start_paused(true)
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn reset_moves_the_deadline_in_place() {
+        paused().block_on(async {
+            let timer = Timer::current();
+            let start = Instant::now();
+            let mut sleep = timer.sleep_until((start + Duration::from_secs(60)).into_std());
+            timer.reset(&mut sleep, (start + Duration::from_secs(2)).into_std());
+            // Still the same (runtime) sleep, not a new one.
+            assert!(sleep.as_ref().get_ref().is::<HyperSleep>());
+            sleep.await;
+            assert_eq!(Instant::now() - start, Duration::from_secs(2));
+        });
+    }
+
+    #[test]
+    fn deadlines_are_on_the_runtime_clock() {
+        paused().block_on(async {
+            let timer = Timer::current();
+            crate::time::advance(Duration::from_secs(3600)).await;
+            // hyper computes deadlines as `timer.now() + d`: on a paused clock that moved, a
+            // deadline 1 s ahead of the timer's clock is 1 s ahead of the runtime's.
+            let start = Instant::now();
+            assert_eq!(Instant::from_std(timer.now()), start);
+            timer
+                .sleep_until(timer.now() + Duration::from_secs(1))
+                .await;
+            assert_eq!(Instant::now() - start, Duration::from_secs(1));
+        });
+    }
+
+    #[test]
+    fn made_on_its_handle_outside_the_runtime() {
+        let rt = paused();
+        let timer = Timer::new(rt.handle().clone());
+        // Created here, on a thread with no current runtime; awaited inside.
+        let sleep = timer.sleep(Duration::from_millis(5));
+        rt.block_on(sleep);
+    }
 }
