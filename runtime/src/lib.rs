@@ -7,6 +7,8 @@
 //!   [`JoinError`], [`yield_now`], [`Handle`].
 //! - [`net`] (TCP, UDP, Unix sockets), [`time`] and, on Unix,
 //!   [`signal`] (`ctrl_c()`, a stream of any signal), all on the runtime's reactor.
+//! - Feature `hyper` (off by default): the net streams are hyper 1.x's I/O, and `hyper_rt`
+//!   has its `Executor` and `Timer`, so hyper runs here with no glue.
 //!
 //! Cancellation is drop: aborting a task drops its future at its current `.await` on a
 //! runtime thread. Panics in tasks are caught and reported through the `JoinHandle`; they
@@ -43,6 +45,8 @@ pub(crate) mod loom;
 mod blocking;
 #[allow(dead_code)]
 pub(crate) mod driver;
+#[cfg(feature = "hyper")]
+pub mod hyper_rt;
 pub mod net;
 mod runtime;
 mod scheduler;

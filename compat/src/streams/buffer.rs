@@ -22,6 +22,7 @@
 //!   asyncio (which discards the over-long line and raises `ValueError`), an over-long line
 //!   returns `LimitOverrun` and stays buffered: bad input loses nothing.
 
+use std::mem::MaybeUninit;
 use std::task::Poll;
 
 use crate::{Error, Result};
@@ -167,6 +168,31 @@ impl StreamBuffer {
             Err(_) => 0,
         };
         self.data.truncate(len + filled);
+        res
+    }
+
+    /// [`fill_with`](Self::fill_with) without zeroing the space first: `f` gets up to `max`
+    /// bytes of the vector's spare capacity, uninitialised, for a read that writes into it
+    /// as it is (the runtime's sockets' `poll_read_uninit`).
+    ///
+    /// # Safety
+    ///
+    /// When `f` returns `Ok(n)`, it must have initialised the first `n` bytes of the slice it
+    /// was given (for `n` past the slice's length, all of it).
+    pub(crate) unsafe fn fill_uninit<E>(
+        &mut self,
+        max: usize,
+        f: impl FnOnce(&mut [MaybeUninit<u8>]) -> std::result::Result<usize, E>,
+    ) -> std::result::Result<usize, E> {
+        self.compact();
+        self.data.reserve(max);
+        let len = self.data.len();
+        let res = f(&mut self.data.spare_capacity_mut()[..max]);
+        if let Ok(n) = &res {
+            // SAFETY: `f` initialised the first `n` (at most `max`) bytes of the spare
+            // capacity (the caller's promise), and `reserve(max)` made `max` bytes of it.
+            unsafe { self.data.set_len(len + (*n).min(max)) };
+        }
         res
     }
 
@@ -370,5 +396,28 @@ mod tests {
         b.feed_eof();
         got.extend(ready(b.try_read_to_end()).unwrap());
         assert_eq!(got, expect);
+    }
+
+    #[test]
+    fn fill_uninit_keeps_what_was_filled_only() {
+        let mut b = StreamBuffer::new(DEFAULT_LIMIT);
+        b.feed_data(b"ab");
+        // SAFETY: the closure initialises the 3 bytes it reports.
+        let n = unsafe {
+            b.fill_uninit(16, |spare| {
+                assert_eq!(spare.len(), 16);
+                for (d, s) in spare.iter_mut().zip(b"cde") {
+                    d.write(*s);
+                }
+                Ok::<_, ()>(3)
+            })
+        };
+        assert_eq!(n, Ok(3));
+        assert_eq!(b.buffered(), b"abcde");
+        // SAFETY: an error reports nothing filled.
+        let err = unsafe { b.fill_uninit(16, |_| Err::<usize, _>("boom")) };
+        assert_eq!(err, Err("boom"));
+        assert_eq!(b.buffered(), b"abcde");
+        assert_eq!(ready(b.try_read(10)).unwrap(), b"abcde");
     }
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 use futures_io::{AsyncRead, AsyncWrite};
 use taskio_runtime::net::{TcpStream, UnixStream};
 
+use super::read_io::ReadIo;
 use super::{Address, StreamReader, StreamWriter};
 use crate::Result;
 
@@ -68,7 +69,7 @@ pub fn from_tcp_stream(stream: TcpStream) -> (StreamReader, StreamWriter) {
     let peer = stream.peer_addr().ok().map(Address::Inet);
     let local = stream.local_addr().ok().map(Address::Inet);
     let (r, w) = stream.into_split();
-    build(Box::new(r), Box::new(w), peer, local)
+    build(ReadIo::Tcp(r), Box::new(w), peer, local)
 }
 
 /// Reader and writer over a connected Unix-domain stream.
@@ -80,7 +81,7 @@ pub fn from_unix_stream(stream: UnixStream) -> (StreamReader, StreamWriter) {
     let peer = stream.peer_addr().ok().map(Address::Unix);
     let local = stream.local_addr().ok().map(Address::Unix);
     let (r, w) = stream.into_split();
-    build(Box::new(r), Box::new(w), peer, local)
+    build(ReadIo::Unix(r), Box::new(w), peer, local)
 }
 
 /// Reader and writer over any read and write halves (no addresses).
@@ -106,11 +107,11 @@ where
     R: AsyncRead + Send + Unpin + 'static,
     W: AsyncWrite + Send + Unpin + 'static,
 {
-    build(Box::new(read), Box::new(write), None, None)
+    build(ReadIo::Generic(Box::new(read)), Box::new(write), None, None)
 }
 
 fn build(
-    read: Box<dyn AsyncRead + Send + Unpin>,
+    read: ReadIo,
     write: Box<dyn AsyncWrite + Send + Unpin>,
     peer: Option<Address>,
     local: Option<Address>,

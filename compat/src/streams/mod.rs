@@ -16,7 +16,9 @@
 //!
 //! - [`buffer`]: [`StreamBuffer`], the reader's parsing rules, pure and synchronous (fuzzed and
 //!   property-tested against a model: `fuzz/fuzz_targets/stream_reader.rs`).
-//! - [`reader`]: [`StreamReader`] = a `StreamBuffer` + the read half, read lazily.
+//! - [`reader`]: [`StreamReader`] = a `StreamBuffer` + the read half, read lazily. The
+//!   runtime's own TCP and Unix sockets are read straight into the buffer's spare capacity
+//!   (`poll_read_uninit`, no zeroing); other `AsyncRead` transports into zeroed space.
 //! - [`writer`]: [`StreamWriter`] + the flusher task owning the write half (asyncio's
 //!   transport; its protocol is in the module docs).
 //! - [`server`]: [`Server`], an accept task per listening socket and a task per connection.
@@ -34,6 +36,7 @@ pub mod buffer;
 mod connect;
 #[doc(hidden)]
 pub mod model;
+mod read_io;
 pub mod reader;
 #[cfg(not(loom))]
 pub mod server;

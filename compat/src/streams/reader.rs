@@ -3,13 +3,13 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures_io::AsyncRead;
 
 use super::buffer::{StreamBuffer, DEFAULT_LIMIT};
+use super::read_io::ReadIo;
 use super::writer::Shared;
 use crate::{Error, Result};
 
@@ -71,7 +71,7 @@ pub(crate) const READ_CHUNK: usize = 16 * 1024;
 /// ```
 pub struct StreamReader {
     buf: StreamBuffer,
-    io: Box<dyn AsyncRead + Send + Unpin>,
+    io: ReadIo,
     shared: Option<Arc<Shared>>,
 }
 
@@ -104,13 +104,10 @@ impl StreamReader {
     where
         R: AsyncRead + Send + Unpin + 'static,
     {
-        StreamReader::new(Box::new(io), None)
+        StreamReader::new(ReadIo::Generic(Box::new(io)), None)
     }
 
-    pub(crate) fn new(
-        io: Box<dyn AsyncRead + Send + Unpin>,
-        shared: Option<Arc<Shared>>,
-    ) -> StreamReader {
+    pub(crate) fn new(io: ReadIo, shared: Option<Arc<Shared>>) -> StreamReader {
         StreamReader {
             buf: StreamBuffer::new(DEFAULT_LIMIT),
             io,
@@ -186,19 +183,8 @@ impl StreamReader {
             self.buf.feed_eof();
             return Poll::Ready(None);
         }
-        let io = &mut self.io;
         let res = loop {
-            let mut pending = false;
-            let res = self.buf.fill_with(READ_CHUNK, |spare| {
-                match Pin::new(&mut *io).poll_read(cx, spare) {
-                    Poll::Ready(r) => r,
-                    Poll::Pending => {
-                        pending = true;
-                        Ok(0)
-                    }
-                }
-            });
-            if pending {
+            let Poll::Ready(res) = self.io.poll_read_into(cx, &mut self.buf, READ_CHUNK) else {
                 if self
                     .shared
                     .as_ref()
@@ -212,7 +198,7 @@ impl StreamReader {
                     Some(e) => Poll::Ready(Some(e)),
                     None => Poll::Pending,
                 };
-            }
+            };
             match res {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) if taskio_runtime::task::Cancelled::is_cancelled_io(&e) => {

@@ -62,6 +62,7 @@ type ErrorHook = Arc<dyn Fn(&Error) + Send + Sync>;
 #[derive(Clone)]
 pub struct ServerConfig {
     limit: usize,
+    backlog: u32,
     on_error: Option<ErrorHook>,
 }
 
@@ -69,6 +70,7 @@ impl fmt::Debug for ServerConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ServerConfig")
             .field("limit", &self.limit)
+            .field("backlog", &self.backlog)
             .field("on_error", &self.on_error.is_some())
             .finish()
     }
@@ -81,10 +83,13 @@ impl Default for ServerConfig {
 }
 
 impl ServerConfig {
-    /// The defaults: a 64 KiB reader limit, errors printed to stderr.
+    /// The defaults: a 64 KiB reader limit, a listen backlog of
+    /// [`DEFAULT_BACKLOG`](taskio_runtime::net::DEFAULT_BACKLOG) (1024), errors printed to
+    /// stderr.
     pub fn new() -> ServerConfig {
         ServerConfig {
             limit: DEFAULT_LIMIT,
+            backlog: taskio_runtime::net::DEFAULT_BACKLOG,
             on_error: None,
         }
     }
@@ -92,6 +97,37 @@ impl ServerConfig {
     /// The limit of each connection's reader (asyncio's `limit=`).
     pub fn limit(mut self, limit: usize) -> ServerConfig {
         self.limit = limit;
+        self
+    }
+
+    /// The listen backlog of each listening socket (asyncio's `backlog=`): how many
+    /// connections the kernel queues before the server accepts them. The default is 1024
+    /// ([`DEFAULT_BACKLOG`](taskio_runtime::net::DEFAULT_BACKLOG), tokio's), not asyncio's
+    /// 100: a server meeting a burst of connects would have the kernel drop or refuse
+    /// them. Linux caps it at `net.core.somaxconn`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio::streams::{open_connection, start_server_with, ServerConfig, StreamReader, StreamWriter};
+    ///
+    /// taskio::runtime::Runtime::new().unwrap().block_on(async {
+    ///     let config = ServerConfig::new().backlog(4096);
+    ///     let server = start_server_with(
+    ///         |_r: StreamReader, w: StreamWriter| async move { w.write(b"hi\n") },
+    ///         "127.0.0.1",
+    ///         0,
+    ///         config,
+    ///     )
+    ///     .await?;
+    ///     let port = server.sockets()[0].as_inet().unwrap().port();
+    ///     let (mut r, _w) = open_connection("127.0.0.1", port).await?;
+    ///     assert_eq!(r.readline().await?, b"hi\n");
+    ///     Ok::<_, taskio::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub fn backlog(mut self, backlog: u32) -> ServerConfig {
+        self.backlog = backlog;
         self
     }
 
@@ -392,7 +428,7 @@ where
     start_server_with(callback, host, port, ServerConfig::new()).await
 }
 
-/// [`start_server`] with a reader limit and an error hook.
+/// [`start_server`] with a reader limit, a listen backlog and an error hook.
 ///
 /// # Examples
 ///
@@ -433,7 +469,7 @@ where
     addrs.dedup();
     let mut listeners = Vec::with_capacity(addrs.len());
     for a in addrs {
-        listeners.push(TcpListener::bind(a).await?);
+        listeners.push(TcpListener::bind_with_backlog(a, config.backlog).await?);
     }
     let sockets = listeners
         .iter()
@@ -459,7 +495,7 @@ where
     start_unix_server_with(callback, path, ServerConfig::new()).await
 }
 
-/// [`start_unix_server`] with a reader limit and an error hook.
+/// [`start_unix_server`] with a reader limit, a listen backlog and an error hook.
 pub async fn start_unix_server_with<F, Fut>(
     callback: F,
     path: impl AsRef<Path>,
@@ -470,7 +506,7 @@ where
     Fut: Future<Output = Result<()>> + Send + 'static,
 {
     let path = path.as_ref();
-    let listener = UnixListener::bind(path)?;
+    let listener = UnixListener::bind_with_backlog(path, config.backlog)?;
     let sockets = vec![Address::Unix(listener.local_addr()?)];
     let inner = new_inner(sockets, vec![path.to_owned()], config);
     let task = taskio_runtime::spawn(accept_unix(listener, inner.clone(), Arc::new(callback)));

@@ -31,6 +31,10 @@
 //! }).unwrap();
 //! ```
 //!
+//! Streams and their read halves also read into memory that may be uninitialised
+//! (`poll_read_uninit` / `read_uninit`, e.g. a `Vec`'s spare capacity), which `AsyncRead`
+//! cannot do without zeroing it first.
+//!
 //! TCP and Unix streams share one implementation (`stream.rs`), as do UDP and Unix datagram
 //! sockets (`datagram.rs`); the public types are thin wrappers around them.
 //!
@@ -58,6 +62,25 @@ pub use unix::{UnixDatagram, UnixListener, UnixStream};
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
+
+/// The listen backlog of [`TcpListener::bind`] and [`UnixListener::bind`] (and of `taskio`'s
+/// servers): 1024, as tokio's `TcpListener::bind`. std listens with 128, which a burst of
+/// connects overflows (the kernel then drops or refuses them); asyncio's `start_server`
+/// defaults to 100. Linux caps any backlog at `net.core.somaxconn` (4096 by default since
+/// 5.4). [`TcpListener::bind_with_backlog`] and [`UnixListener::bind_with_backlog`] take
+/// another.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(taskio_runtime::net::DEFAULT_BACKLOG, 1024);
+/// ```
+pub const DEFAULT_BACKLOG: u32 = 1024;
+
+/// `backlog` as `listen(2)` takes it: a C int (the kernel clamps it to `somaxconn`).
+pub(crate) fn backlog_arg(backlog: u32) -> i32 {
+    i32::try_from(backlog).unwrap_or(i32::MAX)
+}
 
 /// Resolves `addr` and runs `f` on each address until one succeeds; returns the last error.
 pub(crate) fn each_addr<A: ToSocketAddrs, T>(

@@ -10,6 +10,7 @@ use super::ready;
 use crate::driver::io::{Direction, PollEvented};
 use std::fmt;
 use std::io::{self, IoSlice, Read, Write};
+use std::mem::MaybeUninit;
 use std::net::Shutdown;
 use std::os::fd::AsFd;
 use std::sync::Arc;
@@ -84,6 +85,16 @@ where
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         self.io.poll_read(cx, buf)
+    }
+
+    /// `poll_read` into memory that may be uninitialised: on `Ok(n)`, `buf[..n]` holds the
+    /// bytes read and nothing past it was written (see `PollEvented::poll_read_uninit`).
+    pub(crate) fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_read_uninit(cx, buf)
     }
 
     pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
@@ -172,6 +183,15 @@ where
     ) -> Poll<io::Result<usize>> {
         self.stream.poll_read(cx, buf)
     }
+
+    pub(crate) fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        self.stream.poll_read_uninit(cx, buf)
+    }
+
     pub(crate) async fn readable(&self) -> io::Result<()> {
         self.stream.readable().await
     }

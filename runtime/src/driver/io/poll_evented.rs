@@ -2,6 +2,7 @@
 
 use super::{Direction, Registration};
 use std::io::{self, IoSlice, Read, Write};
+use std::mem::MaybeUninit;
 use std::os::fd::AsFd;
 use std::task::{ready, Context, Poll};
 
@@ -70,6 +71,28 @@ impl<S: AsFd> PollEvented<S> {
                     self.registration.clear_readiness(ev)
                 }
                 r => return Poll::Ready(r),
+            }
+        }
+    }
+
+    /// Reads into `buf`, which may be uninitialised, once readable: [`PollEvented::poll_read`]
+    /// with `read(2)` into the memory as it is (rustix's `read` takes
+    /// `&mut [MaybeUninit<u8>]` and returns the part the kernel wrote). The same readiness
+    /// rules: only a `WouldBlock` clears the readiness.
+    ///
+    /// On `Ok(n)`, `buf[..n]` is initialised (the bytes read) and nothing past it was
+    /// written: callers' `unsafe` (`set_len`, hyper's `advance`) relies on it.
+    pub(crate) fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            let ev = ready!(self.registration.poll_ready(cx, Direction::Read))?;
+            match rustix::io::read(&self.io, &mut *buf) {
+                Err(rustix::io::Errno::AGAIN) => self.registration.clear_readiness(ev),
+                Ok((filled, _)) => return Poll::Ready(Ok(filled.len())),
+                Err(e) => return Poll::Ready(Err(e.into())),
             }
         }
     }

@@ -1,10 +1,33 @@
 use super::TcpStream;
 use crate::driver::io::{Direction, PollEvented};
+use crate::net::DEFAULT_BACKLOG;
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::net::{self, SocketAddr, ToSocketAddrs};
 use std::task::{ready, Context, Poll};
+
+/// `socket` + `SO_REUSEADDR` + `bind` + `listen(backlog)`: std's `TcpListener::bind` with a
+/// backlog of the caller's (std has no way to pass one).
+fn listen(addr: SocketAddr, backlog: u32) -> io::Result<net::TcpListener> {
+    use rustix::net::{AddressFamily, SocketFlags, SocketType};
+    let family = match addr {
+        SocketAddr::V4(_) => AddressFamily::INET,
+        SocketAddr::V6(_) => AddressFamily::INET6,
+    };
+    let fd = rustix::net::socket_with(
+        family,
+        SocketType::STREAM,
+        SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
+        None,
+    )?;
+    // As std does on Unix: a restarted server can bind while old connections linger in
+    // TIME_WAIT.
+    rustix::net::sockopt::set_socket_reuseaddr(&fd, true)?;
+    rustix::net::bind(&fd, &addr)?;
+    rustix::net::listen(&fd, crate::net::backlog_arg(backlog))?;
+    Ok(net::TcpListener::from(fd))
+}
 
 /// A TCP socket listening for connections.
 ///
@@ -44,9 +67,38 @@ impl TcpListener {
     /// }).unwrap();
     /// ```
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
+        TcpListener::bind_with_backlog(addr, DEFAULT_BACKLOG).await
+    }
+
+    /// [`TcpListener::bind`] with the listen backlog given: how many connections the kernel
+    /// queues, handshake done, before `accept` takes them (Linux caps it at
+    /// `net.core.somaxconn`, and `0` still lets a few in). Connections past a full queue are
+    /// dropped or refused by the kernel, so a server meeting bursts of connects wants a large
+    /// one; [`bind`](TcpListener::bind) uses [`DEFAULT_BACKLOG`].
+    ///
+    /// The socket is made as std makes it (`SO_REUSEADDR` set, close-on-exec), and
+    /// nonblocking from the start.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio_runtime::net::{TcpListener, TcpStream};
+    ///
+    /// taskio_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let listener = TcpListener::bind_with_backlog("127.0.0.1:0", 4096).await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (_server, peer) = listener.accept().await?;
+    ///     assert_eq!(peer, client.local_addr()?);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub async fn bind_with_backlog<A: ToSocketAddrs>(
+        addr: A,
+        backlog: u32,
+    ) -> io::Result<TcpListener> {
         // Fail before binding when there is no runtime, so no port is taken for nothing.
         crate::driver::io::current_io_handle()?;
-        let std = crate::net::each_addr(addr, net::TcpListener::bind)?;
+        let std = crate::net::each_addr(addr, |a| listen(a, backlog))?;
         TcpListener::from_std(std)
     }
 

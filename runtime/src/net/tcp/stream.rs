@@ -316,6 +316,74 @@ impl TcpStream {
         self.inner.try_read(buf)
     }
 
+    /// Polls for a read into `buf`, which may be uninitialised: the poll form of
+    /// [`TcpStream::read_uninit`]. `AsyncRead::poll_read` needs initialised memory, so a caller
+    /// reading into a `Vec`'s spare capacity (or hyper's `ReadBuf`) would zero it first; this
+    /// reads into it as it is, with the same readiness handling as `poll_read`.
+    ///
+    /// `Ready(Ok(n))`: `buf[..n]` now holds the `n` bytes read, and nothing past it was
+    /// written, so a caller may then treat those `n` bytes as initialised (e.g. `set_len`).
+    /// `Ok(0)` with a non-empty `buf` is end-of-file. `Pending` when nothing is there (the
+    /// socket said `WouldBlock`: its readiness was cleared and the task will be woken).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use taskio_runtime::net::{TcpListener, TcpStream};
+    ///
+    /// taskio_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     server.writable().await?;
+    ///     assert_eq!(server.try_write(b"hello")?, 5);
+    ///     let reader = client;
+    ///     let mut buf: Vec<u8> = Vec::with_capacity(64);
+    ///     let n = poll_fn(|cx| reader.poll_read_uninit(cx, buf.spare_capacity_mut())).await?;
+    ///     // SAFETY: the read initialised the first `n` bytes of the spare capacity.
+    ///     unsafe { buf.set_len(n) };
+    ///     assert_eq!(buf, b"hello");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub fn poll_read_uninit(
+        &self,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> std::task::Poll<io::Result<usize>> {
+        self.inner.poll_read_uninit(cx, buf)
+    }
+
+    /// Reads into `buf`, which may be uninitialised, waiting until something is there: the
+    /// read that [`futures_io::AsyncRead`] cannot do without zeroing `buf` first. Returns `n`:
+    /// `buf[..n]` holds the bytes read and nothing past it was written; `0` (for a non-empty
+    /// `buf`) is end-of-file. A cancellation checkpoint when it waits, like every read.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio_runtime::net::{TcpListener, TcpStream};
+    ///
+    /// taskio_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     server.writable().await?;
+    ///     assert_eq!(server.try_write(b"hello")?, 5);
+    ///     let reader = client;
+    ///     let mut buf: Vec<u8> = Vec::with_capacity(64);
+    ///     let n = reader.read_uninit(buf.spare_capacity_mut()).await?;
+    ///     // SAFETY: the read initialised the first `n` bytes of the spare capacity.
+    ///     unsafe { buf.set_len(n) };
+    ///     assert_eq!(buf, b"hello");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub async fn read_uninit(&self, buf: &mut [std::mem::MaybeUninit<u8>]) -> io::Result<usize> {
+        std::future::poll_fn(|cx| self.inner.poll_read_uninit(cx, buf)).await
+    }
+
     /// Writes what fits now, without waiting; an error of kind `WouldBlock` means the send
     /// buffer is full (the stream's readiness is then cleared, so the next
     /// [`TcpStream::writable`] waits for room).

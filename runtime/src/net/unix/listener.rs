@@ -1,5 +1,6 @@
 use super::UnixStream;
 use crate::driver::io::{Direction, PollEvented};
+use crate::net::DEFAULT_BACKLOG;
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
@@ -41,8 +42,44 @@ impl UnixListener {
     /// }).unwrap();
     /// ```
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixListener> {
+        UnixListener::bind_with_backlog(path, DEFAULT_BACKLOG)
+    }
+
+    /// [`UnixListener::bind`] with the listen backlog given: how many connections the kernel
+    /// queues before `accept` takes them (Linux caps it at `net.core.somaxconn`). A client
+    /// connecting to a full queue waits, or fails with `EAGAIN` when nonblocking;
+    /// [`bind`](UnixListener::bind) uses [`DEFAULT_BACKLOG`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio_runtime::net::{UnixListener, UnixStream};
+    ///
+    /// taskio_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let dir = std::env::temp_dir().join(format!("taskio-doc-{}", std::process::id()));
+    ///     std::fs::create_dir_all(&dir)?;
+    ///     let path = dir.join("backlog.sock");
+    ///     let _ = std::fs::remove_file(&path);
+    ///     let listener = UnixListener::bind_with_backlog(&path, 4096)?;
+    ///     let _client = UnixStream::connect(&path).await?;
+    ///     let (_server, _addr) = listener.accept().await?;
+    ///     std::fs::remove_file(&path)?;
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub fn bind_with_backlog<P: AsRef<Path>>(path: P, backlog: u32) -> io::Result<UnixListener> {
+        use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
         crate::driver::io::current_io_handle()?;
-        UnixListener::from_std(net::UnixListener::bind(path)?)
+        let addr = SocketAddrUnix::new(path.as_ref())?;
+        let fd = rustix::net::socket_with(
+            AddressFamily::UNIX,
+            SocketType::STREAM,
+            SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
+            None,
+        )?;
+        rustix::net::bind(&fd, &addr)?;
+        rustix::net::listen(&fd, crate::net::backlog_arg(backlog))?;
+        UnixListener::from_std(net::UnixListener::from(fd))
     }
 
     /// Waits for a connection; returns the stream and the peer's (usually unnamed) address.

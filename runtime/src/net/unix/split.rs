@@ -177,6 +177,66 @@ impl OwnedReadHalf {
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.try_read(buf)
     }
+
+    /// Polls for a read into `buf`, which may be uninitialised: the poll form of
+    /// [`OwnedReadHalf::read_uninit`]. See [`UnixStream::poll_read_uninit`].
+    ///
+    /// `Ready(Ok(n))`: `buf[..n]` now holds the `n` bytes read, and nothing past it was
+    /// written. `Ok(0)` with a non-empty `buf` is end-of-file.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use taskio_runtime::net::UnixStream;
+    ///
+    /// taskio_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let (client, server) = UnixStream::pair()?;
+    ///     let (reader, _write) = client.into_split();
+    ///     server.writable().await?;
+    ///     assert_eq!(server.try_write(b"hello")?, 5);
+    ///     let mut buf: Vec<u8> = Vec::with_capacity(64);
+    ///     let n = poll_fn(|cx| reader.poll_read_uninit(cx, buf.spare_capacity_mut())).await?;
+    ///     // SAFETY: the read initialised the first `n` bytes of the spare capacity.
+    ///     unsafe { buf.set_len(n) };
+    ///     assert_eq!(buf, b"hello");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub fn poll_read_uninit(
+        &self,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> std::task::Poll<io::Result<usize>> {
+        self.inner.poll_read_uninit(cx, buf)
+    }
+
+    /// Reads into `buf`, which may be uninitialised, waiting until something is there: the
+    /// read that [`futures_io::AsyncRead`] cannot do without zeroing `buf` first. Returns `n`:
+    /// `buf[..n]` holds the bytes read and nothing past it was written; `0` (for a non-empty
+    /// `buf`) is end-of-file. A cancellation checkpoint when it waits, like every read.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio_runtime::net::UnixStream;
+    ///
+    /// taskio_runtime::Runtime::new().unwrap().block_on(async {
+    ///     let (client, server) = UnixStream::pair()?;
+    ///     let (reader, _write) = client.into_split();
+    ///     server.writable().await?;
+    ///     assert_eq!(server.try_write(b"hello")?, 5);
+    ///     let mut buf: Vec<u8> = Vec::with_capacity(64);
+    ///     let n = reader.read_uninit(buf.spare_capacity_mut()).await?;
+    ///     // SAFETY: the read initialised the first `n` bytes of the spare capacity.
+    ///     unsafe { buf.set_len(n) };
+    ///     assert_eq!(buf, b"hello");
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub async fn read_uninit(&self, buf: &mut [std::mem::MaybeUninit<u8>]) -> io::Result<usize> {
+        std::future::poll_fn(|cx| self.inner.poll_read_uninit(cx, buf)).await
+    }
 }
 
 impl OwnedWriteHalf {
