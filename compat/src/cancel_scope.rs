@@ -465,8 +465,17 @@ impl CancelScope {
     /// let when = Instant::now() + Duration::from_secs(1);
     /// assert_eq!(CancelScope::new().with_deadline(when).deadline(), Some(when));
     /// ```
-    pub fn with_deadline(self, when: Instant) -> CancelScope {
-        self.core.lock().set_deadline(Some(when));
+    pub fn with_deadline(mut self, when: Instant) -> CancelScope {
+        match Arc::get_mut(&mut self.core) {
+            // A scope nobody else holds yet (the builder's usual case): no lock, no waker.
+            Some(core) => core.get_mut().deadline = Some(when),
+            None => {
+                let waker = self.core.lock().set_deadline(Some(when));
+                if let Some(w) = waker {
+                    w.wake();
+                }
+            }
+        }
         self
     }
 
