@@ -42,6 +42,11 @@ mod unix {
             return;
         }
         assert_eq!(std::thread::current().name(), Some("main"));
+        // A shell without job control starts background commands with SIGINT ignored, and
+        // the disposition is inherited: the cases start from the default.
+        // SAFETY: setting a disposition has no memory-safety preconditions; no listener
+        // exists yet.
+        unsafe { libc::signal(libc::SIGINT, libc::SIG_DFL) };
         let cases: [(&str, fn()); 5] = [
             (
                 "first_sigint_cancels_main_and_run_returns_keyboard_interrupt",
