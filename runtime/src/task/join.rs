@@ -138,7 +138,8 @@ impl<T> JoinHandle<T> {
     /// # Examples
     ///
     /// ```
-    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// // One thread: the task is not polled (its requests not delivered) until this yields.
+    /// let rt = taskio_runtime::Builder::new_current_thread().build().unwrap();
     /// rt.block_on(async {
     ///     let handle = taskio_runtime::spawn(async { taskio_runtime::task::cancelled().await });
     ///     handle.cancel();
