@@ -635,11 +635,7 @@ impl CancelScope {
     where
         F: Future<Output = Result<T>>,
     {
-        let o = run_scope(&self.core, self.shield, "CancelScope", body).await?;
-        match o.out {
-            Err(_) if o.caught => Ok(None),
-            r => r.map(Some),
-        }
+        moved_on(run_scope(&self.core, self.shield, "CancelScope", body).await?)
     }
 }
 
@@ -688,7 +684,18 @@ pub async fn move_on_after<F, T>(delay: impl Delay, body: F) -> Result<Option<T>
 where
     F: Future<Output = Result<T>>,
 {
-    CancelScope::new().with_timeout(delay)?.run(body).await
+    let core = Mutex::new(Core::new(Some(deadline_after(delay)?)));
+    moved_on(run_scope(&core, false, "CancelScope", body).await?)
+}
+
+/// A scope's outcome as a value: `None` when it caught its own cancellation. (The free
+/// functions' scopes, which nobody else can reach, live in their futures, not in an `Arc`:
+/// `run_scope` only borrows its core.)
+fn moved_on<T>(o: Outcome<T>) -> Result<Option<T>> {
+    match o.out {
+        Err(_) if o.caught => Ok(None),
+        r => r.map(Some),
+    }
 }
 
 /// [`move_on_after`] with a deadline (anyio's `move_on_at`).
@@ -711,7 +718,8 @@ pub async fn move_on_at<F, T>(when: Instant, body: F) -> Result<Option<T>>
 where
     F: Future<Output = Result<T>>,
 {
-    CancelScope::new().with_deadline(when).run(body).await
+    let core = Mutex::new(Core::new(Some(when)));
+    moved_on(run_scope(&core, false, "CancelScope", body).await?)
 }
 
 /// Runs `body` with a time limit (anyio's `fail_after`, trio's `TooSlowError` as
@@ -740,7 +748,16 @@ pub async fn fail_after<F, T>(delay: impl Delay, body: F) -> Result<T>
 where
     F: Future<Output = Result<T>>,
 {
-    fail_at(deadline_after(delay)?, body).await
+    let core = Mutex::new(Core::new(Some(deadline_after(delay)?)));
+    failed(run_scope(&core, false, "CancelScope", body).await?)
+}
+
+/// A scope's outcome as `fail_after`'s: Timeout when it caught its own cancellation.
+fn failed<T>(o: Outcome<T>) -> Result<T> {
+    match moved_on(o)? {
+        Some(v) => Ok(v),
+        None => Err(Error::timeout()),
+    }
 }
 
 /// [`fail_after`] with a deadline (anyio's `fail_at`).
@@ -763,10 +780,8 @@ pub async fn fail_at<F, T>(when: Instant, body: F) -> Result<T>
 where
     F: Future<Output = Result<T>>,
 {
-    match CancelScope::new().with_deadline(when).run(body).await? {
-        Some(v) => Ok(v),
-        None => Err(Error::timeout()),
-    }
+    let core = Mutex::new(Core::new(Some(when)));
+    failed(run_scope(&core, false, "CancelScope", body).await?)
 }
 
 #[allow(dead_code)]
