@@ -45,6 +45,7 @@ pub(crate) mod loom;
 mod blocking;
 #[allow(dead_code)]
 pub(crate) mod driver;
+pub mod dump;
 #[cfg(feature = "hyper")]
 pub mod hyper_rt;
 pub mod net;
@@ -55,5 +56,8 @@ pub mod signal;
 pub mod task;
 pub mod time;
 
-pub use runtime::{spawn, spawn_blocking, Builder, EnterGuard, Handle, Runtime, TryCurrentError};
+pub use runtime::{
+    spawn, spawn_blocking, Builder, EnterGuard, Handle, Runtime, RuntimeMetrics, SlowPoll,
+    TryCurrentError, WorkerMetrics,
+};
 pub use task::{yield_now, JoinError, JoinHandle};

@@ -17,7 +17,7 @@
 use crate::driver;
 use crate::runtime::context;
 use crate::scheduler;
-use crate::task::{self, Id, JoinHandle, Notified, Schedule, Task, UnownedTask};
+use crate::task::{self, JoinHandle, Notified, Schedule, Task, TaskInit, UnownedTask};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use parking_lot::{Condvar, Mutex};
 use std::fmt;
@@ -112,13 +112,20 @@ impl Spawner {
         }
     }
 
+    /// (threads, idle threads) of the pool.
+    pub(crate) fn thread_counts(&self) -> (usize, usize) {
+        let state = self.inner.state.lock();
+        (state.num_threads, state.num_idle)
+    }
+
     /// Runs `f` on a pool thread.
+    #[track_caller]
     pub(crate) fn spawn_blocking<F, R>(&self, handle: &scheduler::Handle, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let (task, join) = task::unowned(BlockingTask(Some(f)), BlockingSchedule, Id::next());
+        let (task, join) = task::unowned(BlockingTask(Some(f)), BlockingSchedule, TaskInit::new());
         if self.inner.state.lock().shutdown {
             task.shutdown();
             return join;
@@ -214,7 +221,7 @@ impl Spawner {
 
 /// A no-op task used to wake idle threads at shutdown.
 fn wakeup_task() -> UnownedTask<BlockingSchedule> {
-    task::unowned(BlockingTask(Some(|| ())), BlockingSchedule, Id::next()).0
+    task::unowned(BlockingTask(Some(|| ())), BlockingSchedule, TaskInit::new()).0
 }
 
 impl Inner {

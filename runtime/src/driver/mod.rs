@@ -74,6 +74,8 @@ pub(crate) struct Handle {
     pub(crate) io: Option<io::IoHandle>,
     /// The timer wheel and clock; `None` unless the builder enabled time.
     pub(crate) time: Option<time::Handle>,
+    /// I/O events dispatched (metrics): written only by the thread holding the driver.
+    io_events: std::sync::atomic::AtomicU64,
 }
 
 impl Driver {
@@ -94,6 +96,7 @@ impl Driver {
                 condvar: Condvar::new(),
                 io: io_handle,
                 time: cfg.enable_time.then(|| time::Handle::new(cfg.start_paused)),
+                io_events: std::sync::atomic::AtomicU64::new(0),
             },
         ))
     }
@@ -114,7 +117,7 @@ impl Driver {
             // With I/O, park is the poller's wait (`Handle::unpark` = `notify`). A failed
             // wait (not EINTR, which `turn` absorbs) leaves nothing to dispatch; the caller's
             // loop parks again.
-            let _ = io.turn(io_handle, timeout);
+            handle.count_io(io.turn(io_handle, timeout));
         } else {
             let mut notified = handle.notified.lock();
             if !*notified {
@@ -138,7 +141,7 @@ impl Driver {
     /// Runs one non-blocking turn: due timers and ready I/O, without sleeping.
     pub(crate) fn poll_events(&mut self, handle: &Handle) {
         if let (Some(io), Some(io_handle)) = (self.io.as_mut(), handle.io.as_ref()) {
-            let _ = io.turn(io_handle, Some(Duration::ZERO));
+            handle.count_io(io.turn(io_handle, Some(Duration::ZERO)));
         }
         if let Some(time) = &handle.time {
             time.process();
@@ -155,10 +158,39 @@ impl Driver {
             .is_some_and(|t| t.clock().is_paused() && t.auto_advance());
         if advanced {
             if let (Some(io), Some(io_handle)) = (self.io.as_mut(), handle.io.as_ref()) {
-                let _ = io.turn(io_handle, Some(Duration::ZERO));
+                handle.count_io(io.turn(io_handle, Some(Duration::ZERO)));
             }
         }
         advanced
+    }
+}
+
+impl Handle {
+    /// Adds a driver turn's dispatched events to the count (a failed turn dispatched none).
+    fn count_io(&self, turn: std::io::Result<usize>) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if let Ok(n) = turn {
+            if n > 0 {
+                // One writer: the thread holding the driver.
+                self.io_events
+                    .store(self.io_events.load(Relaxed) + n as u64, Relaxed);
+            }
+        }
+    }
+
+    /// I/O events dispatched so far.
+    pub(crate) fn io_events(&self) -> u64 {
+        self.io_events.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// I/O sources registered now.
+    pub(crate) fn io_sources(&self) -> usize {
+        self.io.as_ref().map_or(0, |io| io.registered())
+    }
+
+    /// Timers pending now.
+    pub(crate) fn timers(&self) -> usize {
+        self.time.as_ref().map_or(0, |t| t.len())
     }
 }
 

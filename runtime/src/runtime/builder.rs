@@ -36,6 +36,8 @@ pub struct Builder {
     global_queue_interval: Option<u32>,
     event_interval: u32,
     lifo_enabled: bool,
+    task_poll_times: bool,
+    slow_poll: Option<(Duration, crate::runtime::watchdog::Hook)>,
     enable_io: bool,
     enable_time: bool,
     start_paused: bool,
@@ -87,6 +89,8 @@ impl Builder {
             global_queue_interval: None,
             event_interval,
             lifo_enabled: true,
+            task_poll_times: false,
+            slow_poll: None,
             enable_io: true,
             enable_time: true,
             start_paused: false,
@@ -277,6 +281,66 @@ impl Builder {
         self
     }
 
+    /// Keeps each task's poll times: the total and the longest poll, and the time from
+    /// spawn to its first poll, shown by [`Handle::dump`](crate::Handle::dump) in
+    /// [`TaskSnapshot::poll_times`](crate::dump::TaskSnapshot::poll_times). Off by default:
+    /// it reads the clock around every poll (two readings, tens of nanoseconds on a poll that
+    /// may take less; BENCHMARKS.md has the measured cost). Poll counts and the rest of a
+    /// dump need no option.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = taskio_runtime::Builder::new_multi_thread().task_poll_times(true).build().unwrap();
+    /// let task = rt.spawn(async { taskio_runtime::yield_now().await });
+    /// rt.block_on(task).unwrap();
+    /// ```
+    pub fn task_poll_times(&mut self, enabled: bool) -> &mut Self {
+        self.task_poll_times = enabled;
+        self
+    }
+
+    /// Starts a watchdog thread with the runtime that calls `hook` once for every poll that
+    /// runs longer than `threshold`: a task that blocks its worker (a blocking call, a long
+    /// computation without a yield). The report ([`SlowPoll`](crate::SlowPoll)) names the
+    /// task, where it was spawned, the worker, and the tasks queued behind it; the watchdog
+    /// wakes a parked worker to steal those, or the report says that none can.
+    ///
+    /// A poll is reported between 1× and 1.5× `threshold` after it began (the watchdog
+    /// looks every quarter of the threshold, at least every 0.5 ms). The hook runs on the
+    /// watchdog's thread, not a worker; a panic in it is caught. The workers pay two plain
+    /// stores per poll, watchdog or not.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use std::time::Duration;
+    ///
+    /// let (tx, rx) = mpsc::channel();
+    /// let tx = std::sync::Mutex::new(tx);
+    /// let rt = taskio_runtime::Builder::new_multi_thread()
+    ///     .worker_threads(2)
+    ///     .on_slow_poll(Duration::from_millis(20), move |slow| {
+    ///         let _ = tx.lock().unwrap().send(slow.task);
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// let task = rt.spawn(async {
+    ///     std::thread::sleep(Duration::from_millis(100)); // blocks its worker
+    /// });
+    /// let id = task.id();
+    /// rt.block_on(task).unwrap();
+    /// assert_eq!(rx.recv().unwrap(), Some(id));
+    /// ```
+    pub fn on_slow_poll<F>(&mut self, threshold: Duration, hook: F) -> &mut Self
+    where
+        F: Fn(&crate::SlowPoll) + Send + Sync + 'static,
+    {
+        self.slow_poll = Some((threshold.max(Duration::from_micros(1)), Arc::new(hook)));
+        self
+    }
+
     /// Enables the I/O driver (on by default).
     ///
     /// # Examples
@@ -394,17 +458,18 @@ impl Builder {
             global_queue_interval: self.global_queue_interval.unwrap_or(61),
             event_interval: self.event_interval,
             lifo_enabled: self.lifo_enabled,
+            task_poll_times: self.task_poll_times,
             on_thread_start: self.on_thread_start.clone(),
             on_thread_stop: self.on_thread_stop.clone(),
         };
-        match self.kind {
+        let mut rt = match self.kind {
             Kind::CurrentThread => {
                 let (sched, handle) =
                     current_thread::CurrentThread::new(driver, driver_handle, blocking, config);
-                Ok(Runtime::from_parts(
+                Runtime::from_parts(
                     Scheduler::CurrentThread(sched),
                     scheduler::Handle::CurrentThread(handle),
-                ))
+                )
             }
             Kind::MultiThread => {
                 let workers = self.worker_threads.unwrap_or_else(default_workers);
@@ -419,12 +484,16 @@ impl Builder {
                         stack_size: self.thread_stack_size,
                     },
                 )?;
-                Ok(Runtime::from_parts(
+                Runtime::from_parts(
                     Scheduler::MultiThread(sched),
                     scheduler::Handle::MultiThread(handle),
-                ))
+                )
             }
+        };
+        if let Some((threshold, hook)) = &self.slow_poll {
+            rt.start_watchdog(*threshold, hook.clone())?;
         }
+        Ok(rt)
     }
 }
 

@@ -3,12 +3,16 @@
 mod builder;
 pub(crate) mod context;
 pub(crate) mod coop;
+pub(crate) mod metrics;
 pub(crate) mod park;
+pub(crate) mod watchdog;
 
 pub use builder::Builder;
+pub use metrics::{RuntimeMetrics, WorkerMetrics};
+pub use watchdog::SlowPoll;
 
 use crate::scheduler::{self, current_thread::CurrentThread, multi_thread::MultiThread};
-use crate::task::{Id, JoinHandle};
+use crate::task::{JoinHandle, TaskInit};
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -42,6 +46,9 @@ pub struct Runtime {
     handle: Handle,
     /// Set by the first shutdown (`shutdown_timeout`, or drop) so the second does nothing.
     shut_down: bool,
+    /// The slow-poll watchdog's thread, if the builder asked for one; stopped first at
+    /// shutdown.
+    watchdog: Option<watchdog::Watchdog>,
 }
 
 pub(crate) enum Scheduler {
@@ -113,11 +120,26 @@ impl Runtime {
         Builder::new_multi_thread().build()
     }
 
+    /// Starts the slow-poll watchdog for this runtime (`Builder::on_slow_poll`).
+    pub(crate) fn start_watchdog(
+        &mut self,
+        threshold: Duration,
+        hook: watchdog::Hook,
+    ) -> std::io::Result<()> {
+        self.watchdog = Some(watchdog::Watchdog::start(
+            self.handle.inner.clone(),
+            threshold,
+            hook,
+        )?);
+        Ok(())
+    }
+
     pub(crate) fn from_parts(scheduler: Scheduler, inner: scheduler::Handle) -> Runtime {
         Runtime {
             scheduler,
             handle: Handle { inner },
             shut_down: false,
+            watchdog: None,
         }
     }
 
@@ -152,6 +174,7 @@ impl Runtime {
     /// let handle = rt.spawn(async { "done" });
     /// assert_eq!(rt.block_on(handle).unwrap(), "done");
     /// ```
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -170,6 +193,7 @@ impl Runtime {
     /// let h = rt.spawn_blocking(|| std::fs::metadata(".").is_ok());
     /// assert!(rt.block_on(h).unwrap());
     /// ```
+    #[track_caller]
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -228,6 +252,7 @@ impl Runtime {
             return;
         }
         let start = std::time::Instant::now();
+        drop(self.watchdog.take());
         match (&self.scheduler, &self.handle.inner) {
             (Scheduler::CurrentThread(s), h) => s.shutdown(h),
             (Scheduler::MultiThread(s), scheduler::Handle::MultiThread(h)) => {
@@ -327,12 +352,13 @@ impl Handle {
     /// let h = rt.handle();
     /// assert_eq!(rt.block_on(h.spawn(async { 'x' })).unwrap(), 'x');
     /// ```
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.inner.spawn(future, Id::next())
+        self.inner.spawn(future, TaskInit::new())
     }
 
     /// Spawns a task whose allocation also holds `data`, and whose future `make` builds from
@@ -366,13 +392,14 @@ impl Handle {
     /// drop(rt); // cancels the task if it has not run
     /// assert!(taskio_runtime::task::TaskRef::is_finished(&task));
     /// ```
+    #[track_caller]
     pub fn spawn_with<D, F, M>(&self, data: D, make: M) -> crate::task::TaskRef<D>
     where
         D: crate::task::TaskData,
         F: Future<Output = ()> + Send + 'static,
         M: FnOnce(crate::task::TaskRef<D>) -> F,
     {
-        self.inner.spawn_with(data, make, Id::next())
+        self.inner.spawn_with(data, make, TaskInit::new())
     }
 
     /// A reference to every live task of this runtime spawned with data whose
@@ -407,6 +434,48 @@ impl Handle {
         self.inner.tasks_with_view()
     }
 
+    /// A dump of every live task of this runtime: parent, name, spawn site, state, what it
+    /// awaits, poll counts (see [`dump`](crate::dump)). Callable from any thread, on every
+    /// flavour, while the runtime runs: it holds one shard of the task list locked at a
+    /// time, for as long as reading that shard's tasks takes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// let task = rt.spawn(std::future::pending::<()>());
+    /// let dump = rt.handle().dump(); // from outside the runtime, while it runs
+    /// assert_eq!(dump.len(), 1);
+    /// assert_eq!(dump.iter().next().unwrap().id, task.id());
+    /// ```
+    pub fn dump(&self) -> crate::dump::TaskDump {
+        self.inner.dump()
+    }
+
+    /// A snapshot of this runtime's counters: per worker (polls, steals, parks, LIFO hits,
+    /// local queue depth, busy time), the global queue, tasks spawned and alive, I/O events
+    /// and sources, timers, blocking threads. Always kept; callable from any thread.
+    ///
+    /// On the current-thread runtime, `workers` has one entry (the thread in `block_on`),
+    /// whose polls include the `block_on` future's; its local queue belongs to that thread
+    /// and reads as 0, while `global_queue_depth` counts the wakes from other threads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = taskio_runtime::Builder::new_current_thread().build().unwrap();
+    /// rt.block_on(async {
+    ///     taskio_runtime::spawn(async {}).await.unwrap();
+    /// });
+    /// let m = rt.handle().metrics();
+    /// assert_eq!(m.spawned_tasks, 1);
+    /// assert_eq!(m.alive_tasks, 0);
+    /// assert!(m.workers[0].polls >= 2); // the task's poll and block_on's
+    /// ```
+    pub fn metrics(&self) -> crate::RuntimeMetrics {
+        self.inner.metrics()
+    }
+
     /// Runs the blocking closure `f` on this runtime's blocking pool.
     ///
     /// # Examples
@@ -416,6 +485,7 @@ impl Handle {
     /// let h = rt.handle().spawn_blocking(|| 2 + 2);
     /// assert_eq!(rt.block_on(h).unwrap(), 4);
     /// ```
+    #[track_caller]
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -502,8 +572,8 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let id = Id::next();
-    match context::with_current(|h| h.spawn(future, id)) {
+    let init = TaskInit::new();
+    match context::with_current(|h| h.spawn(future, init)) {
         Some(join) => join,
         None => panic!(
             "`taskio_runtime::spawn` called outside of a runtime: call it from a task or \

@@ -13,10 +13,11 @@
 use crate::driver::{self, Driver};
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::loom::sync::{Arc, Condvar, Mutex};
+use crate::runtime::metrics::WorkerCounters;
 use crate::runtime::{context, coop};
 use crate::scheduler::{self, Config};
 use crate::task::list::OwnedTasks;
-use crate::task::{Id, JoinHandle, Notified, Schedule, Task, TaskData, TaskRef};
+use crate::task::{JoinHandle, Notified, Schedule, Task, TaskData, TaskInit, TaskRef};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
@@ -51,6 +52,8 @@ pub(crate) struct Handle {
     /// The `block_on` future was woken.
     woken: AtomicBool,
     config: Config,
+    /// The counters of the one thread that drives it (`runtime/metrics.rs`).
+    pub(crate) counters: WorkerCounters,
     pub(crate) driver: Arc<driver::Handle>,
     pub(crate) blocking: crate::blocking::Spawner,
 }
@@ -92,6 +95,7 @@ impl CurrentThread {
             owned: OwnedTasks::new(1),
             woken: AtomicBool::new(false),
             config,
+            counters: WorkerCounters::default(),
             driver: Arc::new(driver_handle),
             blocking,
         });
@@ -158,17 +162,41 @@ pub(crate) fn block_on<F: Future>(handle: &scheduler::Handle, future: F) -> F::O
     let mut cx = TaskContext::from_waker(&waker);
     let mut future = pin!(future);
     h.woken.store(true, Ordering::Relaxed);
+    h.counters.active();
+    struct Stopped<'a>(&'a WorkerCounters);
+    impl Drop for Stopped<'_> {
+        fn drop(&mut self) {
+            self.0.stopped();
+        }
+    }
+    let _stopped = Stopped(&h.counters);
+    // Marks a poll for the counters and the watchdog, until dropped.
+    struct Polling<'a>(&'a WorkerCounters);
+    impl Drop for Polling<'_> {
+        fn drop(&mut self) {
+            self.0.poll_end();
+        }
+    }
 
     'outer: loop {
         if h.woken.swap(false, Ordering::AcqRel) {
-            if let Poll::Ready(v) = coop::budget(|| future.as_mut().poll(&mut cx)) {
+            // The `block_on` future is no task: its polls show as task 0.
+            h.counters.poll_begin(0);
+            let polling = Polling(&h.counters);
+            let res = coop::budget(|| future.as_mut().poll(&mut cx));
+            drop(polling);
+            if let Poll::Ready(v) = res {
                 return v;
             }
         }
         for _ in 0..h.config.event_interval {
             let task = ctx.next_task(&h);
             match task {
-                Some(task) => coop::budget(|| task.run()),
+                Some(task) => {
+                    h.counters.poll_begin(task.id().as_u64());
+                    let _polling = Polling(&h.counters);
+                    coop::budget(|| task.run())
+                }
                 None => {
                     if !h.woken.load(Ordering::Acquire) {
                         ctx.park(&h, None);
@@ -260,7 +288,9 @@ impl Context {
         } else if h.driver.is_paused() && !h.blocking.busy() && driver.auto_advance(&h.driver) {
             // Paused clock and nothing else to do: time jumped to the next timer.
         } else {
+            h.counters.parking();
             driver.park(&h.driver, timeout);
+            h.counters.active();
         }
         if let Some(core) = self.core.borrow_mut().as_mut() {
             core.driver = Some(driver);
@@ -269,25 +299,30 @@ impl Context {
 }
 
 impl Handle {
-    pub(crate) fn spawn<F>(me: &Arc<Handle>, future: F, id: Id) -> JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(me: &Arc<Handle>, future: F, init: TaskInit) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (join, notified) = me.owned.bind(future, me.clone(), id);
+        let (join, notified) = me.owned.bind(future, me.clone(), init);
         if let Some(notified) = notified {
             me.schedule(notified);
         }
         join
     }
 
-    pub(crate) fn spawn_with<D, F, M>(me: &Arc<Handle>, data: D, make: M, id: Id) -> TaskRef<D>
+    pub(crate) fn spawn_with<D, F, M>(
+        me: &Arc<Handle>,
+        data: D,
+        make: M,
+        init: TaskInit,
+    ) -> TaskRef<D>
     where
         D: TaskData,
         F: Future<Output = ()> + Send + 'static,
         M: FnOnce(TaskRef<D>) -> F,
     {
-        let (task, notified) = me.owned.bind_with_data(data, make, me.clone(), id);
+        let (task, notified) = me.owned.bind_with_data(data, make, me.clone(), init);
         if let Some(notified) = notified {
             me.schedule(notified);
         }
@@ -306,7 +341,23 @@ impl Handle {
     }
 }
 
+impl Handle {
+    /// The tasks woken from other threads, not yet moved to the driving thread's queue.
+    pub(crate) fn inject_len(&self) -> usize {
+        self.inject.lock().queue.len()
+    }
+
+    /// The runtime's live tasks.
+    pub(crate) fn owned(&self) -> &OwnedTasks<Arc<Handle>> {
+        &self.owned
+    }
+}
+
 impl Schedule for Arc<Handle> {
+    fn task_poll_times(&self) -> bool {
+        self.config.task_poll_times
+    }
+
     fn runtime_handle(&self) -> Option<crate::Handle> {
         Some(crate::Handle {
             inner: super::Handle::CurrentThread(self.clone()),

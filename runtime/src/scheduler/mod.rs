@@ -14,7 +14,7 @@ mod loom_tests;
 use crate::blocking;
 use crate::driver;
 use crate::loom::sync::Arc;
-use crate::task::{Id, JoinHandle, TaskData, TaskRef};
+use crate::task::{JoinHandle, TaskData, TaskInit, TaskRef};
 use std::future::Future;
 
 /// Tuning shared by both schedulers.
@@ -26,6 +26,8 @@ pub(crate) struct Config {
     pub(crate) event_interval: u32,
     /// Whether a task woken by the running task goes to the LIFO slot.
     pub(crate) lifo_enabled: bool,
+    /// Whether tasks keep their poll times (`Builder::task_poll_times`).
+    pub(crate) task_poll_times: bool,
     /// Called on each runtime thread when it starts / stops.
     pub(crate) on_thread_start: Option<std::sync::Arc<dyn Fn() + Send + Sync>>,
     pub(crate) on_thread_stop: Option<std::sync::Arc<dyn Fn() + Send + Sync>>,
@@ -50,27 +52,27 @@ pub(crate) enum Handle {
 
 impl Handle {
     /// Spawns a task onto this scheduler.
-    pub(crate) fn spawn<F>(&self, future: F, id: Id) -> JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(&self, future: F, init: TaskInit) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
         match self {
-            Handle::CurrentThread(h) => current_thread::Handle::spawn(h, future, id),
-            Handle::MultiThread(h) => multi_thread::Handle::spawn(h, future, id),
+            Handle::CurrentThread(h) => current_thread::Handle::spawn(h, future, init),
+            Handle::MultiThread(h) => multi_thread::Handle::spawn(h, future, init),
         }
     }
 
     /// Spawns a task carrying `data` onto this scheduler (see `TaskRef`).
-    pub(crate) fn spawn_with<D, F, M>(&self, data: D, make: M, id: Id) -> TaskRef<D>
+    pub(crate) fn spawn_with<D, F, M>(&self, data: D, make: M, init: TaskInit) -> TaskRef<D>
     where
         D: TaskData,
         F: Future<Output = ()> + Send + 'static,
         M: FnOnce(TaskRef<D>) -> F,
     {
         match self {
-            Handle::CurrentThread(h) => current_thread::Handle::spawn_with(h, data, make, id),
-            Handle::MultiThread(h) => multi_thread::Handle::spawn_with(h, data, make, id),
+            Handle::CurrentThread(h) => current_thread::Handle::spawn_with(h, data, make, init),
+            Handle::MultiThread(h) => multi_thread::Handle::spawn_with(h, data, make, init),
         }
     }
 
@@ -79,6 +81,90 @@ impl Handle {
         match self {
             Handle::CurrentThread(h) => h.tasks_with_view(),
             Handle::MultiThread(h) => h.tasks_with_view(),
+        }
+    }
+
+    /// A snapshot of every live task (see `crate::dump`).
+    pub(crate) fn dump(&self) -> crate::dump::TaskDump {
+        let mut tasks = Vec::new();
+        match self {
+            Handle::CurrentThread(h) => h.owned().snapshot(&mut tasks),
+            Handle::MultiThread(h) => h.owned().snapshot(&mut tasks),
+        }
+        crate::dump::TaskDump::new(tasks)
+    }
+
+    /// A snapshot of the runtime's counters (see `runtime/metrics.rs`).
+    pub(crate) fn metrics(&self) -> crate::runtime::metrics::RuntimeMetrics {
+        let (workers, global_queue_depth, (alive_tasks, spawned_tasks)) = match self {
+            Handle::CurrentThread(h) => (
+                vec![h.counters.snapshot(0, 0)],
+                h.inject_len(),
+                h.owned().counts(),
+            ),
+            Handle::MultiThread(h) => (h.worker_metrics(), h.inject_len(), h.owned().counts()),
+        };
+        let driver = self.driver();
+        let (blocking_threads, idle_blocking_threads) = self.blocking().thread_counts();
+        crate::runtime::metrics::RuntimeMetrics {
+            workers,
+            global_queue_depth,
+            spawned_tasks,
+            alive_tasks,
+            io_events: driver.io_events(),
+            io_sources: driver.io_sources(),
+            timers: driver.timers(),
+            blocking_threads,
+            idle_blocking_threads,
+        }
+    }
+
+    /// How many workers have counters (1 for the current-thread runtime).
+    pub(crate) fn worker_count(&self) -> usize {
+        match self {
+            Handle::CurrentThread(_) => 1,
+            Handle::MultiThread(h) => h.shared.counters.len(),
+        }
+    }
+
+    /// Worker `i`'s counters.
+    pub(crate) fn worker_counters(&self, i: usize) -> &crate::runtime::metrics::WorkerCounters {
+        match self {
+            Handle::CurrentThread(h) => &h.counters,
+            Handle::MultiThread(h) => &h.shared.counters[i],
+        }
+    }
+
+    /// Tasks waiting behind worker `i`'s current poll (see `SlowPoll::queued_behind`).
+    pub(crate) fn queued_on(&self, i: usize) -> usize {
+        match self {
+            Handle::CurrentThread(h) => h.inject_len(),
+            Handle::MultiThread(h) => h.local_len(i),
+        }
+    }
+
+    /// Wakes a parked worker, if any, to look for work (the watchdog's nudge).
+    pub(crate) fn wake_a_worker(&self) {
+        if let Handle::MultiThread(h) = self {
+            h.nudge();
+        }
+    }
+
+    /// The name and spawn site of a live task.
+    pub(crate) fn describe(
+        &self,
+        id: crate::task::Id,
+    ) -> (
+        Option<String>,
+        Option<&'static std::panic::Location<'static>>,
+    ) {
+        let found = match self {
+            Handle::CurrentThread(h) => h.owned().describe(id),
+            Handle::MultiThread(h) => h.owned().describe(id),
+        };
+        match found {
+            Some((name, site)) => (name, Some(site)),
+            None => (None, None),
         }
     }
 

@@ -165,6 +165,7 @@ impl Registry {
             drop(st);
             return self.consume(slot, listener, generation);
         }
+        crate::task::set_awaiting(crate::task::Awaiting::Signal);
         Poll::Pending
     }
 

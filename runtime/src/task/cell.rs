@@ -6,6 +6,7 @@
 
 use crate::loom::cell::UnsafeCell;
 use crate::task::cancel::CancelWord;
+use crate::task::meta::{Meta, TaskInit};
 use crate::task::raw::Vtable;
 use crate::task::state::State;
 use crate::task::{Id, JoinError};
@@ -31,6 +32,8 @@ pub(crate) struct Header {
     pub(crate) cancel: CancelWord,
     /// True while the task is in an owned-task list. Guarded by the list shard's mutex.
     pub(crate) linked: UnsafeCell<bool>,
+    /// The task tree's and the counters' records (see `meta.rs`); after the hot fields.
+    pub(crate) meta: Meta,
 }
 
 /// Intrusive links of the owned-task list.
@@ -70,7 +73,7 @@ impl<T: Future, S, D> Cell<T, S, D> {
         stage: Stage<T>,
         scheduler: S,
         data: D,
-        id: Id,
+        init: TaskInit,
         vtable: &'static Vtable,
     ) -> Box<Self> {
         // Built in place, field by field: `Box::new(Cell { .. })` assembles the cell on the
@@ -88,9 +91,10 @@ impl<T: Future, S, D> Cell<T, S, D> {
                 vtable,
                 owned: UnsafeCell::new(Links::default()),
                 join_waker: UnsafeCell::new(None),
-                id,
+                id: init.id,
                 cancel: CancelWord::new(),
                 linked: UnsafeCell::new(false),
+                meta: Meta::new(&init),
             });
             ptr::addr_of_mut!((*p).scheduler).write(scheduler);
             ptr::addr_of_mut!((*p).stage).write(UnsafeCell::new(stage));

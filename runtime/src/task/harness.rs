@@ -131,11 +131,18 @@ impl<T: Future, S: Schedule, D> Harness<T, S, D> {
                     unsafe { self.cancel_task() };
                     return PollFuture::Complete;
                 }
+                let meta = &self.header().meta;
+                meta.poll_started();
+                let started = meta.timed_poll_start();
                 let waker = waker_ref(self.raw());
                 let mut cx = Context::from_waker(&waker);
                 let guard = PollGuard::enter(self.header().into());
                 // SAFETY: we hold RUNNING.
-                if unsafe { self.poll_future(&mut cx, &guard) }.is_ready() {
+                let ready = unsafe { self.poll_future(&mut cx, &guard) }.is_ready();
+                if let Some(started) = started {
+                    meta.timed_poll_end(started);
+                }
+                if ready {
                     return PollFuture::Complete;
                 }
                 let fallback = !guard.delivered()

@@ -210,6 +210,8 @@ impl<T> Future for JoinHandle<T> {
         }
         if ret.is_ready() {
             coop.made_progress();
+        } else {
+            crate::task::set_awaiting(crate::task::Awaiting::Task(self.id()));
         }
         ret
     }

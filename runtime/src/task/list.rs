@@ -10,6 +10,7 @@
 
 use crate::loom::sync::Mutex;
 use crate::task::cell::Header;
+use crate::task::meta::TaskInit;
 use crate::task::raw::RawTask;
 use crate::task::{Id, JoinHandle, Notified, Schedule, Task, TaskData, TaskRef};
 use std::future::Future;
@@ -32,6 +33,10 @@ struct Padded(Mutex<Shard>);
 struct Shard {
     head: Option<NonNull<Header>>,
     closed: bool,
+    /// Tasks in this shard, and tasks ever added to it (metrics; under the shard's lock,
+    /// on the line the lock already brings in).
+    len: usize,
+    added: u64,
 }
 
 // SAFETY: the raw pointers in a shard are only followed under the shard's mutex, and the
@@ -48,6 +53,8 @@ impl<S: Schedule> OwnedTasks<S> {
                     Padded(Mutex::new(Shard {
                         head: None,
                         closed: false,
+                        len: 0,
+                        added: 0,
                     }))
                 })
                 .collect(),
@@ -67,13 +74,17 @@ impl<S: Schedule> OwnedTasks<S> {
         &self,
         future: T,
         scheduler: S,
-        id: Id,
+        init: TaskInit,
     ) -> (JoinHandle<T::Output>, Option<Notified<S>>)
     where
         T: Future + Send + 'static,
         T::Output: Send + 'static,
     {
-        let raw = RawTask::new(future, scheduler, id);
+        let timed = scheduler.task_poll_times();
+        let raw = RawTask::new(future, scheduler, init);
+        if timed {
+            raw.header().meta.start_timing();
+        }
         // SAFETY: a new task holds three references: the JoinHandle takes one, `bind_new`
         // the other two.
         unsafe {
@@ -88,7 +99,7 @@ impl<S: Schedule> OwnedTasks<S> {
         data: D,
         make: M,
         scheduler: S,
-        id: Id,
+        init: TaskInit,
     ) -> (TaskRef<D>, Option<Notified<S>>)
     where
         T: Future + Send + 'static,
@@ -96,7 +107,11 @@ impl<S: Schedule> OwnedTasks<S> {
         D: TaskData,
         M: FnOnce(TaskRef<D>) -> T,
     {
-        let (raw, task_ref) = RawTask::new_with_data(data, make, scheduler, id);
+        let timed = scheduler.task_poll_times();
+        let (raw, task_ref) = RawTask::new_with_data(data, make, scheduler, init);
+        if timed {
+            raw.header().meta.start_timing();
+        }
         // SAFETY: of the new task's four references, the `TaskRef`s hold two; `bind_new`
         // takes the other two.
         (task_ref, unsafe { self.bind_new(raw) })
@@ -130,6 +145,8 @@ impl<S: Schedule> OwnedTasks<S> {
         // SAFETY: we hold the shard lock, which guards the links of every task in it, and
         // the new task is in no list.
         unsafe { push_front(&mut shard, ptr) };
+        shard.len += 1;
+        shard.added += 1;
         drop(shard);
         Some(notified)
     }
@@ -140,6 +157,7 @@ impl<S: Schedule> OwnedTasks<S> {
         let mut shard = self.shard(task.raw().header().id).lock();
         // SAFETY: we hold the shard lock; `ptr` is live (the caller holds a reference).
         let removed = unsafe { unlink(&mut shard, ptr) };
+        shard.len -= usize::from(removed);
         drop(shard);
         if removed {
             // SAFETY: the list's reference is handed back.
@@ -163,6 +181,7 @@ impl<S: Schedule> OwnedTasks<S> {
                 };
                 // SAFETY: we hold the lock and `head` is in this shard.
                 unsafe { unlink(&mut guard, head) };
+                guard.len -= 1;
                 drop(guard);
                 // SAFETY: the list's reference is now ours.
                 unsafe { Task::<S>::from_raw(head) }.shutdown();
@@ -193,6 +212,75 @@ impl<S: Schedule> OwnedTasks<S> {
             }
         }
         out
+    }
+
+    /// A snapshot of every listed task (see `crate::dump`), a shard at a time: each shard's
+    /// lock is held only while its tasks' words are read. Names come from the tasks' data
+    /// after the lock is released (user code never runs under it), through a reference
+    /// taken under it.
+    pub(crate) fn snapshot(&self, out: &mut Vec<crate::dump::TaskSnapshot>) {
+        let mut named: Vec<(usize, RawTask)> = Vec::new();
+        for Padded(shard) in self.shards.iter() {
+            let guard = shard.lock();
+            let mut cur = guard.head;
+            while let Some(ptr) = cur {
+                // SAFETY: `ptr` is in this shard, whose lock we hold: the list's reference
+                // keeps it alive and nobody else touches its links.
+                let raw = unsafe { RawTask::from_raw(ptr) };
+                if raw.has_data() {
+                    raw.state().ref_inc();
+                    named.push((out.len(), raw));
+                }
+                out.push(crate::dump::TaskSnapshot::read(raw.header()));
+                // SAFETY: as above.
+                cur = unsafe { ptr.as_ref().owned.with(|links| (*links).next) };
+            }
+            drop(guard);
+            for (i, raw) in named.drain(..) {
+                // A panicking `TaskData::name` costs its name, never the reference.
+                let name =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| raw.data_name()));
+                out[i].name = name.ok().flatten();
+                raw.drop_reference();
+            }
+        }
+    }
+
+    /// The name and spawn site of the listed task `id`, if it is listed (the watchdog's
+    /// report). The name is asked outside the lock, as in `snapshot`.
+    pub(crate) fn describe(
+        &self,
+        id: Id,
+    ) -> Option<(Option<String>, &'static std::panic::Location<'static>)> {
+        let guard = self.shard(id).lock();
+        let mut cur = guard.head;
+        while let Some(ptr) = cur {
+            // SAFETY: `ptr` is in this shard, whose lock we hold (see `snapshot`).
+            let raw = unsafe { RawTask::from_raw(ptr) };
+            if raw.header().id == id {
+                let site = raw.header().meta.spawned_at;
+                if !raw.has_data() {
+                    return Some((None, site));
+                }
+                raw.state().ref_inc();
+                drop(guard);
+                let name =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| raw.data_name()));
+                raw.drop_reference();
+                return Some((name.ok().flatten(), site));
+            }
+            // SAFETY: as above.
+            cur = unsafe { ptr.as_ref().owned.with(|links| (*links).next) };
+        }
+        None
+    }
+
+    /// (live tasks, tasks ever added), summed over the shards.
+    pub(crate) fn counts(&self) -> (usize, u64) {
+        self.shards.iter().fold((0, 0), |(len, added), s| {
+            let s = s.0.lock();
+            (len + s.len, added + s.added)
+        })
     }
 
     /// True once every task has left the list.

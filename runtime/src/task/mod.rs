@@ -72,6 +72,7 @@ mod error;
 mod harness;
 mod join;
 pub(crate) mod list;
+pub(crate) mod meta;
 mod raw;
 mod state;
 mod task_ref;
@@ -87,6 +88,8 @@ pub use cancel::{
 };
 pub use error::JoinError;
 pub use join::JoinHandle;
+pub(crate) use meta::TaskInit;
+pub use meta::{set_awaiting, Awaiting, PollTimes};
 pub(crate) use raw::RawTask;
 pub use task_ref::{TaskData, TaskRef};
 pub use yield_now::yield_now;
@@ -128,6 +131,21 @@ impl Id {
         }
     }
 
+    /// The id with this number (as [`as_u64`](Id::as_u64) gives it, or a log shows it);
+    /// `None` for 0, which is no task's id.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskio_runtime::task::Id;
+    ///
+    /// assert_eq!(Id::from_u64(7).unwrap().as_u64(), 7);
+    /// assert!(Id::from_u64(0).is_none());
+    /// ```
+    pub fn from_u64(id: u64) -> Option<Id> {
+        NonZeroU64::new(id).map(Id)
+    }
+
     /// The id as a number.
     ///
     /// # Examples
@@ -167,6 +185,11 @@ pub(crate) trait Schedule: Sync + Sized + 'static {
     fn runtime_handle(&self) -> Option<crate::Handle> {
         None
     }
+
+    /// Whether this scheduler's tasks keep their poll times (`Builder::task_poll_times`).
+    fn task_poll_times(&self) -> bool {
+        false
+    }
 }
 
 /// A task that belongs to no owned list (blocking-pool work): it holds the reference a list
@@ -180,14 +203,14 @@ pub(crate) struct UnownedTask<S: 'static> {
 pub(crate) fn unowned<F, S>(
     future: F,
     scheduler: S,
-    id: Id,
+    init: TaskInit,
 ) -> (UnownedTask<S>, JoinHandle<F::Output>)
 where
     F: std::future::Future + Send + 'static,
     F::Output: Send + 'static,
     S: Schedule,
 {
-    let raw = RawTask::new(future, scheduler, id);
+    let raw = RawTask::new(future, scheduler, init);
     // SAFETY: a new task holds three references, one for each of these handles.
     unsafe {
         (

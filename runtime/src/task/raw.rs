@@ -2,8 +2,9 @@
 
 use crate::task::cell::{Cell, Header, Stage};
 use crate::task::harness::Harness;
+use crate::task::meta::TaskInit;
 use crate::task::state::{State, TransitionToNotifiedByRef, TransitionToNotifiedByVal};
-use crate::task::{Id, Schedule, TaskData, TaskRef};
+use crate::task::{Schedule, TaskData, TaskRef};
 use std::any::TypeId;
 use std::future::Future;
 use std::mem;
@@ -37,6 +38,8 @@ pub(crate) struct Vtable {
     pub(crate) view: unsafe fn(NonNull<Header>, TypeId, *mut ()) -> bool,
     /// The runtime handle of the task's scheduler.
     pub(crate) runtime_handle: unsafe fn(NonNull<Header>) -> Option<crate::Handle>,
+    /// The name its data gives the task (`TaskData::name`); `None` for a task without data.
+    pub(crate) name: Option<unsafe fn(NonNull<Header>) -> Option<String>>,
 }
 
 /// The vtable of a task without data.
@@ -50,6 +53,7 @@ fn vtable<T: Future, S: Schedule>() -> &'static Vtable {
         shutdown: shutdown::<T, S, ()>,
         view: no_view,
         runtime_handle: runtime_handle::<T, S, ()>,
+        name: None,
     }
 }
 
@@ -64,12 +68,13 @@ fn vtable_with_data<T: Future, S: Schedule, D: TaskData>() -> &'static Vtable {
         shutdown: shutdown::<T, S, D>,
         view: view::<T, S, D>,
         runtime_handle: runtime_handle::<T, S, D>,
+        name: Some(name::<T, S, D>),
     }
 }
 
 impl RawTask {
     /// Allocates a task holding three references (owned list, `Notified`, `JoinHandle`).
-    pub(crate) fn new<T, S>(future: T, scheduler: S, id: Id) -> RawTask
+    pub(crate) fn new<T, S>(future: T, scheduler: S, init: TaskInit) -> RawTask
     where
         T: Future,
         S: Schedule,
@@ -79,7 +84,7 @@ impl RawTask {
             Stage::Running(future),
             scheduler,
             (),
-            id,
+            init,
             vtable::<T, S>(),
         );
         let ptr = Box::into_raw(cell);
@@ -100,7 +105,7 @@ impl RawTask {
         data: D,
         make: M,
         scheduler: S,
-        id: Id,
+        init: TaskInit,
     ) -> (RawTask, TaskRef<D>)
     where
         T: Future,
@@ -115,7 +120,7 @@ impl RawTask {
             Stage::Consumed,
             scheduler,
             data,
-            id,
+            init,
             vtable_with_data::<T, S, D>(),
         );
         let cell = Box::into_raw(cell);
@@ -222,6 +227,20 @@ impl RawTask {
         };
         // SAFETY: written when `found`.
         found.then(|| unsafe { dst.assume_init() })
+    }
+
+    /// The name the task's data gives it, if it has data (the caller holds a reference).
+    pub(crate) fn data_name(self) -> Option<String> {
+        // SAFETY: the vtable matches the cell; the caller's reference keeps it alive.
+        self.header()
+            .vtable
+            .name
+            .and_then(|f| unsafe { f(self.ptr) })
+    }
+
+    /// True if the task carries data (`Handle::spawn_with`).
+    pub(crate) fn has_data(self) -> bool {
+        self.header().vtable.name.is_some()
     }
 
     /// The runtime handle of the task's scheduler.
@@ -363,6 +382,13 @@ unsafe fn view<T: Future, S: Schedule, D: TaskData>(
             .write(NonNull::from(data.view()));
     }
     true
+}
+
+unsafe fn name<T: Future, S: Schedule, D: TaskData>(ptr: NonNull<Header>) -> Option<String> {
+    // SAFETY: the vtable was built for `Cell<T, S, D>` and the caller keeps the cell alive;
+    // the data is never written after the cell is made.
+    let cell = unsafe { ptr.cast::<Cell<T, S, D>>().as_ref() };
+    cell.data.name()
 }
 
 unsafe fn runtime_handle<T: Future, S: Schedule, D>(ptr: NonNull<Header>) -> Option<crate::Handle> {

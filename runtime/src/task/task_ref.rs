@@ -48,6 +48,13 @@ pub trait TaskData: Send + Sync + 'static {
 
     /// The view of this data.
     fn view(&self) -> &Self::View;
+
+    /// The task's name, for [`Handle::dump`](crate::Handle::dump) and the watchdog's
+    /// reports; `None` (the default) shows the task by id only. It is asked from the thread
+    /// taking the dump, outside the runtime's locks.
+    fn name(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A counted reference to a task spawned with [`Handle::spawn_with`](crate::Handle::spawn_with),

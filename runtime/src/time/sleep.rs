@@ -197,6 +197,13 @@ impl Future for Sleep {
 }
 
 impl Sleep {
+    /// Marks the polling task as waiting for this timer (`Handle::dump`).
+    fn record_awaiting(&self) {
+        crate::task::set_awaiting(crate::task::Awaiting::Sleep {
+            until: self.deadline.into_std(),
+        });
+    }
+
     fn poll_inner(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let this = self;
         match &this.entry {
@@ -211,6 +218,7 @@ impl Sleep {
                     this.completed = true;
                     return Poll::Ready(());
                 }
+                this.record_awaiting();
                 Poll::Pending
             }
             None => {
@@ -229,6 +237,7 @@ impl Sleep {
                 if earliest {
                     this.driver.unpark();
                 }
+                this.record_awaiting();
                 Poll::Pending
             }
         }

@@ -251,6 +251,11 @@ fn dispatch_signals() {
 }
 
 impl IoHandle {
+    /// How many sources are registered (metrics).
+    pub(crate) fn registered(&self) -> usize {
+        self.registrations.len()
+    }
+
     /// Adds the process's signal self-pipe (`fd`, its read end) to this poller,
     /// edge-triggered for reading under [`SIGNAL_TOKEN`]; once, later calls return at once.
     /// Adding it while a byte is pending queues an event at once, so a signal delivered

@@ -91,7 +91,10 @@ impl Registration {
         match self.shared.poll_ready(cx, dir) {
             Poll::Pending => match crate::task::take_cancel() {
                 Some(c) => Poll::Ready(Err(c.into())),
-                None => Poll::Pending,
+                None => {
+                    crate::task::set_awaiting(crate::task::Awaiting::Io);
+                    Poll::Pending
+                }
             },
             ready => ready,
         }

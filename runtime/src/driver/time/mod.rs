@@ -209,7 +209,6 @@ impl Handle {
     }
 
     /// Number of registered timers.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.inner.lock().wheel.len()
     }

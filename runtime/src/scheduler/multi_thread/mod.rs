@@ -20,10 +20,11 @@ mod worker;
 use crate::driver::{self, Driver};
 use crate::loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use crate::loom::sync::{Arc, Condvar, Mutex};
+use crate::runtime::metrics::WorkerCounters;
 use crate::runtime::{context, coop, park::ParkThread};
 use crate::scheduler::{self, Config};
 use crate::task::list::OwnedTasks;
-use crate::task::{Id, JoinHandle, Notified, Schedule, Task, TaskData, TaskRef};
+use crate::task::{JoinHandle, Notified, Schedule, Task, TaskData, TaskInit, TaskRef};
 use queue::{Injector, Steal, Stealer, Worker};
 use std::fmt;
 use std::future::Future;
@@ -52,6 +53,8 @@ pub(crate) struct Handle {
 
 pub(super) struct Shared {
     remotes: Box<[Remote]>,
+    /// Each worker's counters, written by that worker only (`runtime/metrics.rs`).
+    pub(super) counters: Box<[WorkerCounters]>,
     inject: Injector<worker::Task>,
     inject_closed: AtomicBool,
     idle: idle::Idle,
@@ -90,6 +93,7 @@ impl MultiThread {
         let handle = Arc::new(Handle {
             shared: Shared {
                 remotes,
+                counters: (0..workers).map(|_| WorkerCounters::default()).collect(),
                 inject: Injector::new(),
                 inject_closed: AtomicBool::new(false),
                 idle: idle::Idle::new(workers),
@@ -241,25 +245,30 @@ impl Shared {
 }
 
 impl Handle {
-    pub(crate) fn spawn<F>(me: &Arc<Handle>, future: F, id: Id) -> JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(me: &Arc<Handle>, future: F, init: TaskInit) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (join, notified) = me.shared.owned.bind(future, me.clone(), id);
+        let (join, notified) = me.shared.owned.bind(future, me.clone(), init);
         if let Some(notified) = notified {
             me.schedule_task(notified, false);
         }
         join
     }
 
-    pub(crate) fn spawn_with<D, F, M>(me: &Arc<Handle>, data: D, make: M, id: Id) -> TaskRef<D>
+    pub(crate) fn spawn_with<D, F, M>(
+        me: &Arc<Handle>,
+        data: D,
+        make: M,
+        init: TaskInit,
+    ) -> TaskRef<D>
     where
         D: TaskData,
         F: Future<Output = ()> + Send + 'static,
         M: FnOnce(TaskRef<D>) -> F,
     {
-        let (task, notified) = me.shared.owned.bind_with_data(data, make, me.clone(), id);
+        let (task, notified) = me.shared.owned.bind_with_data(data, make, me.clone(), init);
         if let Some(notified) = notified {
             me.schedule_task(notified, false);
         }
@@ -341,7 +350,45 @@ impl Handle {
     }
 }
 
+impl Handle {
+    /// Each worker's counters, and its local queue's depth.
+    pub(crate) fn worker_metrics(&self) -> Vec<crate::runtime::metrics::WorkerMetrics> {
+        let shared = &self.shared;
+        shared
+            .counters
+            .iter()
+            .zip(shared.remotes.iter())
+            .enumerate()
+            .map(|(i, (c, r))| c.snapshot(i, r.steal.len()))
+            .collect()
+    }
+
+    /// Tasks in worker `i`'s local queue.
+    pub(crate) fn local_len(&self, i: usize) -> usize {
+        self.shared.remotes[i].steal.len()
+    }
+
+    /// Wakes a parked worker, if any (see `notify_parked`).
+    pub(crate) fn nudge(&self) {
+        self.notify_parked();
+    }
+
+    /// Tasks in the global queue.
+    pub(crate) fn inject_len(&self) -> usize {
+        self.shared.inject.len()
+    }
+
+    /// The runtime's live tasks.
+    pub(crate) fn owned(&self) -> &OwnedTasks<Arc<Handle>> {
+        &self.shared.owned
+    }
+}
+
 impl Schedule for Arc<Handle> {
+    fn task_poll_times(&self) -> bool {
+        self.shared.config.task_poll_times
+    }
+
     fn runtime_handle(&self) -> Option<crate::Handle> {
         Some(crate::Handle {
             inner: super::Handle::MultiThread(self.clone()),

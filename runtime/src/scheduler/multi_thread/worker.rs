@@ -11,6 +11,7 @@
 use super::queue::{Steal, Worker};
 use super::{Handle, Shared};
 use crate::loom::sync::Arc;
+use crate::runtime::metrics::WorkerCounters;
 use crate::runtime::{context, coop};
 use crate::scheduler;
 use crate::task::Notified;
@@ -83,13 +84,34 @@ pub(super) fn run(handle: Arc<Handle>, index: usize, local: Worker<Task>) {
     }
     let prev = CURRENT.with(|c| c.replace(&core));
     let _reset = Reset(prev);
+    core.counters().active();
     core.run();
+    core.counters().stopped();
     core.shutdown();
 }
 
 impl Core {
     fn shared(&self) -> &Shared {
         &self.handle.shared
+    }
+
+    fn counters(&self) -> &WorkerCounters {
+        &self.handle.shared.counters[self.index]
+    }
+
+    /// Polls `task`, with the counters and the watchdog's marks around the poll.
+    #[inline]
+    fn poll(&self, task: Task) {
+        let counters = self.counters();
+        counters.poll_begin(task.id().as_u64());
+        struct End<'a>(&'a WorkerCounters);
+        impl Drop for End<'_> {
+            fn drop(&mut self) {
+                self.0.poll_end();
+            }
+        }
+        let _end = End(counters);
+        task.run();
     }
 
     fn run(&self) {
@@ -168,6 +190,7 @@ impl Core {
             }
         }
         if let Some(task) = self.lifo.take() {
+            self.counters().lifo_hit();
             return Some(task);
         }
         if let Some(task) = self.local.pop() {
@@ -203,7 +226,10 @@ impl Core {
                     .steal
                     .steal_batch_and_pop(&self.local)
                 {
-                    Steal::Success(task) => return Some(task),
+                    Steal::Success(task) => {
+                        self.counters().stole(self.local.len() + 1);
+                        return Some(task);
+                    }
                     Steal::Retry => retry = true,
                     Steal::Empty => {}
                 }
@@ -236,7 +262,7 @@ impl Core {
         self.in_poll.set(true);
         let _in_poll = InPoll(&self.in_poll);
         coop::budget(|| {
-            task.run();
+            self.poll(task);
             let mut lifo_polls = 0;
             while let Some(task) = self.lifo.take() {
                 if lifo_polls >= MAX_LIFO_POLLS_PER_TICK || !coop::has_budget_remaining() {
@@ -245,7 +271,8 @@ impl Core {
                     return;
                 }
                 lifo_polls += 1;
-                task.run();
+                self.counters().lifo_hit();
+                self.poll(task);
             }
         });
     }
@@ -290,6 +317,14 @@ impl Core {
             return;
         }
         let was_searching = self.is_searching.replace(false);
+        self.counters().parking();
+        struct Active<'a>(&'a WorkerCounters);
+        impl Drop for Active<'_> {
+            fn drop(&mut self) {
+                self.0.active();
+            }
+        }
+        let _active = Active(self.counters());
         if shared
             .idle
             .transition_worker_to_parked(self.index, was_searching)

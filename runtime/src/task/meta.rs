@@ -1,0 +1,343 @@
+//! What a task records about itself for the task tree, the dumps and the per-task counters.
+//!
+//! # The protocol
+//!
+//! `Meta` lives in the task's header. `parent` and `spawned_at` are written once, when the
+//! cell is built, and never again. The counters are plain `std` atomics with one writer each
+//! and `Relaxed` accesses throughout: they order nothing and guard nothing, so a reader sees
+//! some recent value of each, not a consistent set (a dump is a diagnostic, not a
+//! synchronisation point).
+//!
+//! - `polls`, `poll_ns`, `max_poll_ns` and `first_poll` are written only by the poller, that
+//!   is the thread holding RUNNING (`state.rs`), so a load and a store stand in for an atomic
+//!   add.
+//! - `awaiting` is written by the task itself during a poll: cleared by the harness before the
+//!   poll, set by a checkpoint that returns `Pending` ([`set_awaiting`]).
+//!
+//! A reader (`Handle::dump`) reads them from another thread while holding the owned-task
+//! list's shard lock, whose reference keeps the cell alive (see `list.rs`).
+//!
+//! These are not loom atomics on purpose: no protocol depends on their values, and modelling
+//! them would only multiply the interleavings of every model that polls a task.
+
+use crate::task::Id;
+use std::panic::Location;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// Set in `first_poll` until the first poll: the rest of the word is the spawn time.
+const NOT_POLLED: u64 = 1 << 63;
+
+/// Per-task records (see the module docs).
+pub(crate) struct Meta {
+    /// The task that was being polled on the spawning thread, if any.
+    pub(crate) parent: Option<Id>,
+    /// Where `spawn` was called.
+    pub(crate) spawned_at: &'static Location<'static>,
+    pub(crate) polls: AtomicU64,
+    /// What the task awaits, encoded by `Awaiting::encode` (0: nothing recorded).
+    pub(crate) awaiting: AtomicU64,
+    /// Total and longest poll, in nanoseconds; only kept on a runtime built with
+    /// `Builder::task_poll_times`.
+    pub(crate) poll_ns: AtomicU64,
+    pub(crate) max_poll_ns: AtomicU64,
+    /// `NOT_POLLED | spawn time` (nanoseconds since `epoch()`) until the first poll, then the
+    /// time from spawn to first poll; 0 if poll times are not kept.
+    pub(crate) first_poll: AtomicU64,
+}
+
+/// What a spawn passes down to the cell it creates.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TaskInit {
+    pub(crate) id: Id,
+    pub(crate) parent: Option<Id>,
+    pub(crate) spawned_at: &'static Location<'static>,
+}
+
+impl TaskInit {
+    /// A new task spawned by the caller of the `#[track_caller]` chain that reaches here,
+    /// from the task polled on this thread if any.
+    #[track_caller]
+    pub(crate) fn new() -> TaskInit {
+        TaskInit {
+            id: Id::next(),
+            parent: crate::task::try_id(),
+            spawned_at: Location::caller(),
+        }
+    }
+}
+
+impl Meta {
+    pub(crate) fn new(init: &TaskInit) -> Meta {
+        Meta {
+            parent: init.parent,
+            spawned_at: init.spawned_at,
+            polls: AtomicU64::new(0),
+            awaiting: AtomicU64::new(0),
+            poll_ns: AtomicU64::new(0),
+            max_poll_ns: AtomicU64::new(0),
+            first_poll: AtomicU64::new(0),
+        }
+    }
+
+    /// Starts keeping this task's poll times (the runtime keeps them): records the spawn
+    /// time.
+    pub(crate) fn start_timing(&self) {
+        self.first_poll
+            .store(NOT_POLLED | nanos_since_epoch(Instant::now()), Relaxed);
+    }
+
+    /// A poll begins (the caller holds RUNNING).
+    #[inline]
+    pub(crate) fn poll_started(&self) {
+        self.polls
+            .store(self.polls.load(Relaxed).wrapping_add(1), Relaxed);
+        self.awaiting.store(0, Relaxed);
+    }
+
+    /// The clock reading a timed poll starts with, or `None` if this task's poll times are
+    /// not kept (the caller holds RUNNING).
+    #[inline]
+    pub(crate) fn timed_poll_start(&self) -> Option<Instant> {
+        let first = self.first_poll.load(Relaxed);
+        if first == 0 {
+            return None;
+        }
+        let now = Instant::now();
+        if first & NOT_POLLED != 0 {
+            let spawned = first & !NOT_POLLED;
+            let delay = nanos_since_epoch(now).saturating_sub(spawned);
+            // Never 0, which means "not kept", nor with the flag bit.
+            self.first_poll
+                .store(delay.clamp(1, NOT_POLLED - 1), Relaxed);
+        }
+        Some(now)
+    }
+
+    /// A timed poll that began at `start` ended (the caller holds RUNNING).
+    pub(crate) fn timed_poll_end(&self, start: Instant) {
+        let ns = start.elapsed().as_nanos().min(u64::MAX as u128) as u64;
+        self.poll_ns
+            .store(self.poll_ns.load(Relaxed).saturating_add(ns), Relaxed);
+        if ns > self.max_poll_ns.load(Relaxed) {
+            self.max_poll_ns.store(ns, Relaxed);
+        }
+    }
+
+    /// The poll times, if kept: (total, longest, spawn to first poll).
+    pub(crate) fn poll_times(&self) -> Option<PollTimes> {
+        let first = self.first_poll.load(Relaxed);
+        if first == 0 {
+            return None;
+        }
+        Some(PollTimes {
+            total: Duration::from_nanos(self.poll_ns.load(Relaxed)),
+            max: Duration::from_nanos(self.max_poll_ns.load(Relaxed)),
+            first_poll_delay: (first & NOT_POLLED == 0).then(|| Duration::from_nanos(first)),
+        })
+    }
+}
+
+/// The process's reference instant for the times packed into task words.
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+fn nanos_since_epoch(t: Instant) -> u64 {
+    (t.saturating_duration_since(epoch()).as_nanos() as u64) & !NOT_POLLED
+}
+
+/// A task's poll times, kept on a runtime built with
+/// [`Builder::task_poll_times`](crate::Builder::task_poll_times).
+///
+/// # Examples
+///
+/// ```
+/// let rt = taskio_runtime::Builder::new_current_thread()
+///     .task_poll_times(true)
+///     .build()
+///     .unwrap();
+/// rt.block_on(async {
+///     let task = taskio_runtime::spawn(std::future::pending::<()>());
+///     taskio_runtime::yield_now().await; // let it run once
+///     let dump = taskio_runtime::Handle::current().dump();
+///     let times = dump.get(task.id()).unwrap().poll_times.unwrap();
+///     assert!(times.max <= times.total);
+///     assert!(times.first_poll_delay.is_some());
+/// });
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PollTimes {
+    /// The time spent in all the task's polls.
+    pub total: Duration,
+    /// The longest single poll.
+    pub max: Duration,
+    /// From spawn to the first poll (`None` before it).
+    pub first_poll_delay: Option<Duration>,
+}
+
+/// What a waiting task awaits, as recorded at the checkpoint where it is parked.
+///
+/// The runtime's own checkpoints (sleeps, I/O readiness, joins) record it, and a library
+/// built on the runtime records its own with [`set_awaiting`]; a task parked on any other
+/// future shows [`TaskState::Waiting`](crate::dump::TaskState::Waiting) with no `Awaiting`.
+/// Objects are named by address (`lock 0x…`), so two tasks waiting on the same lock show the
+/// same one.
+///
+/// # Examples
+///
+/// ```
+/// use taskio_runtime::task::Awaiting;
+///
+/// assert_eq!(Awaiting::Task(taskio_runtime::task::Id::from_u64(7).unwrap()).to_string(), "task 7");
+/// assert_eq!(Awaiting::Lock(0x1000).to_string(), "lock 0x1000");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Awaiting {
+    /// A timer, due at this instant.
+    Sleep {
+        /// When it fires.
+        until: Instant,
+    },
+    /// Another task's completion.
+    Task(Id),
+    /// Readiness of an I/O source (a socket, a pipe).
+    Io,
+    /// A lock (by address).
+    Lock(usize),
+    /// An event (by address).
+    Event(usize),
+    /// A condition variable (by address).
+    Condition(usize),
+    /// A semaphore (by address).
+    Semaphore(usize),
+    /// A barrier (by address).
+    Barrier(usize),
+    /// A queue (by address): to get an item, or room to put one.
+    Queue(usize),
+    /// Several tasks at once (a gather, a wait): the awaiting task's children.
+    Tasks,
+    /// A task group's children.
+    TaskGroup,
+    /// A blocking call on the blocking pool.
+    Blocking,
+    /// A signal.
+    Signal,
+    /// A stream or a channel (by address).
+    Channel(usize),
+}
+
+const KIND_SHIFT: u32 = 56;
+const ARG_MASK: u64 = (1 << KIND_SHIFT) - 1;
+
+impl Awaiting {
+    pub(crate) fn encode(self) -> u64 {
+        let (kind, arg): (u64, u64) = match self {
+            Awaiting::Sleep { until } => (1, nanos_since_epoch(until)),
+            Awaiting::Task(id) => (2, id.as_u64()),
+            Awaiting::Io => (3, 0),
+            Awaiting::Lock(a) => (4, a as u64),
+            Awaiting::Event(a) => (5, a as u64),
+            Awaiting::Condition(a) => (6, a as u64),
+            Awaiting::Semaphore(a) => (7, a as u64),
+            Awaiting::Barrier(a) => (8, a as u64),
+            Awaiting::Queue(a) => (9, a as u64),
+            Awaiting::Tasks => (10, 0),
+            Awaiting::TaskGroup => (11, 0),
+            Awaiting::Blocking => (12, 0),
+            Awaiting::Signal => (13, 0),
+            Awaiting::Channel(a) => (14, a as u64),
+        };
+        (kind << KIND_SHIFT) | (arg & ARG_MASK)
+    }
+
+    pub(crate) fn decode(word: u64) -> Option<Awaiting> {
+        let arg = word & ARG_MASK;
+        let addr = arg as usize;
+        Some(match word >> KIND_SHIFT {
+            1 => Awaiting::Sleep {
+                until: epoch() + Duration::from_nanos(arg),
+            },
+            2 => Awaiting::Task(Id::from_u64(arg)?),
+            3 => Awaiting::Io,
+            4 => Awaiting::Lock(addr),
+            5 => Awaiting::Event(addr),
+            6 => Awaiting::Condition(addr),
+            7 => Awaiting::Semaphore(addr),
+            8 => Awaiting::Barrier(addr),
+            9 => Awaiting::Queue(addr),
+            10 => Awaiting::Tasks,
+            11 => Awaiting::TaskGroup,
+            12 => Awaiting::Blocking,
+            13 => Awaiting::Signal,
+            14 => Awaiting::Channel(addr),
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for Awaiting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Awaiting::Sleep { until } => {
+                let left = until.saturating_duration_since(Instant::now());
+                write!(f, "sleep ({left:.3?} left)")
+            }
+            Awaiting::Task(id) => write!(f, "task {id}"),
+            Awaiting::Io => f.write_str("I/O readiness"),
+            Awaiting::Lock(a) => write!(f, "lock {a:#x}"),
+            Awaiting::Event(a) => write!(f, "event {a:#x}"),
+            Awaiting::Condition(a) => write!(f, "condition {a:#x}"),
+            Awaiting::Semaphore(a) => write!(f, "semaphore {a:#x}"),
+            Awaiting::Barrier(a) => write!(f, "barrier {a:#x}"),
+            Awaiting::Queue(a) => write!(f, "queue {a:#x}"),
+            Awaiting::Tasks => f.write_str("its tasks"),
+            Awaiting::TaskGroup => f.write_str("its task group"),
+            Awaiting::Blocking => f.write_str("a blocking call"),
+            Awaiting::Signal => f.write_str("a signal"),
+            Awaiting::Channel(a) => write!(f, "stream {a:#x}"),
+        }
+    }
+}
+
+/// Records what the task being polled on this thread awaits, for
+/// [`Handle::dump`](crate::Handle::dump): call it where a future returns `Pending`. The
+/// record lasts until the task's next poll begins. Outside a task it does nothing.
+///
+/// # Examples
+///
+/// ```
+/// use std::future::Future;
+/// use std::pin::Pin;
+/// use std::task::{Context, Poll};
+/// use taskio_runtime::task::{set_awaiting, Awaiting};
+///
+/// struct Forever;
+/// impl Future for Forever {
+///     type Output = ();
+///     fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+///         set_awaiting(Awaiting::Event(self.get_mut() as *mut Self as usize));
+///         Poll::Pending
+///     }
+/// }
+///
+/// let rt = taskio_runtime::Builder::new_current_thread().build().unwrap();
+/// rt.block_on(async {
+///     let task = taskio_runtime::spawn(Forever);
+///     taskio_runtime::yield_now().await;
+///     let dump = taskio_runtime::Handle::current().dump();
+///     assert!(matches!(dump.get(task.id()).unwrap().awaiting, Some(Awaiting::Event(_))));
+/// });
+/// ```
+pub fn set_awaiting(what: Awaiting) {
+    if let Some(task) = crate::task::cancel::current_task() {
+        // SAFETY: the task polled on this thread is alive for the whole poll (its poller
+        // holds a reference).
+        let header = unsafe { task.as_ref() };
+        header.meta.awaiting.store(what.encode(), Relaxed);
+    }
+}
