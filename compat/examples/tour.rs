@@ -4,7 +4,8 @@
 //! the individual examples for the full ones), timing each, and, where `python3` is
 //! installed, the same program in CPython's asyncio (`examples/python/*.py`) for
 //! comparison. Part 2 goes beyond asyncio, with trio's structured concurrency: cancel
-//! scopes with shielded clean-up, and a server's graceful two-phase shutdown. Part 3 shows
+//! scopes with shielded clean-up, a server's graceful two-phase shutdown, and a live task tree
+//! with a slow poll caught by the watchdog. Part 3 shows
 //! the runtime underneath: panics, cancellation, FIFO order and a fan-out of 100 000 tasks.
 //!
 //! Run it with `cargo run --release --example tour`.
@@ -38,6 +39,9 @@ mod graceful_server;
 #[allow(dead_code)]
 #[path = "lets_wait.rs"]
 mod lets_wait;
+#[allow(dead_code)]
+#[path = "observe.rs"]
+mod observe;
 #[allow(dead_code)]
 #[path = "send_message.rs"]
 mod send_message;
@@ -250,9 +254,10 @@ fn main() {
     // handshake, no two-phase shutdown).
     println!("Part 2: beyond asyncio, trio's structured concurrency (cargo run --example NAME)\n");
     type Demo = fn(f64) -> taskio::Result<()>;
-    let beyond: [(&str, Demo); 2] = [
+    let beyond: [(&str, Demo); 3] = [
         ("cleanup", cleanup::demo),
         ("graceful_server", graceful_server::demo),
+        ("observe", observe::demo),
     ];
     for (name, demo) in beyond {
         println!("── {name} ──");

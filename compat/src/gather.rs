@@ -217,6 +217,7 @@ impl GatherCore {
             Some(w) => w.clone_from(cx.waker()),
             w @ None => *w = Some(cx.waker().clone()),
         }
+        taskio_runtime::task::set_awaiting(taskio_runtime::task::Awaiting::Tasks);
         Poll::Pending
     }
 

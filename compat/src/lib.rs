@@ -141,9 +141,13 @@ pub mod exceptions;
 pub mod futures;
 #[cfg(not(loom))]
 pub mod gather;
+#[cfg(not(loom))]
+pub mod graph;
 pub mod locks;
 pub(crate) mod loom;
 pub mod queues;
+#[cfg(not(loom))]
+pub mod report;
 #[cfg(not(loom))]
 mod rt_time;
 #[cfg(not(loom))]
@@ -228,6 +232,8 @@ pub use crate::{
     events::{get_event_loop, get_running_loop, new_event_loop, set_event_loop, Loop},
     futures::{ensure_future, Future},
     gather::gather,
+    graph::{capture_call_graph, dump_tasks, format_call_graph, print_call_graph},
+    report::{reset_error_hook, set_error_hook},
     runners::{run, Runner, RunnerBuilder},
     shield::shield,
     taskgroup::{TaskGroup, TaskStatus},

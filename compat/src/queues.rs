@@ -66,6 +66,7 @@ use crate::checkpoint::take_cancel;
 use crate::exceptions::{Error, Result};
 use crate::loom::{Mutex, MutexGuard};
 use crate::waiters::{WaitList, WaiterId, Wakers};
+use taskio_runtime::task::Awaiting;
 
 mod sealed {
     pub trait Sealed {}
@@ -379,8 +380,8 @@ impl<T, S: Storage<T>> BaseQueue<T, S> {
                 unfinished: 0,
                 shutdown: false,
                 cleared: false,
-                getters: WaitList::new(),
-                putters: WaitList::new(),
+                getters: WaitList::awaiting(Awaiting::Queue),
+                putters: WaitList::awaiting(Awaiting::Queue),
                 joiners: WaitList::new(),
                 _items: PhantomData,
             }),

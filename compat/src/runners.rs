@@ -476,7 +476,10 @@ impl Runner {
             let grace = self.grace;
             match rt.block_on(rt.spawn(cancel_all(tasks, grace))) {
                 Ok(names) => dropped = names,
-                Err(e) => eprintln!("taskio: Runner.close() could not cancel the tasks: {e}"),
+                Err(e) => crate::report::report(
+                    "Runner.close() could not cancel the tasks",
+                    Some(&crate::threads::join_error(e)),
+                ),
             }
         }
         rt.shutdown_timeout(self.blocking_timeout);
@@ -490,9 +493,9 @@ async fn cancel_all(tasks: Vec<AnyCoreRef>, grace: Option<Duration>) -> Vec<Stri
     for t in &tasks {
         if let Some(Some(e)) = t.failure() {
             if !e.is_cancelled() {
-                eprintln!(
-                    "taskio: unhandled error during Runner.close() in task {}: {e}",
-                    t.name()
+                crate::report::report(
+                    &format!("unhandled error during Runner.close() in task {}", t.name()),
+                    Some(&e),
                 );
             }
         }

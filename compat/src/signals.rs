@@ -89,7 +89,7 @@ where
     };
     let watch = Watch::start(&handle, sig, move |_| {
         if catch_unwind(AssertUnwindSafe(&mut callback)).is_err() {
-            eprintln!("taskio: the signal handler for {sig:?} panicked");
+            crate::report::report(&format!("the signal handler for {sig:?} panicked"), None);
         }
     })?;
     // The new listener exists before the old one goes: the signal never falls back to its

@@ -539,10 +539,11 @@ impl TaskGroup {
         T: Send + 'static,
     {
         let handle = Handle::current();
+        let at = std::panic::Location::caller();
         let (task, core) = self
             .shared
             .create(|| {
-                let task = Task::from_core(Core::spawn(coro, None, &handle));
+                let task = Task::from_core(Core::spawn(coro, None, &handle, at));
                 let core = task.any_core();
                 ((task, core.clone()), core)
             })

@@ -170,7 +170,11 @@ impl<R> Future for BlockingTask<R> {
                     this.inner = Inner::Failed(None);
                     return Poll::Ready(Err(e));
                 }
-                Pin::new(h).poll(cx).map(|r| r.map_err(join_error))
+                let r = Pin::new(h).poll(cx).map(|r| r.map_err(join_error));
+                if r.is_pending() {
+                    taskio_runtime::task::set_awaiting(taskio_runtime::task::Awaiting::Blocking);
+                }
+                r
             }
             Inner::Failed(e) => Poll::Ready(Err(e
                 .take()

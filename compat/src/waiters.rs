@@ -50,6 +50,7 @@
 use std::collections::VecDeque;
 use std::panic::{self, AssertUnwindSafe};
 use std::task::{Poll, Waker};
+use taskio_runtime::task::{set_awaiting, Awaiting};
 
 /// Identifies one registration in a [`WaitList`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +73,8 @@ pub(crate) struct WaitList<T = ()> {
     /// `entries[..notified]` are notified, the rest are waiting.
     notified: usize,
     next_id: u64,
+    /// What a task waiting here awaits, for the runtime's task dumps (`None`: not recorded).
+    what: Option<fn(usize) -> Awaiting>,
 }
 
 impl<T> Default for WaitList<T> {
@@ -86,6 +89,23 @@ impl<T> WaitList<T> {
             entries: VecDeque::new(),
             notified: 0,
             next_id: 0,
+            what: None,
+        }
+    }
+
+    /// A list whose waiters show in task dumps as awaiting `what(address of the list)`, for
+    /// example `WaitList::awaiting(Awaiting::Lock)`.
+    pub(crate) fn awaiting(what: fn(usize) -> Awaiting) -> Self {
+        WaitList {
+            what: Some(what),
+            ..WaitList::new()
+        }
+    }
+
+    /// Records what the polling task now awaits (see `awaiting`).
+    fn record(&self) {
+        if let Some(what) = self.what {
+            set_awaiting(what(self as *const Self as usize));
         }
     }
 
@@ -98,6 +118,7 @@ impl<T> WaitList<T> {
             waker: Some(waker.clone()),
             value: None,
         });
+        self.record();
         WaiterId(id)
     }
 
@@ -125,6 +146,7 @@ impl<T> WaitList<T> {
                 Some(w) if w.will_wake(waker) => {}
                 _ => *slot = Some(waker.clone()),
             }
+            self.record();
             Poll::Pending
         }
     }

@@ -458,6 +458,7 @@ impl Loop {
     /// assert_eq!(lp.run_until_complete(t).unwrap(), 5);
     /// lp.close().unwrap();
     /// ```
+    #[track_caller]
     pub fn create_task<F, T>(&self, coro: F) -> Result<Task<T>>
     where
         F: StdFuture<Output = Result<T>> + Send + 'static,
@@ -468,6 +469,7 @@ impl Loop {
             coro,
             None,
             &self.shared.handle,
+            std::panic::Location::caller(),
         )))
     }
 
@@ -599,13 +601,15 @@ impl Loop {
         }
     }
 
-    /// The default exception handler: prints the context on stderr (asyncio logs it).
+    /// The default exception handler: reports the context as every error nobody awaits is
+    /// reported (the process's [`set_error_hook`](crate::set_error_hook) hook; else
+    /// `tracing`, with the `tracing` feature; else standard error). asyncio logs it.
     ///
     /// # Examples
     ///
     /// ```
     /// let lp = taskio::new_event_loop().unwrap();
-    /// // Prints "taskio: Exception in callback: Cancelled" on stderr.
+    /// // Prints "taskio: Exception in callback: Cancelled" on stderr (no hook is set).
     /// lp.default_exception_handler(
     ///     &taskio::events::ExceptionContext::new("Exception in callback")
     ///         .with_exception(taskio::Error::cancelled(None)),
@@ -613,10 +617,7 @@ impl Loop {
     /// lp.close().unwrap();
     /// ```
     pub fn default_exception_handler(&self, context: &ExceptionContext) {
-        match &context.exception {
-            Some(e) => eprintln!("taskio: {}: {e}", context.message),
-            None => eprintln!("taskio: {}", context.message),
-        }
+        crate::report::report(&context.message, context.exception.as_ref());
     }
 }
 

@@ -220,6 +220,7 @@ impl Loop {
     /// assert_eq!(err.to_string(), "Event loop stopped before Future completed.");
     /// lp.close().unwrap();
     /// ```
+    #[track_caller]
     pub fn run_until_complete<A, T>(&self, fut: A) -> Result<T>
     where
         A: IntoFuture<Output = Result<T>>,
@@ -231,6 +232,7 @@ impl Loop {
 
     /// [`run_until_complete`](Loop::run_until_complete), telling `spawned` the task made for
     /// `fut` as soon as it exists (the runner's SIGINT handling cancels it).
+    #[track_caller]
     pub(crate) fn run_until_complete_then<A, T>(
         &self,
         fut: A,
@@ -245,9 +247,10 @@ impl Loop {
         let fut = fut.into_future();
         let handle = self.shared.handle.clone();
         // The task is made once the loop is marked running (a worker may start it at once).
+        let at = std::panic::Location::caller();
         let task = self
             .run(move || {
-                let task = Task::from_core(Core::spawn(fut, None, &handle));
+                let task = Task::from_core(Core::spawn(fut, None, &handle, at));
                 spawned(&task);
                 Some(task)
             })?

@@ -9,6 +9,7 @@ use crate::checkpoint::take_cancel;
 use crate::exceptions::{Error, Result};
 use crate::loom::Mutex;
 use crate::waiters::{WaitList, WaiterId, Wakers};
+use taskio_runtime::task::Awaiting;
 
 /// asyncio's `Barrier`: each [`wait`](Barrier::wait) returns its arrival index `0..parties`;
 /// the last arrival releases the others and the barrier starts over.
@@ -79,7 +80,7 @@ impl Barrier {
             state: Mutex::new(State {
                 count: 0,
                 broken: false,
-                waiters: WaitList::new(),
+                waiters: WaitList::awaiting(Awaiting::Barrier),
             }),
         })
     }

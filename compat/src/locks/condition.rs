@@ -11,6 +11,7 @@ use crate::checkpoint::take_cancel;
 use crate::exceptions::{Error, Result};
 use crate::loom::Mutex;
 use crate::waiters::{WaitList, WaiterId, Wakers};
+use taskio_runtime::task::Awaiting;
 
 /// asyncio's `Condition`, over a [`Lock`] of its own or one shared with others
 /// ([`Condition::with_lock`]).
@@ -92,7 +93,7 @@ impl Condition {
     pub fn with_lock(lock: Arc<Lock>) -> Condition {
         Condition {
             lock,
-            waiters: Mutex::new(WaitList::new()),
+            waiters: Mutex::new(WaitList::awaiting(Awaiting::Condition)),
         }
     }
 

@@ -9,6 +9,7 @@ use crate::checkpoint::take_cancel;
 use crate::exceptions::Result;
 use crate::loom::Mutex;
 use crate::waiters::{WaitList, WaiterId, Wakers};
+use taskio_runtime::task::Awaiting;
 
 /// asyncio's `Event`: `set` wakes every waiter; `clear` resets the flag without un-waking
 /// the waiters `set` already woke.
@@ -50,7 +51,7 @@ impl Event {
         Event {
             state: Mutex::new(State {
                 set: false,
-                waiters: WaitList::new(),
+                waiters: WaitList::awaiting(Awaiting::Event),
             }),
         }
     }

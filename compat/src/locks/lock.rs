@@ -10,6 +10,7 @@ use crate::checkpoint::take_cancel;
 use crate::exceptions::{Error, Result};
 use crate::loom::{Mutex, MutexGuard};
 use crate::waiters::{WaitList, WaiterId, Wakers};
+use taskio_runtime::task::Awaiting;
 
 /// asyncio's `Lock`: strictly FIFO, no barging.
 ///
@@ -82,7 +83,7 @@ impl Lock {
             state: Mutex::new(State {
                 locked: false,
                 epoch: 0,
-                waiters: WaitList::new(),
+                waiters: WaitList::awaiting(Awaiting::Lock),
             }),
         }
     }

@@ -39,6 +39,7 @@ use crate::exceptions::{Error, Result};
 use crate::loom::atomic::{AtomicUsize, Ordering};
 use crate::loom::Mutex;
 use crate::waiters::{WaitList, WaiterId, Wakers};
+use taskio_runtime::task::Awaiting;
 
 /// Set while the wait list holds a waiting (not yet notified) entry. Changed only under the
 /// mutex; while set, the permit count is zero.
@@ -73,7 +74,7 @@ impl Core {
         );
         Core {
             word: AtomicUsize::new(value * ONE),
-            waiters: Mutex::new(WaitList::new()),
+            waiters: Mutex::new(WaitList::awaiting(Awaiting::Semaphore)),
             bound,
         }
     }

@@ -141,7 +141,7 @@ impl ServerConfig {
     fn report(&self, context: &str, error: &Error) {
         match &self.on_error {
             Some(hook) => hook(error),
-            None => eprintln!("taskio: {context}: {error:#}"),
+            None => crate::report::report(context, Some(error)),
         }
     }
 }
@@ -323,6 +323,7 @@ impl ServerInner {
             },
             Some(name),
             &handle,
+            std::panic::Location::caller(),
         );
         let task = Task::from_core(task).any_core();
         st.connections.insert(id, (shared, task));

@@ -219,6 +219,10 @@ async fn flush(shared: Arc<Shared>, mut io: Box<dyn AsyncWrite + Send + Unpin>) 
                 Poll::Ready(false)
             } else {
                 st.flusher = Some(cx.waker().clone());
+                // In a dump: the flusher waits for its writer's bytes.
+                taskio_runtime::task::set_awaiting(taskio_runtime::task::Awaiting::Channel(
+                    Arc::as_ptr(&shared) as usize,
+                ));
                 Poll::Pending
             }
         })

@@ -251,6 +251,7 @@ impl<C: Child, P: Child> Scope<C, P> {
         let prev = self.live.fetch_or(EXITING, Ordering::AcqRel);
         if prev / ONE != 0 {
             set_waker(&mut st.waker, waker);
+            taskio_runtime::task::set_awaiting(taskio_runtime::task::Awaiting::TaskGroup);
             return Poll::Pending;
         }
         st.finished = true;

@@ -272,6 +272,10 @@ impl<T: Send + 'static> TaskData for Core<T> {
     fn view(&self) -> &dyn AnyCore {
         self
     }
+
+    fn name(&self) -> Option<String> {
+        Some(AnyCore::name(self))
+    }
 }
 
 /// `cancel` on a task reference: asyncio's `Task.cancel`.
@@ -299,8 +303,15 @@ pub(crate) fn current() -> Option<AnyCoreRef> {
 pub(crate) use crate::checkpoint::take_cancel;
 
 impl<T: Send + 'static> Core<T> {
-    /// Creates the task and spawns it on `handle`.
-    pub(crate) fn spawn<F>(fut: F, name: Option<String>, handle: &Handle) -> CoreRef<T>
+    /// Creates the task and spawns it on `handle` (the spawn site the runtime records is the
+    /// caller's, through `#[track_caller]` on every function of the chain).
+    #[track_caller]
+    pub(crate) fn spawn<F>(
+        fut: F,
+        name: Option<String>,
+        handle: &Handle,
+        at: &'static std::panic::Location<'static>,
+    ) -> CoreRef<T>
     where
         F: Future<Output = Result<T>> + Send + 'static,
     {
@@ -326,13 +337,17 @@ impl<T: Send + 'static> Core<T> {
                 }),
             }),
         };
-        handle.spawn_with(core, move |me| Run {
-            fut: Some(fut),
-            guard: Guard {
-                core: me,
-                completed: false,
+        handle.spawn_with_at(
+            core,
+            move |me| Run {
+                fut: Some(fut),
+                guard: Guard {
+                    core: me,
+                    completed: false,
+                },
             },
-        })
+            at,
+        )
     }
 
     /// How many wakers and listeners wait for this task (tests: nothing may be left behind).
@@ -393,10 +408,9 @@ impl<T: Send + 'static> Core<T> {
         drop(handle.spawn(async move {
             for cb in callbacks {
                 if let Err(p) = catch_unwind(AssertUnwindSafe(|| cb.call(&task))) {
-                    eprintln!(
-                        "taskio: a done callback of {} panicked: {}",
-                        task.get_name(),
-                        Error::panic(p)
+                    crate::report::report(
+                        &format!("a done callback of {} panicked", task.get_name()),
+                        Some(&Error::panic(p)),
                     );
                 }
             }

@@ -95,7 +95,8 @@ where
     F: Future<Output = Result<T>> + Send + 'static,
     T: Send + 'static,
 {
-    match Handle::with_current(move |h| Core::spawn(coro, name, h)) {
+    let at = std::panic::Location::caller();
+    match Handle::with_current(move |h| Core::spawn(coro, name, h, at)) {
         Some(core) => core,
         // The same panic as `Handle::current` outside a runtime.
         None => panic!(
@@ -616,6 +617,10 @@ impl<T: Send + 'static> WaitDone<T> {
         let r = self.core.poll_done(&mut self.key, cx);
         if r.is_ready() {
             self.polled = false;
+        } else {
+            taskio_runtime::task::set_awaiting(taskio_runtime::task::Awaiting::Task(TaskRef::id(
+                &self.core,
+            )));
         }
         r
     }

@@ -402,6 +402,51 @@ impl Handle {
         self.inner.spawn_with(data, make, TaskInit::new())
     }
 
+    /// [`spawn_with`](Handle::spawn_with), recording `spawned_at` as the task's spawn site
+    /// (in [`dump`](Handle::dump)s and the watchdog's reports) instead of this call's: for a
+    /// library whose own spawn function is `#[track_caller]` but reaches the runtime through
+    /// a closure, where the caller's location is lost.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::panic::Location;
+    /// use taskio_runtime::task::TaskData;
+    ///
+    /// struct Unit;
+    /// impl TaskData for Unit {
+    ///     type View = ();
+    ///     fn view(&self) {}
+    /// }
+    ///
+    /// #[track_caller]
+    /// fn my_spawn(h: &taskio_runtime::Handle) -> taskio_runtime::task::Id {
+    ///     let at = Location::caller();
+    ///     let task = (|| h.spawn_with_at(Unit, |_| std::future::pending::<()>(), at))();
+    ///     taskio_runtime::task::TaskRef::id(&task)
+    /// }
+    ///
+    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// let line = line!() + 1;
+    /// let id = my_spawn(rt.handle());
+    /// assert_eq!(rt.handle().dump().get(id).unwrap().spawned_at.line(), line);
+    /// ```
+    pub fn spawn_with_at<D, F, M>(
+        &self,
+        data: D,
+        make: M,
+        spawned_at: &'static std::panic::Location<'static>,
+    ) -> crate::task::TaskRef<D>
+    where
+        D: crate::task::TaskData,
+        F: Future<Output = ()> + Send + 'static,
+        M: FnOnce(crate::task::TaskRef<D>) -> F,
+    {
+        let mut init = TaskInit::new();
+        init.spawned_at = spawned_at;
+        self.inner.spawn_with(data, make, init)
+    }
+
     /// A reference to every live task of this runtime spawned with data whose
     /// [`TaskData::View`](crate::task::TaskData::View) is `V` (completed tasks leave the list
     /// just after completing). Walks the runtime's owned-task list, a shard at a time,

@@ -200,6 +200,11 @@ fn watch(
                 queued_behind,
                 free_workers,
             };
+            #[cfg(feature = "tracing")]
+            {
+                let task_id = id.map_or(0, |i| i.as_u64());
+                tracing::warn!(target: "taskio::watchdog", task_id, "{}", report);
+            }
             // The hook runs without the stop lock, so a runtime dropped meanwhile waits for it
             // rather than the hook for the runtime. A panicking hook costs one report.
             parking_lot::MutexGuard::unlocked(&mut stopped, || {

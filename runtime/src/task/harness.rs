@@ -132,6 +132,8 @@ impl<T: Future, S: Schedule, D> Harness<T, S, D> {
                     return PollFuture::Complete;
                 }
                 let meta = &self.header().meta;
+                #[cfg(feature = "tracing")]
+                let _entered = meta.span.enter();
                 meta.poll_started();
                 let started = meta.timed_poll_start();
                 let waker = waker_ref(self.raw());
@@ -257,6 +259,8 @@ impl<T: Future, S: Schedule, D> Harness<T, S, D> {
     /// RUNNING → COMPLETE, then tell the `JoinHandle`, leave the owned list, and drop the
     /// references this completion holds.
     fn complete(self) {
+        #[cfg(feature = "tracing")]
+        tracing::trace!(target: "taskio::task", parent: &self.header().meta.span, "completed");
         let snapshot = self.header().state.transition_to_complete();
         let _ = panic::catch_unwind(AssertUnwindSafe(|| self.notify_join(snapshot)));
         let num_release = self.release();

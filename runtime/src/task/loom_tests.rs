@@ -379,6 +379,10 @@ impl TaskData for Data {
     fn view(&self) -> &AtomicUsize {
         &self.reads
     }
+
+    fn name(&self) -> Option<String> {
+        Some(format!("data read {} times", self.reads.load(SeqCst)))
+    }
 }
 
 fn data() -> (Data, Arc<AtomicUsize>) {
@@ -515,6 +519,43 @@ fn task_listed_racing_completion() {
         drop(listed);
         assert_eq!(drops.load(SeqCst), 1);
         assert!(sched.owned.views::<AtomicUsize>().is_empty());
+        sched.shutdown();
+    });
+}
+
+/// A dump (`OwnedTasks::snapshot`, behind `Handle::dump`) on one thread while the task
+/// completes and leaves the list on another, the spawner's `TaskRef` dropped meanwhile: the
+/// dump reads only live cells (its own reference keeps a task alive while its name is asked,
+/// outside the lock), and the data is dropped exactly once, by whoever drops the last
+/// reference, the dumping thread included.
+#[test]
+fn task_dumped_racing_completion() {
+    loom::model(|| {
+        let (sched, shared, task, drops) = data_task();
+        sched.run_all();
+        let s2 = sched.clone();
+        let th = thread::spawn(move || {
+            let mut out = Vec::new();
+            s2.owned.snapshot(&mut out);
+            assert!(out.len() <= 1);
+            for t in &out {
+                assert!(t
+                    .name
+                    .as_deref()
+                    .is_some_and(|n| n.starts_with("data read")));
+            }
+            out.len()
+        });
+        shared.fire();
+        drop(task);
+        sched.run_all();
+        let _listed = th.join().unwrap();
+        assert_eq!(shared.drops.load(SeqCst), 1);
+        drop(shared.waker.lock().take());
+        assert_eq!(drops.load(SeqCst), 1, "the dump keeps no reference");
+        let mut out = Vec::new();
+        sched.owned.snapshot(&mut out);
+        assert!(out.is_empty());
         sched.shutdown();
     });
 }

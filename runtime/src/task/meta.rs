@@ -45,6 +45,9 @@ pub(crate) struct Meta {
     /// `NOT_POLLED | spawn time` (nanoseconds since `epoch()`) until the first poll, then the
     /// time from spawn to first poll; 0 if poll times are not kept.
     pub(crate) first_poll: AtomicU64,
+    /// The task's span, entered around each poll (the `tracing` feature).
+    #[cfg(feature = "tracing")]
+    pub(crate) span: tracing::Span,
 }
 
 /// What a spawn passes down to the cell it creates.
@@ -78,6 +81,18 @@ impl Meta {
             poll_ns: AtomicU64::new(0),
             max_poll_ns: AtomicU64::new(0),
             first_poll: AtomicU64::new(0),
+            #[cfg(feature = "tracing")]
+            span: {
+                let span = tracing::trace_span!(
+                    target: "taskio::task",
+                    "task",
+                    task.id = init.id.as_u64(),
+                    task.parent = init.parent.map_or(0, |p| p.as_u64()),
+                    spawned_at = %init.spawned_at,
+                );
+                tracing::trace!(target: "taskio::task", parent: &span, "spawned");
+                span
+            },
         }
     }
 

@@ -286,6 +286,8 @@ impl RawTask {
         if self.state().load().is_complete() {
             return false;
         }
+        #[cfg(feature = "tracing")]
+        tracing::trace!(target: "taskio::task", parent: &self.header().meta.span, "cancel requested");
         self.header().cancel.request();
         crate::task::cancel::note_request(self.ptr);
         match self.state().transition_to_notified_for_cancel() {
@@ -307,6 +309,8 @@ impl RawTask {
 
     /// `abort`: mark cancelled and, if idle, submit it so the scheduler drops the future.
     pub(crate) fn remote_abort(self) {
+        #[cfg(feature = "tracing")]
+        tracing::trace!(target: "taskio::task", parent: &self.header().meta.span, "aborted");
         if self.state().transition_to_notified_and_cancel() {
             self.schedule();
         }
