@@ -21,6 +21,33 @@ pub mod echo;
 pub mod multi;
 pub mod time;
 
+/// Which of the runtime's optional observers the [`Taskio`] runtimes of the next workloads
+/// are built with (`benches/observe_cost.rs` measures what each costs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Observe {
+    /// The defaults: task dumps and counters only (always on).
+    Default,
+    /// `Builder::task_poll_times(true)`.
+    PollTimes,
+    /// `Builder::on_slow_poll` with a 100 ms threshold (the watchdog thread runs).
+    Watchdog,
+}
+
+static OBSERVE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// Sets the observers of the [`Taskio`] runtimes built from now on.
+pub fn set_observe(o: Observe) {
+    OBSERVE.store(o as u8, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn observed(b: &mut taskio_runtime::Builder) -> &mut taskio_runtime::Builder {
+    match OBSERVE.load(std::sync::atomic::Ordering::Relaxed) {
+        1 => b.task_poll_times(true),
+        2 => b.on_slow_poll(Duration::from_millis(100), |_| {}),
+        _ => b,
+    }
+}
+
 /// The operations a workload needs from a runtime.
 pub trait Rt: Sized + 'static {
     /// Name used as criterion's function id (`taskio`, `tokio`).
@@ -100,13 +127,12 @@ impl Rt for Taskio {
     type JoinHandle<T: Send + 'static> = taskio_runtime::JoinHandle<T>;
 
     fn multi_thread(workers: usize) -> Self::Runtime {
-        taskio_runtime::Builder::new_multi_thread()
-            .worker_threads(workers)
+        observed(taskio_runtime::Builder::new_multi_thread().worker_threads(workers))
             .build()
             .unwrap()
     }
     fn current_thread() -> Self::Runtime {
-        taskio_runtime::Builder::new_current_thread()
+        observed(&mut taskio_runtime::Builder::new_current_thread())
             .build()
             .unwrap()
     }

@@ -78,6 +78,9 @@
 //! | `asyncio.ensure_future(aw)`, `loop.create_task(coro)` | [`ensure_future(aw)`](ensure_future), [`lp.create_task(coro)?`](Loop::create_task) |
 //! | `loop.run_in_executor(None, f)` (as an asyncio Future) | [`lp.run_in_executor(f)?`](Loop::run_in_executor) → [`Future`] |
 //! | `loop.run_until_complete(aw)`, `run_forever()`, `stop()`, `close()`, `is_running()`, `is_closed()` | the same names on [`Loop`] |
+//! | `asyncio.capture_call_graph(t)`, `format_call_graph(t)`, `print_call_graph(t)` (3.14) | [`capture_call_graph(Some(&t))`](capture_call_graph) → [`graph::CallGraph`], [`format_call_graph`], [`print_call_graph`], on every flavour |
+//! | `python -m asyncio pstree PID` / `ps PID` (3.14) | [`dump_tasks()`](dump_tasks): every live task (taskio's and the runtime's), as a tree with what each awaits; [`runtime::Handle::dump`] from any thread |
+//! | `loop.set_exception_handler(h)`, the default handler's log | [`Loop::set_exception_handler`], and for the process [`set_error_hook`] (else `tracing`, with the `tracing` feature, else standard error) |
 //!
 //! # Deterministic mode
 //!

@@ -7,11 +7,17 @@
 //!   [`JoinError`], [`yield_now`], [`Handle`].
 //! - [`net`] (TCP, UDP, Unix sockets), [`time`] and, on Unix,
 //!   [`signal`] (`ctrl_c()`, a stream of any signal), all on the runtime's reactor.
+//! - Seeing inside, on stable and on every flavour: [`Handle::dump`] (every live task with
+//!   its parent, name, spawn site, state and what it awaits: [`dump`]), [`Handle::metrics`]
+//!   (per-worker counters, queues, I/O, timers: [`RuntimeMetrics`]), per-task poll times
+//!   ([`Builder::task_poll_times`]) and a slow-poll watchdog ([`Builder::on_slow_poll`]).
 //! - Feature `hyper` (off by default): the net streams are hyper 1.x's I/O, and `hyper_rt`
-//!   has its `Executor` and `Timer`, so hyper runs here with no glue.
+//!   has its `Executor` and `Timer`, so hyper runs here with no glue. Feature `tracing`: a
+//!   span per task and events for spawn, cancellation, completion and slow polls.
 //!
-//! Cancellation is drop: aborting a task drops its future at its current `.await` on a
-//! runtime thread. Panics in tasks are caught and reported through the `JoinHandle`; they
+//! Cancellation is delivered: [`JoinHandle::cancel`] records a request that the task's next
+//! checkpoint returns as an error, so its clean-up can await; [`abort`](JoinHandle::abort)
+//! drops the future at its current `.await` on a runtime thread. Panics in tasks are caught and reported through the `JoinHandle`; they
 //! never take a worker down. Dropping the runtime cancels every task still alive and joins
 //! its threads.
 //!

@@ -391,9 +391,13 @@ mod loom_tests {
         cancelled: AtomicBool,
     }
 
-    // SAFETY: `out` is written once, by the child's thread before the scope is told the
-    // child ended, and read by the scope's thread after the scope returned; the protocol
-    // orders the two, and that is what the models check (loom tracks every access).
+    // SAFETY: `out` is written once, by the child's thread, before its `child_ended` (a
+    // `Release` subtraction from the live count), and read only by the scope's thread after
+    // `poll_exit` returned `Ready`, which follows the `AcqRel` `fetch_or` (or, if the scope
+    // waited, the mutex the last child woke it under) that saw the count at zero: the
+    // subtractions' release sequence orders the write before the read, so the two never race
+    // and `&Inner` may be shared. (The models check the claim: loom's `UnsafeCell` reports
+    // an unordered access.)
     unsafe impl Sync for Inner {}
 
     #[derive(Clone)]

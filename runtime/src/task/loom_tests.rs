@@ -10,7 +10,7 @@ use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use crate::loom::sync::{Arc, Mutex};
 use crate::loom::thread;
 use crate::task::list::OwnedTasks;
-use crate::task::{Id, JoinHandle, Notified, Schedule, Task, TaskData, TaskRef};
+use crate::task::{Id, JoinHandle, Notified, Schedule, Task, TaskData, TaskInit, TaskRef};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
@@ -37,7 +37,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let (join, notified) = sched.owned.bind(f, sched.clone(), Id::next());
+    let (join, notified) = sched.owned.bind(f, sched.clone(), TaskInit::new());
     if let Some(n) = notified {
         sched.schedule(n);
     }
@@ -52,7 +52,7 @@ where
 {
     let (task, notified) = sched
         .owned
-        .bind_with_data(data, make, sched.clone(), Id::next());
+        .bind_with_data(data, make, sched.clone(), TaskInit::new());
     if let Some(n) = notified {
         sched.schedule(n);
     }

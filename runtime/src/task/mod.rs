@@ -3,7 +3,7 @@
 //!
 //! # The protocol
 //!
-//! A task is a `Cell` (see `core.rs`): a `Header` (state word, vtable, owned-list links, the
+//! A task is a `Cell` (see `cell.rs`): a `Header` (state word, vtable, owned-list links, the
 //! join waker slot, the id), the scheduler handle, and the *stage*: the future, then its
 //! output, then nothing.
 //!
@@ -248,15 +248,20 @@ pub(crate) struct Task<S: 'static> {
 /// A task to run: a reference that is a promise to poll it once.
 pub(crate) struct Notified<S: 'static>(Task<S>);
 
-// SAFETY: tasks are created only from `Send` futures and outputs; the state word
-// synchronises every access to the cell.
-unsafe impl<S> Send for Task<S> {}
+// SAFETY: a `Task<S>` is a counted pointer to a cell holding a future and its output (both
+// `Send`: every constructor requires it), the scheduler `S`, and the header. Whoever holds one
+// may poll the future, drop it, read the output, or free the cell, each under the state
+// word's protocol (module docs), from any thread: so the future and the output move between
+// threads (they are `Send`), `S` is used through `&S` from any thread and dropped on any
+// thread (hence `S: Send + Sync`), and the header's cells are touched only under the state
+// word's or the owned list's protocols. A `&Task<S>` only reads the id and the state word.
+unsafe impl<S: Send + Sync> Send for Task<S> {}
 // SAFETY: as above.
-unsafe impl<S> Sync for Task<S> {}
+unsafe impl<S: Send + Sync> Sync for Task<S> {}
+// SAFETY: as above; a `Notified<S>` is a `Task<S>` with the promise to poll it once.
+unsafe impl<S: Send + Sync> Send for Notified<S> {}
 // SAFETY: as above.
-unsafe impl<S> Send for Notified<S> {}
-// SAFETY: as above.
-unsafe impl<S> Sync for Notified<S> {}
+unsafe impl<S: Send + Sync> Sync for Notified<S> {}
 
 impl<S: 'static> Task<S> {
     /// # Safety

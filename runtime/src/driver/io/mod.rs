@@ -49,13 +49,12 @@
 //!    event has a bit of (both, for a hang-up or an error); take the wakers of the
 //!    directions now ready; unlock; wake the taken wakers.
 //!
-//! Why a tick per direction: with one tick for the word, any event refused every clear
-//! loaded before it. A fresh socket's first event is typically `EPOLLOUT` alone (the add of
-//! a writable socket queues an event, step 0); when the driver dispatched it between a reader's
-//! load of the *assumed* `READABLE` and its clear after `WouldBlock`, the clear was refused
-//! and `READABLE`, which no event had ever reported, survived: `readable()` resolved with
-//! nothing to read (the `net_ready` flake, about 1 run in 200). Now the clear only yields to
-//! events that stored a bit it would remove, and an event of the other direction stores none.
+//! Why a tick per direction: a clear must yield only to an event that stored a bit the clear
+//! would remove. With one tick for the whole word, an event of the *other* direction (a fresh
+//! socket's first `EPOLLOUT`, queued by the add in step 0) would refuse a reader's clear after
+//! its `WouldBlock`, and a `READABLE` that no event ever reported (the assumed readiness of
+//! step 0) would survive it: `readable()` would resolve with nothing to read. With a tick per
+//! direction, an event of the other direction bumps a tick the clear does not compare.
 //!
 //! No lost wake-up: (a) the driver's store of readiness and the task's store of its waker
 //! are both under `waiters`, and each re-reads the other's after: if the driver locked first,

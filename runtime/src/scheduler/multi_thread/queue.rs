@@ -89,6 +89,10 @@ mod mock {
     }
 
     impl<T> Stealer<T> {
+        pub(crate) fn len(&self) -> usize {
+            self.inner.lock().len()
+        }
+
         pub(crate) fn steal_batch_and_pop(&self, dest: &Worker<T>) -> Steal<T> {
             let mut src = self.inner.lock();
             steal_batch_and_pop(&mut src, dest)
