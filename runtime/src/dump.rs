@@ -27,7 +27,14 @@
 //!     });
 //!     let parent_id = parent.id();
 //!     let child_id = parent.await.unwrap();
-//!     let dump = taskio_runtime::Handle::current().dump();
+//!     // A joined task leaves the list just after its output is taken.
+//!     let dump = loop {
+//!         let dump = taskio_runtime::Handle::current().dump();
+//!         if dump.get(parent_id).is_none() {
+//!             break dump;
+//!         }
+//!         taskio_runtime::yield_now().await;
+//!     };
 //!     let child = dump.get(child_id).unwrap();
 //!     assert_eq!(child.parent, Some(parent_id));
 //!     assert!(dump.is_orphan(child_id)); // the parent has completed
@@ -87,7 +94,7 @@ pub struct TaskSnapshot {
     pub state: TaskState,
     /// While it waits: what it awaits, if the checkpoint it is parked at recorded it.
     pub awaiting: Option<Awaiting>,
-    /// How many times it has been polled.
+    /// How many times it has been polled (counted in 32 bits: it wraps after 4 294 967 295).
     pub polls: u64,
     /// Its poll times, on a runtime built with
     /// [`Builder::task_poll_times`](crate::Builder::task_poll_times).
@@ -118,8 +125,8 @@ impl TaskSnapshot {
                 TaskState::Waiting => Awaiting::decode(meta.awaiting.load(Relaxed)),
                 _ => None,
             },
-            polls: meta.polls.load(Relaxed),
-            poll_times: meta.poll_times(),
+            polls: u64::from(header.polls.load(Relaxed)),
+            poll_times: None,
         }
     }
 }

@@ -12,6 +12,10 @@
 //! requests per second, p50 and p99 latency, and the server's CPU time per request (from
 //! `/proc/PID/stat`, user + system, over the load window), then taskio / tokio ratios.
 //! Linux only (the CPU figures come from procfs).
+//!
+//! `http_bench --serve taskio|tokio` runs a server alone (it prints `PORT N`), and
+//! `http_bench --load-port N` loads it: to count a server's system calls per request under
+//! `strace -f -c`, or its wake-ups under `perf stat`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream as StdStream;
@@ -157,18 +161,21 @@ struct Load {
     server_cpu: Duration,
 }
 
-fn load(server: &Server, conns: usize, secs: f64) -> Load {
+/// Loads the server at `port` for `secs` seconds; the CPU figure comes from `server`, if this
+/// process started it.
+fn load(port: u16, server: Option<&Server>, conns: usize, secs: f64) -> Load {
     let stop = Arc::new(AtomicBool::new(false));
     // Connect and warm every connection first, so the window measures requests only.
     let mut streams = Vec::new();
     for _ in 0..conns {
-        let s = StdStream::connect(("127.0.0.1", server.port)).unwrap();
+        let s = StdStream::connect(("127.0.0.1", port)).unwrap();
         s.set_nodelay(true).unwrap();
         let mut conn = BufReader::new(s);
         round_trip(&mut conn, &mut Vec::new()).unwrap();
         streams.push(conn);
     }
-    let cpu0 = server.cpu();
+    let cpu = || server.map_or(Duration::ZERO, Server::cpu);
+    let cpu0 = cpu();
     let start = Instant::now();
     let threads: Vec<_> = streams
         .into_iter()
@@ -193,7 +200,7 @@ fn load(server: &Server, conns: usize, secs: f64) -> Load {
         latencies.extend(t.join().unwrap());
     }
     let elapsed = start.elapsed();
-    let server_cpu = server.cpu().saturating_sub(cpu0);
+    let server_cpu = cpu().saturating_sub(cpu0);
     latencies.sort();
     Load {
         requests: latencies.len(),
@@ -258,6 +265,13 @@ fn main() {
     }
     let conns: usize = arg(&args, "--conns", "64").parse().unwrap();
     let secs: f64 = arg(&args, "--secs", "5").parse().unwrap();
+    if let Some(i) = args.iter().position(|a| a == "--load-port") {
+        // Load a server started by hand (e.g. under `strace -c` or `perf stat`).
+        let port: u16 = args[i + 1].parse().unwrap();
+        let l = load(port, None, conns, secs);
+        println!("{} requests in {:.2?}", l.requests, l.elapsed);
+        return;
+    }
     let rounds: usize = arg(&args, "--rounds", "3").parse().unwrap();
     let mut taskio = Figures::default();
     let mut tokio = Figures::default();
@@ -269,7 +283,7 @@ fn main() {
         };
         for rt in order {
             let server = Server::start(rt, workers);
-            let l = load(&server, conns, secs);
+            let l = load(server.port, Some(&server), conns, secs);
             eprintln!(
                 "round {round} {rt}: {} requests in {:.2?}, server CPU {:.2?}",
                 l.requests, l.elapsed, l.server_cpu

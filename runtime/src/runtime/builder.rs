@@ -284,9 +284,10 @@ impl Builder {
     /// Keeps each task's poll times: the total and the longest poll, and the time from
     /// spawn to its first poll, shown by [`Handle::dump`](crate::Handle::dump) in
     /// [`TaskSnapshot::poll_times`](crate::dump::TaskSnapshot::poll_times). Off by default:
-    /// it reads the clock around every poll (two readings, tens of nanoseconds on a poll that
-    /// may take less; BENCHMARKS.md has the measured cost). Poll counts and the rest of a
-    /// dump need no option.
+    /// around every poll it reads the clock twice and locks the task's shard of the task list
+    /// once to add the poll up (tens of nanoseconds, on polls that may take less;
+    /// BENCHMARKS.md has the measured cost). Poll counts and the rest of a dump need no
+    /// option.
     ///
     /// # Examples
     ///

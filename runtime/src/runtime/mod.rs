@@ -416,7 +416,9 @@ impl Handle {
     /// struct Unit;
     /// impl TaskData for Unit {
     ///     type View = ();
-    ///     fn view(&self) {}
+    ///     fn view(&self) -> &() {
+    ///         &()
+    ///     }
     /// }
     ///
     /// #[track_caller]

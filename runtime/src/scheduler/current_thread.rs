@@ -358,6 +358,15 @@ impl Schedule for Arc<Handle> {
         self.config.task_poll_times
     }
 
+    fn record_poll(
+        &self,
+        id: crate::task::Id,
+        start: std::time::Instant,
+        elapsed: std::time::Duration,
+    ) {
+        self.owned.record_poll(id, start, elapsed);
+    }
+
     fn runtime_handle(&self) -> Option<crate::Handle> {
         Some(crate::Handle {
             inner: super::Handle::CurrentThread(self.clone()),

@@ -28,11 +28,12 @@ pub(crate) struct Header {
     /// The task's id.
     pub(crate) id: Id,
     /// Cancellation requests: how many, and whether one waits to be delivered (see
-    /// `cancel.rs`). Beside `linked` so that the header stays one cache line.
+    /// `cancel.rs`).
     pub(crate) cancel: CancelWord,
-    /// True while the task is in an owned-task list. Guarded by the list shard's mutex.
-    pub(crate) linked: UnsafeCell<bool>,
-    /// The task tree's and the counters' records (see `meta.rs`); after the hot fields.
+    /// How many times the task was polled (wrapping); written only by the poller (see
+    /// `meta.rs`). A `u32` beside `cancel`'s, so the two share one word.
+    pub(crate) polls: std::sync::atomic::AtomicU32,
+    /// The task tree's records (see `meta.rs`); after the hot fields.
     pub(crate) meta: Meta,
 }
 
@@ -93,7 +94,7 @@ impl<T: Future, S, D> Cell<T, S, D> {
                 join_waker: UnsafeCell::new(None),
                 id: init.id,
                 cancel: CancelWord::new(),
-                linked: UnsafeCell::new(false),
+                polls: std::sync::atomic::AtomicU32::new(0),
                 meta: Meta::new(&init),
             });
             ptr::addr_of_mut!((*p).scheduler).write(scheduler);

@@ -20,16 +20,15 @@ use std::fmt;
 /// });
 /// ```
 pub struct JoinError {
-    repr: Repr,
+    /// `None`: cancelled. Boxed, so a `JoinError` is two words: it sits in every task's
+    /// output slot (`Result<T, JoinError>`), whose size is the cell's for a small output.
+    panic: Option<Box<Panic>>,
     id: Id,
 }
 
-enum Repr {
-    Cancelled,
-    /// The payload, and its message read once at creation (so `&JoinError` never needs to
-    /// look at the payload, which is only `Send`).
-    Panic(SyncWrapper, Option<String>),
-}
+/// The payload, and its message read once at creation (so `&JoinError` never needs to look
+/// at the payload, which is only `Send`).
+struct Panic(SyncWrapper, Option<String>);
 
 /// Makes the `Send`-only panic payload `Sync`: it is only ever reached by value (moved out
 /// by `into_panic`), never through a shared reference.
@@ -41,10 +40,7 @@ unsafe impl Sync for SyncWrapper {}
 
 impl JoinError {
     pub(crate) fn cancelled(id: Id) -> JoinError {
-        JoinError {
-            repr: Repr::Cancelled,
-            id,
-        }
+        JoinError { panic: None, id }
     }
 
     pub(crate) fn panic(id: Id, payload: Box<dyn Any + Send + 'static>) -> JoinError {
@@ -53,7 +49,7 @@ impl JoinError {
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned());
         JoinError {
-            repr: Repr::Panic(SyncWrapper(payload), msg),
+            panic: Some(Box::new(Panic(SyncWrapper(payload), msg))),
             id,
         }
     }
@@ -71,7 +67,7 @@ impl JoinError {
     /// });
     /// ```
     pub fn is_cancelled(&self) -> bool {
-        matches!(self.repr, Repr::Cancelled)
+        self.panic.is_none()
     }
 
     /// True if the task panicked.
@@ -84,7 +80,7 @@ impl JoinError {
     /// assert!(err.is_panic());
     /// ```
     pub fn is_panic(&self) -> bool {
-        matches!(self.repr, Repr::Panic(..))
+        self.panic.is_some()
     }
 
     /// The panic payload.
@@ -124,8 +120,8 @@ impl JoinError {
     /// });
     /// ```
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
-        match self.repr {
-            Repr::Panic(p, _) => Ok(p.0),
+        match self.panic {
+            Some(p) => Ok(p.0 .0),
             _ => Err(self),
         }
     }
@@ -157,18 +153,18 @@ impl JoinError {
     /// assert_eq!(err.panic_message(), Some("no luck"));
     /// ```
     pub fn panic_message(&self) -> Option<&str> {
-        match &self.repr {
-            Repr::Panic(_, msg) => msg.as_deref(),
-            Repr::Cancelled => None,
+        match &self.panic {
+            Some(p) => p.1.as_deref(),
+            None => None,
         }
     }
 }
 
 impl fmt::Display for JoinError {
     fn fmt(&self, fmt: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.repr {
-            Repr::Cancelled => write!(fmt, "task {} was cancelled", self.id),
-            Repr::Panic(..) => match self.panic_message() {
+        match &self.panic {
+            None => write!(fmt, "task {} was cancelled", self.id),
+            Some(_) => match self.panic_message() {
                 Some(msg) => write!(fmt, "task {} panicked with message {:?}", self.id, msg),
                 None => write!(fmt, "task {} panicked", self.id),
             },
@@ -178,9 +174,9 @@ impl fmt::Display for JoinError {
 
 impl fmt::Debug for JoinError {
     fn fmt(&self, fmt: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.repr {
-            Repr::Cancelled => write!(fmt, "JoinError::Cancelled({:?})", self.id),
-            Repr::Panic(..) => match self.panic_message() {
+        match &self.panic {
+            None => write!(fmt, "JoinError::Cancelled({:?})", self.id),
+            Some(_) => match self.panic_message() {
                 Some(msg) => write!(fmt, "JoinError::Panic({:?}, {:?}, ...)", self.id, msg),
                 None => write!(fmt, "JoinError::Panic({:?}, ...)", self.id),
             },

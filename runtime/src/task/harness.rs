@@ -13,7 +13,9 @@ use std::future::Future;
 use std::mem::{self, ManuallyDrop};
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr::NonNull;
+use std::sync::atomic::Ordering::Relaxed;
 use std::task::{Context, Poll, Waker};
+use std::time::Instant;
 
 /// Typed access to a cell.
 pub(crate) struct Harness<T: Future, S: 'static, D> {
@@ -131,18 +133,22 @@ impl<T: Future, S: Schedule, D> Harness<T, S, D> {
                     unsafe { self.cancel_task() };
                     return PollFuture::Complete;
                 }
-                let meta = &self.header().meta;
+                let header = self.header();
                 #[cfg(feature = "tracing")]
-                let _entered = meta.span.enter();
-                meta.poll_started();
-                let started = meta.timed_poll_start();
+                let _entered = header.meta.span.enter();
+                // The poller's own words (`meta.rs`): a plain load and store each.
+                let polls = &header.polls;
+                polls.store(polls.load(Relaxed).wrapping_add(1), Relaxed);
+                header.meta.awaiting.store(0, Relaxed);
+                let started = self.scheduler().task_poll_times().then(Instant::now);
                 let waker = waker_ref(self.raw());
                 let mut cx = Context::from_waker(&waker);
                 let guard = PollGuard::enter(self.header().into());
                 // SAFETY: we hold RUNNING.
                 let ready = unsafe { self.poll_future(&mut cx, &guard) }.is_ready();
                 if let Some(started) = started {
-                    meta.timed_poll_end(started);
+                    self.scheduler()
+                        .record_poll(header.id, started, started.elapsed());
                 }
                 if ready {
                     return PollFuture::Complete;

@@ -13,9 +13,11 @@ use crate::task::cell::Header;
 use crate::task::meta::TaskInit;
 use crate::task::raw::RawTask;
 use crate::task::{Id, JoinHandle, Notified, Schedule, Task, TaskData, TaskRef};
+use std::collections::HashMap;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
+use std::time::{Duration, Instant};
 
 pub(crate) struct OwnedTasks<S: 'static> {
     shards: Box<[Padded]>,
@@ -37,6 +39,28 @@ struct Shard {
     /// on the line the lock already brings in).
     len: usize,
     added: u64,
+    /// The poll times of this shard's tasks, on a runtime that keeps them
+    /// (`Builder::task_poll_times`; empty otherwise). Here rather than in the task: see
+    /// `meta.rs` on the size of a task.
+    timings: HashMap<Id, Timing>,
+}
+
+/// One task's poll times.
+struct Timing {
+    spawned: Instant,
+    total: Duration,
+    max: Duration,
+    first_poll_delay: Option<Duration>,
+}
+
+impl Timing {
+    fn times(&self) -> crate::task::PollTimes {
+        crate::task::PollTimes {
+            total: self.total,
+            max: self.max,
+            first_poll_delay: self.first_poll_delay,
+        }
+    }
 }
 
 // SAFETY: the raw pointers in a shard are only followed under the shard's mutex, and the
@@ -55,6 +79,7 @@ impl<S: Schedule> OwnedTasks<S> {
                         closed: false,
                         len: 0,
                         added: 0,
+                        timings: HashMap::new(),
                     }))
                 })
                 .collect(),
@@ -82,14 +107,11 @@ impl<S: Schedule> OwnedTasks<S> {
     {
         let timed = scheduler.task_poll_times();
         let raw = RawTask::new(future, scheduler, init);
-        if timed {
-            raw.header().meta.start_timing();
-        }
         // SAFETY: a new task holds three references: the JoinHandle takes one, `bind_new`
         // the other two.
         unsafe {
             let join = JoinHandle::new(raw);
-            (join, self.bind_new(raw))
+            (join, self.bind_new(raw, timed))
         }
     }
 
@@ -109,12 +131,9 @@ impl<S: Schedule> OwnedTasks<S> {
     {
         let timed = scheduler.task_poll_times();
         let (raw, task_ref) = RawTask::new_with_data(data, make, scheduler, init);
-        if timed {
-            raw.header().meta.start_timing();
-        }
         // SAFETY: of the new task's four references, the `TaskRef`s hold two; `bind_new`
         // takes the other two.
-        (task_ref, unsafe { self.bind_new(raw) })
+        (task_ref, unsafe { self.bind_new(raw, timed) })
     }
 
     /// Adds a new task to the list and returns its first `Notified`; if the list is closed,
@@ -124,7 +143,7 @@ impl<S: Schedule> OwnedTasks<S> {
     ///
     /// `raw` is a new task of scheduler type `S`, and the caller hands over two of its
     /// references: the list's and the first `Notified`'s.
-    unsafe fn bind_new(&self, raw: RawTask) -> Option<Notified<S>> {
+    unsafe fn bind_new(&self, raw: RawTask, timed: bool) -> Option<Notified<S>> {
         let id = raw.header().id;
         // SAFETY: the caller hands over these two references.
         let (task, notified) = unsafe {
@@ -147,6 +166,17 @@ impl<S: Schedule> OwnedTasks<S> {
         unsafe { push_front(&mut shard, ptr) };
         shard.len += 1;
         shard.added += 1;
+        if timed {
+            shard.timings.insert(
+                id,
+                Timing {
+                    spawned: Instant::now(),
+                    total: Duration::ZERO,
+                    max: Duration::ZERO,
+                    first_poll_delay: None,
+                },
+            );
+        }
         drop(shard);
         Some(notified)
     }
@@ -158,6 +188,9 @@ impl<S: Schedule> OwnedTasks<S> {
         // SAFETY: we hold the shard lock; `ptr` is live (the caller holds a reference).
         let removed = unsafe { unlink(&mut shard, ptr) };
         shard.len -= usize::from(removed);
+        if removed && !shard.timings.is_empty() {
+            shard.timings.remove(&task.raw().header().id);
+        }
         drop(shard);
         if removed {
             // SAFETY: the list's reference is handed back.
@@ -182,6 +215,9 @@ impl<S: Schedule> OwnedTasks<S> {
                 // SAFETY: we hold the lock and `head` is in this shard.
                 unsafe { unlink(&mut guard, head) };
                 guard.len -= 1;
+                // SAFETY: `head` is live: the list's reference, now ours, keeps it.
+                let id = unsafe { head.as_ref() }.id;
+                guard.timings.remove(&id);
                 drop(guard);
                 // SAFETY: the list's reference is now ours.
                 unsafe { Task::<S>::from_raw(head) }.shutdown();
@@ -231,7 +267,9 @@ impl<S: Schedule> OwnedTasks<S> {
                     raw.state().ref_inc();
                     named.push((out.len(), raw));
                 }
-                out.push(crate::dump::TaskSnapshot::read(raw.header()));
+                let mut snapshot = crate::dump::TaskSnapshot::read(raw.header());
+                snapshot.poll_times = guard.timings.get(&snapshot.id).map(Timing::times);
+                out.push(snapshot);
                 // SAFETY: as above.
                 cur = unsafe { ptr.as_ref().owned.with(|links| (*links).next) };
             }
@@ -275,6 +313,18 @@ impl<S: Schedule> OwnedTasks<S> {
         None
     }
 
+    /// Adds a poll of `id` that began at `start` and took `elapsed` to its poll times.
+    pub(crate) fn record_poll(&self, id: Id, start: Instant, elapsed: Duration) {
+        let mut shard = self.shard(id).lock();
+        if let Some(t) = shard.timings.get_mut(&id) {
+            if t.first_poll_delay.is_none() {
+                t.first_poll_delay = Some(start.saturating_duration_since(t.spawned));
+            }
+            t.total += elapsed;
+            t.max = t.max.max(elapsed);
+        }
+    }
+
     /// (live tasks, tasks ever added), summed over the shards.
     pub(crate) fn counts(&self) -> (usize, u64) {
         self.shards.iter().fold((0, 0), |(len, added), s| {
@@ -293,13 +343,11 @@ impl<S: Schedule> OwnedTasks<S> {
 ///
 /// The caller holds the shard's lock and `ptr` is a live task in no list.
 unsafe fn push_front(shard: &mut Shard, ptr: NonNull<Header>) {
+    debug_assert!(shard.head != Some(ptr));
     // SAFETY: the caller's contract: the lock guards these links.
     unsafe {
-        ptr.as_ref().linked.with_mut(|linked| {
-            debug_assert!(!*linked);
-            *linked = true;
-        });
         ptr.as_ref().owned.with_mut(|links| {
+            debug_assert!((*links).prev.is_none(), "pushed while linked");
             let links = &mut *links;
             links.prev = None;
             links.next = shard.head;
@@ -322,11 +370,10 @@ unsafe fn unlink(shard: &mut Shard, ptr: NonNull<Header>) -> bool {
     // SAFETY: the caller's contract: the lock guards the links of `ptr` and its neighbours,
     // which are live because they are in the list.
     unsafe {
-        if !ptr
-            .as_ref()
-            .linked
-            .with_mut(|linked| std::mem::replace(&mut *linked, false))
-        {
+        // In the list iff it has a predecessor or is the head (a task out of every list has
+        // no links, and the head has no predecessor).
+        let has_prev = ptr.as_ref().owned.with(|links| (*links).prev.is_some());
+        if !has_prev && shard.head != Some(ptr) {
             return false;
         }
         let (prev, next) = ptr.as_ref().owned.with_mut(|links| {

@@ -8,9 +8,17 @@
 //! some recent value of each, not a consistent set (a dump is a diagnostic, not a
 //! synchronisation point).
 //!
-//! - `polls`, `poll_ns`, `max_poll_ns` and `first_poll` are written only by the poller, that
-//!   is the thread holding RUNNING (`state.rs`), so a load and a store stand in for an atomic
-//!   add.
+//! - `Header::polls` is written only by the poller, that is the thread holding RUNNING
+//!   (`state.rs`), so a load and a store stand in for an atomic add.
+//!
+//! Every byte here is in every task's allocation, and the allocation's size matters more than
+//! its contents: glibc's allocator frees a chunk of up to 128 bytes (a request of up to 120)
+//! into a lock-free fast bin, and anything larger through its arena's lock, so a task freed on
+//! another thread than the one that spawned it costs about twice as much one word past that
+//! size (measured: `spawn_many_local`, BENCHMARKS.md). Hence a task's poll times, which only
+//! a runtime built with `Builder::task_poll_times` keeps, are in its owned-list shard
+//! (`list.rs`), not in the task; `polls` is a `u32` beside the cancel word; and `JoinError` is
+//! two words. A `spawn(async {})` is 120 bytes, as before any of this was recorded.
 //! - `awaiting` is written by the task itself during a poll: cleared by the harness before the
 //!   poll, set by a checkpoint that returns `Pending` ([`set_awaiting`]).
 //!
@@ -26,25 +34,14 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// Set in `first_poll` until the first poll: the rest of the word is the spawn time.
-const NOT_POLLED: u64 = 1 << 63;
-
 /// Per-task records (see the module docs).
 pub(crate) struct Meta {
     /// The task that was being polled on the spawning thread, if any.
     pub(crate) parent: Option<Id>,
     /// Where `spawn` was called.
     pub(crate) spawned_at: &'static Location<'static>,
-    pub(crate) polls: AtomicU64,
     /// What the task awaits, encoded by `Awaiting::encode` (0: nothing recorded).
     pub(crate) awaiting: AtomicU64,
-    /// Total and longest poll, in nanoseconds; only kept on a runtime built with
-    /// `Builder::task_poll_times`.
-    pub(crate) poll_ns: AtomicU64,
-    pub(crate) max_poll_ns: AtomicU64,
-    /// `NOT_POLLED | spawn time` (nanoseconds since `epoch()`) until the first poll, then the
-    /// time from spawn to first poll; 0 if poll times are not kept.
-    pub(crate) first_poll: AtomicU64,
     /// The task's span, entered around each poll (the `tracing` feature).
     #[cfg(feature = "tracing")]
     pub(crate) span: tracing::Span,
@@ -76,11 +73,7 @@ impl Meta {
         Meta {
             parent: init.parent,
             spawned_at: init.spawned_at,
-            polls: AtomicU64::new(0),
             awaiting: AtomicU64::new(0),
-            poll_ns: AtomicU64::new(0),
-            max_poll_ns: AtomicU64::new(0),
-            first_poll: AtomicU64::new(0),
             #[cfg(feature = "tracing")]
             span: {
                 let span = tracing::trace_span!(
@@ -95,63 +88,6 @@ impl Meta {
             },
         }
     }
-
-    /// Starts keeping this task's poll times (the runtime keeps them): records the spawn
-    /// time.
-    pub(crate) fn start_timing(&self) {
-        self.first_poll
-            .store(NOT_POLLED | nanos_since_epoch(Instant::now()), Relaxed);
-    }
-
-    /// A poll begins (the caller holds RUNNING).
-    #[inline]
-    pub(crate) fn poll_started(&self) {
-        self.polls
-            .store(self.polls.load(Relaxed).wrapping_add(1), Relaxed);
-        self.awaiting.store(0, Relaxed);
-    }
-
-    /// The clock reading a timed poll starts with, or `None` if this task's poll times are
-    /// not kept (the caller holds RUNNING).
-    #[inline]
-    pub(crate) fn timed_poll_start(&self) -> Option<Instant> {
-        let first = self.first_poll.load(Relaxed);
-        if first == 0 {
-            return None;
-        }
-        let now = Instant::now();
-        if first & NOT_POLLED != 0 {
-            let spawned = first & !NOT_POLLED;
-            let delay = nanos_since_epoch(now).saturating_sub(spawned);
-            // Never 0, which means "not kept", nor with the flag bit.
-            self.first_poll
-                .store(delay.clamp(1, NOT_POLLED - 1), Relaxed);
-        }
-        Some(now)
-    }
-
-    /// A timed poll that began at `start` ended (the caller holds RUNNING).
-    pub(crate) fn timed_poll_end(&self, start: Instant) {
-        let ns = start.elapsed().as_nanos().min(u64::MAX as u128) as u64;
-        self.poll_ns
-            .store(self.poll_ns.load(Relaxed).saturating_add(ns), Relaxed);
-        if ns > self.max_poll_ns.load(Relaxed) {
-            self.max_poll_ns.store(ns, Relaxed);
-        }
-    }
-
-    /// The poll times, if kept: (total, longest, spawn to first poll).
-    pub(crate) fn poll_times(&self) -> Option<PollTimes> {
-        let first = self.first_poll.load(Relaxed);
-        if first == 0 {
-            return None;
-        }
-        Some(PollTimes {
-            total: Duration::from_nanos(self.poll_ns.load(Relaxed)),
-            max: Duration::from_nanos(self.max_poll_ns.load(Relaxed)),
-            first_poll_delay: (first & NOT_POLLED == 0).then(|| Duration::from_nanos(first)),
-        })
-    }
 }
 
 /// The process's reference instant for the times packed into task words.
@@ -161,7 +97,7 @@ fn epoch() -> Instant {
 }
 
 fn nanos_since_epoch(t: Instant) -> u64 {
-    (t.saturating_duration_since(epoch()).as_nanos() as u64) & !NOT_POLLED
+    (t.saturating_duration_since(epoch()).as_nanos() as u64) & ARG_MASK
 }
 
 /// A task's poll times, kept on a runtime built with

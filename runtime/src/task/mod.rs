@@ -190,6 +190,10 @@ pub(crate) trait Schedule: Sync + Sized + 'static {
     fn task_poll_times(&self) -> bool {
         false
     }
+
+    /// A poll of task `id` that began at `start` took `elapsed` (only called when
+    /// `task_poll_times` is true).
+    fn record_poll(&self, _id: Id, _start: std::time::Instant, _elapsed: std::time::Duration) {}
 }
 
 /// A task that belongs to no owned list (blocking-pool work): it holds the reference a list
