@@ -43,6 +43,7 @@
 //! });
 //! ```
 
+use crate::task::list::Origin;
 use crate::task::Header;
 use crate::task::{Awaiting, Id, PollTimes};
 use std::collections::HashMap;
@@ -102,8 +103,9 @@ pub struct TaskSnapshot {
 }
 
 impl TaskSnapshot {
-    /// Reads a live task's words (the caller keeps it alive; see `task/meta.rs`).
-    pub(crate) fn read(header: &Header) -> TaskSnapshot {
+    /// Reads a live task's words (the caller keeps it alive; see `task/meta.rs`), with the
+    /// origin its list shard keeps.
+    pub(crate) fn read(header: &Header, origin: Option<&Origin>) -> TaskSnapshot {
         let state = header.state.load();
         let state = if state.is_complete() {
             TaskState::Complete
@@ -117,9 +119,9 @@ impl TaskSnapshot {
         let meta = &header.meta;
         TaskSnapshot {
             id: header.id,
-            parent: meta.parent,
+            parent: origin.and_then(|o| o.parent),
             name: None,
-            spawned_at: meta.spawned_at,
+            spawned_at: origin.map_or(Location::caller(), |o| o.spawned_at),
             state,
             awaiting: match state {
                 TaskState::Waiting => Awaiting::decode(meta.awaiting.load(Relaxed)),

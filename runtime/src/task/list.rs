@@ -43,7 +43,37 @@ struct Shard {
     /// (`Builder::task_poll_times`; empty otherwise). Here rather than in the task: see
     /// `meta.rs` on the size of a task.
     timings: HashMap<Id, Timing>,
+    /// Each listed task's parent and spawn site (for dumps; see `meta.rs` on why they are not
+    /// in the task).
+    origins: HashMap<Id, Origin, IdHasherBuilder>,
 }
+
+/// Where a task came from.
+#[derive(Clone, Copy)]
+pub(crate) struct Origin {
+    pub(crate) parent: Option<Id>,
+    pub(crate) spawned_at: &'static std::panic::Location<'static>,
+}
+
+/// Task ids are distinct and mostly consecutive: one multiplication spreads them.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type IdHasherBuilder = std::hash::BuildHasherDefault<IdHasher>;
 
 /// One task's poll times.
 struct Timing {
@@ -67,6 +97,13 @@ impl Timing {
 // tasks they point to are `Send` (their futures are required to be).
 unsafe impl Send for Shard {}
 
+fn origin(init: &TaskInit) -> Origin {
+    Origin {
+        parent: init.parent,
+        spawned_at: init.spawned_at,
+    }
+}
+
 impl<S: Schedule> OwnedTasks<S> {
     /// A list with about `shards` shards (rounded up to a power of two).
     pub(crate) fn new(shards: usize) -> OwnedTasks<S> {
@@ -80,6 +117,7 @@ impl<S: Schedule> OwnedTasks<S> {
                         len: 0,
                         added: 0,
                         timings: HashMap::new(),
+                        origins: HashMap::default(),
                     }))
                 })
                 .collect(),
@@ -111,7 +149,7 @@ impl<S: Schedule> OwnedTasks<S> {
         // the other two.
         unsafe {
             let join = JoinHandle::new(raw);
-            (join, self.bind_new(raw, timed))
+            (join, self.bind_new(raw, origin(&init), timed))
         }
     }
 
@@ -133,7 +171,9 @@ impl<S: Schedule> OwnedTasks<S> {
         let (raw, task_ref) = RawTask::new_with_data(data, make, scheduler, init);
         // SAFETY: of the new task's four references, the `TaskRef`s hold two; `bind_new`
         // takes the other two.
-        (task_ref, unsafe { self.bind_new(raw, timed) })
+        (task_ref, unsafe {
+            self.bind_new(raw, origin(&init), timed)
+        })
     }
 
     /// Adds a new task to the list and returns its first `Notified`; if the list is closed,
@@ -143,7 +183,7 @@ impl<S: Schedule> OwnedTasks<S> {
     ///
     /// `raw` is a new task of scheduler type `S`, and the caller hands over two of its
     /// references: the list's and the first `Notified`'s.
-    unsafe fn bind_new(&self, raw: RawTask, timed: bool) -> Option<Notified<S>> {
+    unsafe fn bind_new(&self, raw: RawTask, origin: Origin, timed: bool) -> Option<Notified<S>> {
         let id = raw.header().id;
         // SAFETY: the caller hands over these two references.
         let (task, notified) = unsafe {
@@ -166,6 +206,7 @@ impl<S: Schedule> OwnedTasks<S> {
         unsafe { push_front(&mut shard, ptr) };
         shard.len += 1;
         shard.added += 1;
+        shard.origins.insert(id, origin);
         if timed {
             shard.timings.insert(
                 id,
@@ -188,8 +229,12 @@ impl<S: Schedule> OwnedTasks<S> {
         // SAFETY: we hold the shard lock; `ptr` is live (the caller holds a reference).
         let removed = unsafe { unlink(&mut shard, ptr) };
         shard.len -= usize::from(removed);
-        if removed && !shard.timings.is_empty() {
-            shard.timings.remove(&task.raw().header().id);
+        if removed {
+            let id = task.raw().header().id;
+            shard.origins.remove(&id);
+            if !shard.timings.is_empty() {
+                shard.timings.remove(&id);
+            }
         }
         drop(shard);
         if removed {
@@ -218,6 +263,7 @@ impl<S: Schedule> OwnedTasks<S> {
                 // SAFETY: `head` is live: the list's reference, now ours, keeps it.
                 let id = unsafe { head.as_ref() }.id;
                 guard.timings.remove(&id);
+                guard.origins.remove(&id);
                 drop(guard);
                 // SAFETY: the list's reference is now ours.
                 unsafe { Task::<S>::from_raw(head) }.shutdown();
@@ -267,7 +313,9 @@ impl<S: Schedule> OwnedTasks<S> {
                     raw.state().ref_inc();
                     named.push((out.len(), raw));
                 }
-                let mut snapshot = crate::dump::TaskSnapshot::read(raw.header());
+                let id = raw.header().id;
+                let mut snapshot =
+                    crate::dump::TaskSnapshot::read(raw.header(), guard.origins.get(&id));
                 snapshot.poll_times = guard.timings.get(&snapshot.id).map(Timing::times);
                 out.push(snapshot);
                 // SAFETY: as above.
@@ -296,7 +344,9 @@ impl<S: Schedule> OwnedTasks<S> {
             // SAFETY: `ptr` is in this shard, whose lock we hold (see `snapshot`).
             let raw = unsafe { RawTask::from_raw(ptr) };
             if raw.header().id == id {
-                let site = raw.header().meta.spawned_at;
+                let Some(site) = guard.origins.get(&id).map(|o| o.spawned_at) else {
+                    return None;
+                };
                 if !raw.has_data() {
                     return Some((None, site));
                 }

@@ -2,23 +2,13 @@
 //!
 //! # The protocol
 //!
-//! `Meta` lives in the task's header. `parent` and `spawned_at` are written once, when the
-//! cell is built, and never again. The counters are plain `std` atomics with one writer each
+//! `Meta` lives in the task's header. The counters are plain `std` atomics with one writer each
 //! and `Relaxed` accesses throughout: they order nothing and guard nothing, so a reader sees
 //! some recent value of each, not a consistent set (a dump is a diagnostic, not a
 //! synchronisation point).
 //!
 //! - `Header::polls` is written only by the poller, that is the thread holding RUNNING
 //!   (`state.rs`), so a load and a store stand in for an atomic add.
-//!
-//! Every byte here is in every task's allocation, and the allocation's size matters more than
-//! its contents: glibc's allocator frees a chunk of up to 128 bytes (a request of up to 120)
-//! into a lock-free fast bin, and anything larger through its arena's lock, so a task freed on
-//! another thread than the one that spawned it costs about twice as much one word past that
-//! size (measured: `spawn_many_local`, BENCHMARKS.md). Hence a task's poll times, which only
-//! a runtime built with `Builder::task_poll_times` keeps, are in its owned-list shard
-//! (`list.rs`), not in the task; `polls` is a `u32` beside the cancel word; and `JoinError` is
-//! two words. A `spawn(async {})` is 120 bytes, as before any of this was recorded.
 //! - `awaiting` is written by the task itself during a poll: cleared by the harness before the
 //!   poll, set by a checkpoint that returns `Pending` ([`set_awaiting`]).
 //!
@@ -27,6 +17,19 @@
 //!
 //! These are not loom atomics on purpose: no protocol depends on their values, and modelling
 //! them would only multiply the interleavings of every model that polls a task.
+//!
+//! # Size
+//!
+//! Every byte here is in every task's allocation, and the allocation's size matters more than
+//! its contents: glibc's allocator frees a chunk of up to 128 bytes (a request of up to 120)
+//! into a lock-free fast bin, and anything larger through its arena's lock, so a task freed on
+//! another thread than the one that spawned it costs about twice as much one word past that
+//! size (measured: `spawn_many_local`, BENCHMARKS.md). Hence only what the hot path writes is in
+//! the task: `awaiting`, and `polls` (a `u32` beside the cancel word). A task's parent and
+//! spawn site, written once and read only by dumps, and its poll times (kept only by a
+//! runtime built with `Builder::task_poll_times`) are in its owned-list shard (`list.rs`),
+//! under the lock its spawn and its release take anyway; and `JoinError` is two words. So a
+//! task is no larger than before any of this was recorded (`spawn(async {})`: 120 bytes).
 
 use crate::task::Id;
 use std::panic::Location;
@@ -34,12 +37,8 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// Per-task records (see the module docs).
+/// Per-task records kept in the task (see the module docs).
 pub(crate) struct Meta {
-    /// The task that was being polled on the spawning thread, if any.
-    pub(crate) parent: Option<Id>,
-    /// Where `spawn` was called.
-    pub(crate) spawned_at: &'static Location<'static>,
     /// What the task awaits, encoded by `Awaiting::encode` (0: nothing recorded).
     pub(crate) awaiting: AtomicU64,
     /// The task's span, entered around each poll (the `tracing` feature).
@@ -70,9 +69,9 @@ impl TaskInit {
 
 impl Meta {
     pub(crate) fn new(init: &TaskInit) -> Meta {
+        #[cfg(not(feature = "tracing"))]
+        let _ = init;
         Meta {
-            parent: init.parent,
-            spawned_at: init.spawned_at,
             awaiting: AtomicU64::new(0),
             #[cfg(feature = "tracing")]
             span: {
