@@ -408,7 +408,9 @@ pub mod runtime {
     pub use taskio_runtime::*;
 }
 
-pub use crate::exceptions::{Error, ErrorKind, Result};
+pub use crate::exceptions::{
+    Error, ErrorKind, ExceptionGroup, IncompleteRead, LimitOverrun, Result,
+};
 pub use crate::locks::{
     Barrier, BoundedSemaphore, Condition, Event, Lock, LockGuard, OwnedLockGuard,
     OwnedSemaphorePermit, Semaphore, SemaphorePermit,

@@ -11,7 +11,7 @@ use std::any::Any;
 use std::future::Future;
 use std::process::ExitCode;
 
-use crate::{Error, ErrorKind, Runner};
+use crate::{Error, Runner};
 
 /// The runner an attribute asked for.
 #[derive(Debug, Clone, Copy)]
@@ -29,7 +29,7 @@ pub trait Output: Send + 'static {
     /// This output for a failure of the runner (not of the body).
     fn runner_failed(error: Error) -> Self;
 
-    /// Re-raises the output if it is a taskio [`Panic`](ErrorKind::Panic) error, as
+    /// Re-raises the output if it is a taskio [`Panic`](crate::ErrorKind::Panic) error, as
     /// [`Runner::run`] does with its main's.
     fn resume_panic(self) -> Self;
 }
@@ -44,16 +44,15 @@ where
     }
 
     fn resume_panic(self) -> Self {
-        if let Err(e) = &self {
-            if let Some(error) = (e as &dyn Any).downcast_ref::<Error>() {
-                if error.kind() == ErrorKind::Panic {
-                    if let Some(payload) = error.take_panic_payload() {
-                        std::panic::resume_unwind(payload);
-                    }
-                }
+        let Err(e) = self else { return self };
+        let mut slot = Some(e);
+        if let Some(taskio) = (&mut slot as &mut dyn Any).downcast_mut::<Option<Error>>() {
+            match taskio.take().expect("just set").into_panic() {
+                Ok(payload) => std::panic::resume_unwind(payload),
+                Err(not_a_panic) => *taskio = Some(not_a_panic),
             }
         }
-        self
+        Err(slot.expect("put back"))
     }
 }
 

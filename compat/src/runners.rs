@@ -377,9 +377,9 @@ impl Runner {
             }
         };
         match out {
-            Err(e) if e.kind() == ErrorKind::Panic => match e.take_panic_payload() {
-                Some(p) => std::panic::resume_unwind(p),
-                None => Err(e),
+            Err(e) if e.kind() == ErrorKind::Panic => match e.into_panic() {
+                Ok(p) => std::panic::resume_unwind(p),
+                Err(e) => Err(e),
             },
             r => r,
         }

@@ -163,7 +163,7 @@ flavours!(
         .await
         .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Group);
-        let errors = err.group_errors().unwrap();
+        let errors = &err.downcast_ref::<taskio::ExceptionGroup>().unwrap().errors;
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].to_string(), "crashed later");
         Ok(())
@@ -281,7 +281,7 @@ flavours!(
         // As in `TaskGroup::run`, the body's error comes in a Group error: alone, as the
         // child's failure went to the hook.
         assert_eq!(err.kind(), ErrorKind::Group);
-        let errors = err.group_errors().unwrap();
+        let errors = &err.downcast_ref::<taskio::ExceptionGroup>().unwrap().errors;
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].to_string(), "body");
         assert_eq!(cancelled.load(SeqCst), 2);
