@@ -55,6 +55,8 @@
 //! | `await cond.wait()` | `guard = cond.wait(guard).await?` |
 //! | `asyncio.Queue`, `PriorityQueue`, `LifoQueue` | [`Queue`], [`PriorityQueue`], [`LifoQueue`] |
 //! | `asyncio.CancelledError`, `TimeoutError`, `InvalidStateError`, `QueueEmpty`, `QueueFull`, `QueueShutDown`, `BrokenBarrierError`, `ExceptionGroup` | [`Error`] with [`ErrorKind`]`::{Cancelled, Timeout, InvalidState, QueueEmpty, QueueFull, QueueShutDown, BrokenBarrier, Group}` |
+//! | `RuntimeError`, `ValueError` (misuse, a bad argument) | [`ErrorKind::Runtime`], [`ErrorKind::Value`] |
+//! | `e.partial` of `IncompleteReadError`, `e.consumed` of `LimitOverrunError`, `eg.exceptions` | [`err.downcast_ref::<IncompleteRead>()`](Error::downcast_ref), [`LimitOverrun`], [`ExceptionGroup`] |
 //! | `except asyncio.QueueEmpty:` | `Err(e) if e.kind() == ErrorKind::QueueEmpty =>` |
 //! | `await asyncio.open_connection(host, port)` | [`open_connection(host, port)`](streams::open_connection)`.await?` → ([`StreamReader`], [`StreamWriter`]) |
 //! | `await asyncio.start_server(cb, host, port)` | [`start_server(cb, host, port)`](streams::start_server)`.await?` → [`Server`] |

@@ -253,7 +253,7 @@ impl RunnerBuilder {
     ///
     /// # Errors
     ///
-    /// `Io` if the OS refuses threads or the poller; `Runtime` for a NaN shutdown limit.
+    /// `Io` if the OS refuses threads or the poller; `Value` for a NaN shutdown limit.
     ///
     /// # Examples
     ///

@@ -369,7 +369,7 @@ impl TaskGroup {
     ///
     /// # Errors
     ///
-    /// `Runtime` for a NaN grace period.
+    /// `Value` for a NaN grace period.
     ///
     /// # Examples
     ///

@@ -87,6 +87,7 @@ fn every_constructor_has_its_kind() {
             ErrorKind::IncompleteRead,
         ),
         (Error::runtime("r"), ErrorKind::Runtime),
+        (Error::value("v"), ErrorKind::Value),
         (Error::new(std::io::Error::other("io")), ErrorKind::Io),
         (Error::msg("m"), ErrorKind::Other),
     ];

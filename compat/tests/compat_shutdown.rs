@@ -530,5 +530,5 @@ fn runner_shutdown_timeout_bounds_the_wait_for_blocking_work() {
         .shutdown_grace(f64::NAN)
         .build()
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Runtime);
+    assert_eq!(err.kind(), ErrorKind::Value);
 }

@@ -119,9 +119,13 @@ pub enum ErrorKind {
     LimitOverrun,
     /// `asyncio.IncompleteReadError`: EOF came before the expected bytes.
     IncompleteRead,
-    /// Misuse (asyncio's `RuntimeError` and `ValueError`): "Lock is not acquired",
-    /// "TaskGroup is finished", ...
+    /// asyncio's `RuntimeError`: an operation the object's state refuses ("Lock is not
+    /// acquired", "TaskGroup is finished", "Event loop is closed", ...).
     Runtime,
+    /// asyncio's `ValueError`: a bad argument ("parties must be >= 1", a NaN delay, an
+    /// empty separator, an empty set to `wait`), or a count gone past its bound
+    /// ("task_done() called too many times", "BoundedSemaphore released too many times").
+    Value,
     /// An I/O error.
     Io,
     /// `KeyboardInterrupt`: [`run`](crate::run) or [`Runner::run`](crate::Runner::run) was
@@ -369,7 +373,7 @@ impl Error {
         Error::simple(ErrorKind::InvalidState, message)
     }
 
-    /// A misuse error, asyncio's `RuntimeError` (and `ValueError`).
+    /// A misuse error, asyncio's `RuntimeError`.
     ///
     /// # Examples
     ///
@@ -380,6 +384,19 @@ impl Error {
     /// ```
     pub fn runtime(message: impl Into<String>) -> Error {
         Error::simple(ErrorKind::Runtime, message)
+    }
+
+    /// A bad value, asyncio's `ValueError`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = taskio::Error::value("parties must be >= 1");
+    /// assert_eq!(err.kind(), taskio::ErrorKind::Value);
+    /// assert_eq!(taskio::Barrier::new(0).unwrap_err().kind(), taskio::ErrorKind::Value);
+    /// ```
+    pub fn value(message: impl Into<String>) -> Error {
+        Error::simple(ErrorKind::Value, message)
     }
 
     /// `QueueEmpty`.

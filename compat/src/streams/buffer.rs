@@ -270,7 +270,7 @@ impl StreamBuffer {
     /// One attempt of `readuntil(sep)`.
     pub fn try_readuntil(&mut self, sep: &[u8]) -> Poll<Result<Vec<u8>>> {
         if sep.is_empty() {
-            return Poll::Ready(Err(Error::runtime(
+            return Poll::Ready(Err(Error::value(
                 "Separator should be at least one-byte string",
             )));
         }

@@ -183,7 +183,7 @@ impl Model {
                 self.limit = *n;
                 return Done(Outcome::Bool(true));
             }
-            Op::Readuntil(sep) if sep.is_empty() => return Done(Outcome::Kind(ErrorKind::Runtime)),
+            Op::Readuntil(sep) if sep.is_empty() => return Done(Outcome::Kind(ErrorKind::Value)),
             _ => {}
         }
         if self.error {

@@ -577,7 +577,7 @@ impl Server {
     ///
     /// # Errors
     ///
-    /// `Runtime` for a NaN grace period.
+    /// `Value` for a NaN grace period.
     ///
     /// # Examples
     ///
