@@ -17,7 +17,8 @@
 //! kills a worker). Combinators take *children* that are either a [`Task<T>`] or a coroutine
 //! `F: Future<Output = taskio::Result<T>> + Send + 'static` (wrapped in a task at once, like
 //! asyncio's `ensure_future`); the trait for that is [`tasks::Awaitable`]. Infallible
-//! children return `Ok(value)`; user errors convert with `?`.
+//! children return `Ok(value)`; user errors convert with `?`; a coroutine returning another
+//! error type (an `io::Result`) becomes a child with [`.err_into()`](ErrInto::err_into).
 //!
 //! A [`Task<T>`] is a cheap-clone handle; awaiting it gives `taskio::Result<T>`. One task's
 //! value may be read by several awaiters (asyncio allows it), so reading it hands out a clone:
@@ -411,7 +412,7 @@ pub mod runtime {
 }
 
 pub use crate::exceptions::{
-    Error, ErrorKind, ExceptionGroup, IncompleteRead, LimitOverrun, Result,
+    ErrInto, Error, ErrorKind, ExceptionGroup, IncompleteRead, LimitOverrun, Result,
 };
 pub use crate::locks::{
     Barrier, BoundedSemaphore, Condition, Event, Lock, LockGuard, OwnedLockGuard,

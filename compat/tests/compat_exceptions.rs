@@ -395,3 +395,88 @@ fn converts_into_io_errors() {
     );
     drop(keep);
 }
+
+/// Children whose error is not taskio's: `err_into()` converts it, for each API that takes a
+/// child.
+mod err_into_children {
+    use taskio::{create_task, gather, ErrInto, Error, ErrorKind, ExceptionGroup, TaskGroup};
+
+    use super::MyError;
+
+    async fn io_child(fail: bool) -> std::io::Result<u8> {
+        taskio::sleep(0).await.map_err(std::io::Error::from)?;
+        if fail {
+            return Err(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        }
+        Ok(7)
+    }
+
+    async fn user_child() -> Result<(), MyError> {
+        Err(MyError(3))
+    }
+
+    fn rt<T: Send + 'static>(
+        body: impl std::future::Future<Output = taskio::Result<T>> + Send + 'static,
+    ) -> T {
+        taskio::Runner::builder()
+            .current_thread()
+            .build()
+            .unwrap()
+            .run(body)
+            .unwrap()
+    }
+
+    #[test]
+    fn create_task_takes_an_io_result_child() {
+        rt(async {
+            assert_eq!(create_task(io_child(false).err_into()).await?, 7);
+            let err = create_task(io_child(true).err_into()).await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Io);
+            let io = err.downcast_ref::<std::io::Error>().unwrap();
+            assert_eq!(io.kind(), std::io::ErrorKind::ConnectionReset);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_user_error_child_keeps_its_error() {
+        rt(async {
+            let err = create_task(user_child().err_into()).await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Other);
+            assert_eq!(err.downcast_ref::<MyError>(), Some(&MyError(3)));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn task_group_and_gather_take_converted_children() {
+        rt(async {
+            let err = TaskGroup::run(|tg| async move {
+                tg.create_task(io_child(true).err_into())?;
+                tg.create_task(user_child().err_into())?;
+                Ok(())
+            })
+            .await
+            .unwrap_err();
+            let group = err.downcast_ref::<ExceptionGroup>().unwrap();
+            let mut kinds: Vec<ErrorKind> = group.errors.iter().map(Error::kind).collect();
+            kinds.sort_by_key(|k| format!("{k}"));
+            assert_eq!(kinds, [ErrorKind::Io, ErrorKind::Other]);
+
+            let all = gather([io_child(false).err_into(), io_child(false).err_into()]).await?;
+            assert_eq!(all, [7, 7]);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_converted_child_can_be_cancelled() {
+        rt(async {
+            let t = create_task(std::future::pending::<std::io::Result<()>>().err_into());
+            taskio::sleep(0).await?;
+            assert!(t.cancel(None));
+            assert!(t.join().await.unwrap_err().is_cancelled());
+            Ok(())
+        });
+    }
+}

@@ -65,8 +65,10 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::sync::Arc;
 
+mod err_into;
 mod payloads;
 
+pub use err_into::{ErrInto, ErrIntoFuture};
 pub use payloads::{ExceptionGroup, IncompleteRead, LimitOverrun};
 
 /// `Result` with taskio's [`Error`] as the default error type.
