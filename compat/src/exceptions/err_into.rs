@@ -58,7 +58,8 @@ pub trait ErrInto<T, E>: Future<Output = std::result::Result<T, E>> + Sized {
     /// ```
     /// use taskio::ErrInto;
     ///
-    /// let fut = async { "x".parse::<u8>() }.err_into(); // Result<u8, ParseIntError> -> taskio::Result<u8>
+    /// // Result<u8, ParseIntError> -> taskio::Result<u8>
+    /// let fut = async { "x".parse::<u8>() }.err_into();
     /// let err = taskio::run(fut).unwrap_err();
     /// assert!(err.downcast_ref::<std::num::ParseIntError>().is_some());
     /// ```

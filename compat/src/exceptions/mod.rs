@@ -65,7 +65,10 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::sync::Arc;
 
+mod convert;
+mod deprecated;
 mod err_into;
+mod group;
 mod payloads;
 
 pub use err_into::{ErrInto, ErrIntoFuture};
@@ -647,172 +650,9 @@ impl Error {
         }
     }
 
-    /// Takes the payload of a caught panic (once: later calls, also on clones, return
-    /// `None`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let err = taskio::Error::panic(Box::new(7_u32));
-    /// #[allow(deprecated)]
-    /// let (first, second) = (err.clone().take_panic_payload(), err.take_panic_payload());
-    /// assert_eq!(first.unwrap().downcast_ref::<u32>(), Some(&7));
-    /// assert!(second.is_none()); // the first clone took it
-    /// ```
-    #[deprecated(
-        note = "the first caller takes the payload from every clone; use `into_panic(self)`"
-    )]
-    pub fn take_panic_payload(&self) -> Option<Box<dyn Any + Send>> {
-        match &self.inner.repr {
-            Repr::Panic { payload, .. } => payload.lock().take(),
-            _ => None,
-        }
-    }
-
-    /// The errors of a group (`None` if this is not a group). Groups nest.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let g = taskio::Error::group("g", vec![taskio::Error::timeout()]);
-    /// #[allow(deprecated)]
-    /// let errors = g.group_errors().unwrap();
-    /// assert!(errors[0].is_timeout());
-    /// ```
-    #[deprecated(note = "use `err.downcast_ref::<ExceptionGroup>()` and its `errors`")]
-    pub fn group_errors(&self) -> Option<&[Error]> {
-        self.as_group().map(|g| &g.errors[..])
-    }
-
     fn as_group(&self) -> Option<&ExceptionGroup> {
         match &self.inner.repr {
             Repr::Group(g) => Some(g),
-            _ => None,
-        }
-    }
-
-    /// Every non-group error in this error, depth first (itself, if it is not a group).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use taskio::Error;
-    /// let g = Error::group("a", vec![Error::timeout(), Error::group("b", vec![Error::msg("x")])]);
-    /// let leaves = g.leaves();
-    /// assert_eq!(leaves.len(), 2);
-    /// assert!(leaves[0].is_timeout());
-    /// ```
-    pub fn leaves(&self) -> Vec<&Error> {
-        let mut out = Vec::new();
-        self.collect_leaves(&mut out);
-        out
-    }
-
-    fn collect_leaves<'a>(&'a self, out: &mut Vec<&'a Error>) {
-        match self.as_group() {
-            Some(g) => g.errors.iter().for_each(|e| e.collect_leaves(out)),
-            None => out.push(self),
-        }
-    }
-
-    /// `ExceptionGroup.split`: the part of this error whose leaves match `pred`, and the
-    /// rest, keeping the group structure and messages. Either side is `None` when empty.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use taskio::Error;
-    /// let g = Error::group("g", vec![Error::timeout(), Error::msg("x"), Error::timeout()]);
-    /// let (timeouts, rest) = g.split(|e| e.is_timeout());
-    /// assert_eq!(timeouts.unwrap().leaves().len(), 2);
-    /// assert_eq!(rest.unwrap().leaves().len(), 1);
-    /// ```
-    pub fn split<F>(&self, mut pred: F) -> (Option<Error>, Option<Error>)
-    where
-        F: FnMut(&Error) -> bool,
-    {
-        self.split_with(&mut pred)
-    }
-
-    fn split_with(&self, pred: &mut dyn FnMut(&Error) -> bool) -> (Option<Error>, Option<Error>) {
-        let Repr::Group(ExceptionGroup { message, errors }) = &self.inner.repr else {
-            return if pred(self) {
-                (Some(self.clone()), None)
-            } else {
-                (None, Some(self.clone()))
-            };
-        };
-        let (mut matched, mut rest) = (Vec::new(), Vec::new());
-        for e in errors {
-            let (m, r) = e.split_with(pred);
-            matched.extend(m);
-            rest.extend(r);
-        }
-        let rebuild = |part: Vec<Error>| {
-            if part.is_empty() {
-                None
-            } else if part.len() == errors.len()
-                && part.iter().zip(errors).all(|(p, e)| p.ptr_eq(e))
-            {
-                // Every child went to this side whole: the group itself did.
-                Some(self.clone())
-            } else {
-                Some(Error::group(message.clone(), part))
-            }
-        };
-        (rebuild(matched), rebuild(rest))
-    }
-
-    /// The bytes read before EOF, for [`ErrorKind::IncompleteRead`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let err = taskio::Error::incomplete_read(vec![1, 2], None);
-    /// #[allow(deprecated)]
-    /// let partial = err.partial();
-    /// assert_eq!(partial, Some(&[1u8, 2][..]));
-    /// ```
-    #[deprecated(note = "use `err.downcast_ref::<IncompleteRead>()` and its `partial`")]
-    pub fn partial(&self) -> Option<&[u8]> {
-        match &self.inner.repr {
-            Repr::IncompleteRead(p) => Some(&p.partial),
-            _ => None,
-        }
-    }
-
-    /// The number of bytes that were expected, for [`ErrorKind::IncompleteRead`] (`None`
-    /// also when a separator, not a count, was expected).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let err = taskio::Error::incomplete_read(vec![], Some(4));
-    /// #[allow(deprecated)]
-    /// let expected = err.expected();
-    /// assert_eq!(expected, Some(4));
-    /// ```
-    #[deprecated(note = "use `err.downcast_ref::<IncompleteRead>()` and its `expected`")]
-    pub fn expected(&self) -> Option<usize> {
-        match &self.inner.repr {
-            Repr::IncompleteRead(p) => p.expected,
-            _ => None,
-        }
-    }
-
-    /// The number of bytes to consume, for [`ErrorKind::LimitOverrun`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// #[allow(deprecated)]
-    /// let consumed = taskio::Error::limit_overrun("limit", 3).consumed();
-    /// assert_eq!(consumed, Some(3));
-    /// ```
-    #[deprecated(note = "use `err.downcast_ref::<LimitOverrun>()` and its `consumed`")]
-    pub fn consumed(&self) -> Option<usize> {
-        match &self.inner.repr {
-            Repr::LimitOverrun(p) => Some(p.consumed),
             _ => None,
         }
     }
@@ -987,93 +827,6 @@ impl fmt::Debug for Error {
             }
         }
         Ok(())
-    }
-}
-
-impl<E> From<E> for Error
-where
-    E: StdError + Send + Sync + 'static,
-{
-    fn from(error: E) -> Error {
-        Error::new(error)
-    }
-}
-
-impl std::ops::Deref for Error {
-    type Target = dyn StdError + Send + Sync + 'static;
-
-    fn deref(&self) -> &Self::Target {
-        self.as_std_error()
-    }
-}
-
-impl AsRef<dyn StdError + Send + Sync + 'static> for Error {
-    fn as_ref(&self) -> &(dyn StdError + Send + Sync + 'static) {
-        self.as_std_error()
-    }
-}
-
-/// A `std::error::Error` that holds a taskio [`Error`], for APIs that want a boxed std error.
-struct Boxed(Error);
-
-impl fmt::Debug for Boxed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
-    }
-}
-
-impl fmt::Display for Boxed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
-    }
-}
-
-impl StdError for Boxed {
-    fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.0.inner.source()
-    }
-}
-
-impl From<Error> for Box<dyn StdError + Send + Sync + 'static> {
-    fn from(error: Error) -> Self {
-        Box::new(Boxed(error))
-    }
-}
-
-/// For `futures_io` traits and other `io::Result` APIs: an [`ErrorKind::Io`] error gives its
-/// `io::Error` back (moved out when no clone is alive; else a copy of its kind and message);
-/// a timeout becomes `TimedOut`, a cancellation `Interrupted`, an incomplete read
-/// `UnexpectedEof`; anything else is wrapped with kind `Other` (its `get_ref()` displays the
-/// taskio error).
-///
-/// # Examples
-///
-/// ```
-/// let io: std::io::Error = taskio::Error::timeout().into();
-/// assert_eq!(io.kind(), std::io::ErrorKind::TimedOut);
-/// let original = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
-/// let back: std::io::Error = taskio::Error::from(original).into();
-/// assert_eq!(back.kind(), std::io::ErrorKind::BrokenPipe);
-/// ```
-impl From<Error> for std::io::Error {
-    fn from(error: Error) -> std::io::Error {
-        use std::io::ErrorKind as Io;
-        let kind = match error.kind() {
-            ErrorKind::Io => match error.downcast::<std::io::Error>() {
-                Ok(io) => return io,
-                Err(shared) => {
-                    let Repr::Io(io) = &shared.inner.repr else {
-                        unreachable!("kind is Io")
-                    };
-                    return std::io::Error::new(io.kind(), io.to_string());
-                }
-            },
-            ErrorKind::Timeout => Io::TimedOut,
-            ErrorKind::Cancelled => Io::Interrupted,
-            ErrorKind::IncompleteRead => Io::UnexpectedEof,
-            _ => Io::Other,
-        };
-        std::io::Error::new(kind, Boxed(error))
     }
 }
 

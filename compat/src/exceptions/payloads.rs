@@ -87,9 +87,9 @@ impl StdError for LimitOverrun {}
 /// ```
 /// use taskio::{Error, ExceptionGroup};
 ///
-/// let err = Error::group("unhandled errors in a TaskGroup", vec![Error::timeout(), Error::msg("x")]);
+/// let err = Error::group("unhandled errors", vec![Error::timeout(), Error::msg("x")]);
 /// let ExceptionGroup { message, errors } = err.downcast_ref::<ExceptionGroup>().unwrap();
-/// assert_eq!(message, "unhandled errors in a TaskGroup");
+/// assert_eq!(message, "unhandled errors");
 /// assert!(errors[0].is_timeout());
 /// assert_eq!(errors[1].to_string(), "x");
 /// assert!(Error::timeout().downcast_ref::<ExceptionGroup>().is_none());
