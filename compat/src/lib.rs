@@ -258,7 +258,7 @@ pub mod __macros;
 /// # Compile errors
 ///
 /// On a function that is not `async`, takes arguments or is generic; on an unknown option or
-/// a bad value, each at the token at fault:
+/// a bad value; on a return type of none of the kinds above; each at the token at fault:
 ///
 /// ```compile_fail
 /// #[taskio::main]
@@ -288,6 +288,13 @@ pub mod __macros;
 /// ```compile_fail
 /// #[taskio::main]
 /// async fn main(args: Vec<String>) {} // error: `main` takes no arguments
+/// ```
+///
+/// ```compile_fail
+/// #[taskio::main]
+/// async fn main() -> i32 { // error: `i32` cannot be returned by a `#[taskio::main]` ...
+///     0
+/// }
 /// ```
 #[cfg(not(loom))]
 #[doc(inline)]

@@ -25,6 +25,13 @@ pub struct Config {
 }
 
 /// A return type a `main` or test body may have.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be returned by a `#[taskio::main]` or `#[taskio::test]` function",
+    label = "this return type",
+    note = "return `()`, `std::process::ExitCode`, or a `Result<T, E>` whose `E` converts from \
+            `taskio::Error` (`taskio::Result<T>`, `std::io::Result<T>`, \
+            `Result<T, Box<dyn std::error::Error + Send + Sync>>`); it must be `Send`"
+)]
 pub trait Output: Send + 'static {
     /// This output for a failure of the runner (not of the body).
     fn runner_failed(error: Error) -> Self;
