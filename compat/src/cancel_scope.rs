@@ -483,7 +483,7 @@ impl CancelScope {
     ///
     /// # Errors
     ///
-    /// `Runtime` for a NaN delay.
+    /// `Value` for a NaN delay.
     ///
     /// # Examples
     ///
@@ -665,7 +665,7 @@ fn deadline_after(delay: impl Delay) -> Result<Instant> {
 ///
 /// # Errors
 ///
-/// `Runtime` for a NaN delay; the body's own error; cancellations from elsewhere.
+/// `Value` for a NaN delay; the body's own error; cancellations from elsewhere.
 ///
 /// # Examples
 ///
@@ -728,7 +728,7 @@ where
 ///
 /// # Errors
 ///
-/// `Timeout`; `Runtime` for a NaN delay; the body's own error; cancellations from
+/// `Timeout`; `Value` for a NaN delay; the body's own error; cancellations from
 /// elsewhere.
 ///
 /// # Examples

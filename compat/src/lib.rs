@@ -17,7 +17,8 @@
 //! kills a worker). Combinators take *children* that are either a [`Task<T>`] or a coroutine
 //! `F: Future<Output = taskio::Result<T>> + Send + 'static` (wrapped in a task at once, like
 //! asyncio's `ensure_future`); the trait for that is [`tasks::Awaitable`]. Infallible
-//! children return `Ok(value)`; user errors convert with `?`.
+//! children return `Ok(value)`; user errors convert with `?`; a coroutine returning another
+//! error type (an `io::Result`) becomes a child with [`.err_into()`](ErrInto::err_into).
 //!
 //! A [`Task<T>`] is a cheap-clone handle; awaiting it gives `taskio::Result<T>`. One task's
 //! value may be read by several awaiters (asyncio allows it), so reading it hands out a clone:
@@ -28,7 +29,8 @@
 //!
 //! | asyncio | taskio |
 //! |---|---|
-//! | `asyncio.run(main())` | [`taskio::run(main())`](run) → `Result<T>` |
+//! | `asyncio.run(main())` | [`taskio::run(main())`](run) → `Result<T>` or [`#[taskio::main]`](macro@main) on `async fn main` |
+//! | `unittest.IsolatedAsyncioTestCase` (`async def test_...`) | [`#[taskio::test]`](macro@test) on `async fn`; `start_paused = true` for the paused clock |
 //! | `asyncio.Runner(...)` / `runner.run(coro)` / `runner.close()` | [`Runner::builder()`](Runner::builder)`.current_thread().start_paused(true).build()?`, [`Runner::run`], [`Runner::close`] |
 //! | `asyncio.create_task(coro, name=n)` | [`create_task(coro)`](create_task), [`tasks::create_task_named(n, coro)`](tasks::create_task_named) |
 //! | `await task` | `task.await` (`T: Clone`) or `task.join().await` |
@@ -54,6 +56,8 @@
 //! | `await cond.wait()` | `guard = cond.wait(guard).await?` |
 //! | `asyncio.Queue`, `PriorityQueue`, `LifoQueue` | [`Queue`], [`PriorityQueue`], [`LifoQueue`] |
 //! | `asyncio.CancelledError`, `TimeoutError`, `InvalidStateError`, `QueueEmpty`, `QueueFull`, `QueueShutDown`, `BrokenBarrierError`, `ExceptionGroup` | [`Error`] with [`ErrorKind`]`::{Cancelled, Timeout, InvalidState, QueueEmpty, QueueFull, QueueShutDown, BrokenBarrier, Group}` |
+//! | `RuntimeError`, `ValueError` (misuse, a bad argument) | [`ErrorKind::Runtime`], [`ErrorKind::Value`] |
+//! | `e.partial` of `IncompleteReadError`, `e.consumed` of `LimitOverrunError`, `eg.exceptions` | [`err.downcast_ref::<IncompleteRead>()`](Error::downcast_ref), [`LimitOverrun`], [`ExceptionGroup`] |
 //! | `except asyncio.QueueEmpty:` | `Err(e) if e.kind() == ErrorKind::QueueEmpty =>` |
 //! | `await asyncio.open_connection(host, port)` | [`open_connection(host, port)`](streams::open_connection)`.await?` → ([`StreamReader`], [`StreamWriter`]) |
 //! | `await asyncio.start_server(cb, host, port)` | [`start_server(cb, host, port)`](streams::start_server)`.await?` → [`Server`] |
@@ -187,6 +191,211 @@ mod watch;
 #[path = "testing.rs"]
 pub mod __testing;
 
+#[cfg(not(loom))]
+#[doc(hidden)]
+#[path = "macro_support.rs"]
+pub mod __macros;
+
+/// Makes `async fn main` the program's entry point, run as [`run`] runs its `main`: the body
+/// is the main task of a fresh [`Runner`]; when it returns, the tasks still running are
+/// cancelled and the runner is closed.
+///
+/// # Examples
+///
+/// ```
+/// #[taskio::main]
+/// async fn main() -> taskio::Result<()> {
+///     let t = taskio::create_task(async { Ok(20) });
+///     assert_eq!(t.await? + 1, 21);
+///     Ok(())
+/// }
+/// ```
+///
+/// The deterministic scheduler (one thread, asyncio's exact order):
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+///
+/// #[taskio::main(flavor = "current_thread")]
+/// async fn main() {
+///     let order = Arc::new(Mutex::new(Vec::new()));
+///     let tasks: Vec<_> = (0..3)
+///         .map(|i| {
+///             let order = order.clone();
+///             taskio::create_task(async move {
+///                 order.lock().unwrap().push(i);
+///                 Ok(())
+///             })
+///         })
+///         .collect();
+///     taskio::gather(tasks).await.unwrap();
+///     assert_eq!(*order.lock().unwrap(), [0, 1, 2]); // FIFO, as asyncio
+/// }
+/// ```
+///
+/// # Options
+///
+/// `#[taskio::main(name = value, ...)]`:
+///
+/// | option | values | default |
+/// |---|---|---|
+/// | `flavor` | `"multi_thread"` (work stealing), `"current_thread"` ([`RunnerBuilder::current_thread`]) | `"multi_thread"` |
+/// | `workers` | an integer >= 1 ([`RunnerBuilder::worker_threads`]; implies `"multi_thread"`) | one per core |
+/// | `start_paused` | `true`, `false` ([`RunnerBuilder::start_paused`]) | `false` |
+///
+/// ```
+/// #[taskio::main(workers = 2)]
+/// async fn main() -> std::io::Result<()> {
+///     let two = taskio::to_thread(|| 1 + 1).await?; // a taskio::Error converts to io::Error
+///     assert_eq!(two, 2);
+///     Ok(())
+/// }
+/// ```
+///
+/// # The return type
+///
+/// `()`, [`std::process::ExitCode`], or `Result<T, E>` with `E: From<taskio::Error>`:
+/// [`taskio::Result<T>`](Result), `std::io::Result<T>`, `Result<T, Box<dyn std::error::Error
+/// + Send + Sync>>`. It must be `Send`: the body runs as a task. A failure of the runner
+/// itself (it cannot be built; the loop was stopped; Ctrl-C's
+/// [`KeyboardInterrupt`](ErrorKind::KeyboardInterrupt)) is returned as `Err(E::from(e))`,
+/// printed with `ExitCode::FAILURE`, or, for `()`, a panic. A panic in the body, or a
+/// [`Panic`](ErrorKind::Panic) error it returns, is re-raised as a panic, as [`run`] does.
+///
+/// # Compile errors
+///
+/// On a function that is not `async`, takes arguments or is generic; on an unknown option or
+/// a bad value; on a return type of none of the kinds above; each at the token at fault:
+///
+/// ```compile_fail
+/// #[taskio::main]
+/// fn main() {} // error: `#[taskio::main]` goes on an `async fn`: add `async` before `fn`
+/// ```
+///
+/// ```compile_fail
+/// #[taskio::main(threads = 2)] // error: unknown option `threads` of `#[taskio::main]`
+/// async fn main() {}
+/// ```
+///
+/// ```compile_fail
+/// #[taskio::main(flavor = "single")] // error: `flavor` is "current_thread" or "multi_thread"
+/// async fn main() {}
+/// ```
+///
+/// ```compile_fail
+/// #[taskio::main(workers = 0)] // error: `workers` must be at least 1
+/// async fn main() {}
+/// ```
+///
+/// ```compile_fail
+/// #[taskio::main(flavor = "current_thread", workers = 2)] // error: `workers` is for multi-thread
+/// async fn main() {}
+/// ```
+///
+/// ```compile_fail
+/// #[taskio::main]
+/// async fn main(args: Vec<String>) {} // error: `main` takes no arguments
+/// ```
+///
+/// ```compile_fail
+/// #[taskio::main]
+/// async fn main() -> i32 { // error: `i32` cannot be returned by a `#[taskio::main]` ...
+///     0
+/// }
+/// ```
+#[cfg(not(loom))]
+#[doc(inline)]
+pub use taskio_macros::main;
+
+/// Makes an `async fn` a `#[test]` whose body runs as the main task of a fresh [`Runner`]
+/// (closed when the body returns). By default the runner is the deterministic one: one
+/// thread, one FIFO ready queue, asyncio's exact order of steps.
+///
+/// # Examples
+///
+/// ```test_harness
+/// #[taskio::test]
+/// async fn sleeps_then_adds() -> taskio::Result<()> {
+///     taskio::sleep(0.01).await?;
+///     assert_eq!(taskio::create_task(async { Ok(1) }).await? + 1, 2);
+///     Ok(())
+/// }
+/// ```
+///
+/// The paused clock: time moves only when every task waits, and then jumps to the next
+/// timer, so an hour of timers takes no real time and timeouts fire in a fixed order:
+///
+/// ```test_harness
+/// use std::time::{Duration, Instant};
+///
+/// #[taskio::test(start_paused = true)]
+/// async fn an_hour_in_no_time() {
+///     let real = Instant::now();
+///     let lp = taskio::get_running_loop().unwrap();
+///     let start = lp.time();
+///     let err = taskio::wait_for(taskio::sleep(3600), Some(Duration::from_secs(60)))
+///         .await
+///         .unwrap_err();
+///     assert!(err.is_timeout());
+///     taskio::sleep(3600).await.unwrap();
+///     assert!(lp.time() - start >= 3660.0);
+///     assert!(real.elapsed() < Duration::from_secs(60));
+/// }
+/// ```
+///
+/// # Options
+///
+/// `#[taskio::test(name = value, ...)]`:
+///
+/// | option | values | default |
+/// |---|---|---|
+/// | `flavor` | `"current_thread"`, `"multi_thread"` | `"current_thread"` |
+/// | `workers` | an integer >= 1 (implies `"multi_thread"`) | one per core (with `"multi_thread"`) |
+/// | `start_paused` | `true`, `false`: the paused clock ([`RunnerBuilder::start_paused`]) | `false` |
+///
+/// ```test_harness
+/// #[taskio::test(workers = 4, start_paused = true)]
+/// async fn on_four_workers() -> taskio::Result<()> {
+///     let threads = taskio::gather((0..8).map(|_| async {
+///         taskio::sleep(1).await?;
+///         Ok(std::thread::current().id())
+///     }))
+///     .await?;
+///     assert_eq!(threads.len(), 8);
+///     Ok(())
+/// }
+/// ```
+///
+/// Other attributes stay (`#[should_panic]`, `#[ignore]`). The return type is as for
+/// [`main`](macro@main): `()` or a `Result` whose error converts from [`Error`]; an `Err`
+/// fails the test.
+///
+/// # Compile errors
+///
+/// ```compile_fail
+/// #[taskio::test]
+/// fn not_async() {} // error: `#[taskio::test]` goes on an `async fn`
+/// ```
+///
+/// ```compile_fail
+/// #[taskio::test(start_paused = 1)] // error: `start_paused` takes `true` or `false`
+/// async fn bad_value() {}
+/// ```
+///
+/// ```compile_fail
+/// #[taskio::test(paused = true)] // error: unknown option `paused` of `#[taskio::test]`
+/// async fn unknown() {}
+/// ```
+///
+/// ```compile_fail
+/// #[taskio::test]
+/// #[test] // error: `#[taskio::test]` already makes this a `#[test]`
+/// async fn twice() {}
+/// ```
+#[cfg(not(loom))]
+#[doc(inline)]
+pub use taskio_macros::test;
+
 /// The runtime under taskio (the `taskio-runtime` crate), re-exported so its API is
 /// browsable here: the [`Runtime`](runtime::Runtime) and its [`Builder`](runtime::Builder)
 /// (multi-thread, work-stealing, or current-thread), [`Handle`](runtime::Handle),
@@ -216,7 +425,9 @@ pub mod runtime {
     pub use taskio_runtime::*;
 }
 
-pub use crate::exceptions::{Error, ErrorKind, Result};
+pub use crate::exceptions::{
+    ErrInto, Error, ErrorKind, ExceptionGroup, IncompleteRead, LimitOverrun, Result,
+};
 pub use crate::locks::{
     Barrier, BoundedSemaphore, Condition, Event, Lock, LockGuard, OwnedLockGuard,
     OwnedSemaphorePermit, Semaphore, SemaphorePermit,

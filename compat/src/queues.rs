@@ -557,7 +557,7 @@ impl<T, S: Storage<T>> BaseQueue<T, S> {
         }
     }
 
-    /// Marks one item as processed; fails ([`ErrorKind::Runtime`](crate::ErrorKind::Runtime),
+    /// Marks one item as processed; fails ([`ErrorKind::Value`](crate::ErrorKind::Value),
     /// asyncio's `ValueError`) if called more times than items were put.
     ///
     /// # Examples
@@ -572,7 +572,7 @@ impl<T, S: Storage<T>> BaseQueue<T, S> {
     pub fn task_done(&self) -> Result<()> {
         self.update(|st| {
             if st.unfinished == 0 {
-                return Err(Error::runtime("task_done() called too many times"));
+                return Err(Error::value("task_done() called too many times"));
             }
             st.unfinished -= 1;
             Ok(())

@@ -253,7 +253,7 @@ impl RunnerBuilder {
     ///
     /// # Errors
     ///
-    /// `Io` if the OS refuses threads or the poller; `Runtime` for a NaN shutdown limit.
+    /// `Io` if the OS refuses threads or the poller; `Value` for a NaN shutdown limit.
     ///
     /// # Examples
     ///
@@ -377,9 +377,9 @@ impl Runner {
             }
         };
         match out {
-            Err(e) if e.kind() == ErrorKind::Panic => match e.take_panic_payload() {
-                Some(p) => std::panic::resume_unwind(p),
-                None => Err(e),
+            Err(e) if e.kind() == ErrorKind::Panic => match e.into_panic() {
+                Ok(p) => std::panic::resume_unwind(p),
+                Err(e) => Err(e),
             },
             r => r,
         }

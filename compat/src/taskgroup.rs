@@ -147,7 +147,7 @@ impl TaskGroup {
     ///     .await
     ///     .unwrap_err();
     ///     assert_eq!(err.kind(), ErrorKind::Group);
-    ///     assert_eq!(err.group_errors().unwrap().len(), 1);
+    ///     assert_eq!(err.downcast_ref::<taskio::ExceptionGroup>().unwrap().errors.len(), 1);
     ///     Ok(())
     /// })
     /// .unwrap();
@@ -369,7 +369,7 @@ impl TaskGroup {
     ///
     /// # Errors
     ///
-    /// `Runtime` for a NaN grace period.
+    /// `Value` for a NaN grace period.
     ///
     /// # Examples
     ///

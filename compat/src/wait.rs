@@ -42,7 +42,7 @@ pub const ALL_COMPLETED: ReturnWhen = ReturnWhen::AllCompleted;
 ///
 /// # Errors
 ///
-/// `Runtime` when `tasks` is empty.
+/// `Value` when `tasks` is empty.
 ///
 /// # Examples
 ///
@@ -71,7 +71,7 @@ where
 {
     let unique = crate::tasks::distinct(tasks);
     if unique.is_empty() {
-        return Err(Error::runtime("Set of Tasks/Futures is empty."));
+        return Err(Error::value("Set of Tasks/Futures is empty."));
     }
     let mut watch = Watch::new(unique.iter().map(Task::any_core).collect());
     let mut deadline = timeout.map(|t| Box::pin(rt_time::sleep(t)));

@@ -141,7 +141,7 @@ proptest! {
         match out {
             Ok(()) => prop_assert!(failing.is_empty()),
             Err(err) => {
-                let got: Vec<usize> = err.group_errors().unwrap().iter().map(|e| e.to_string().parse().unwrap()).collect();
+                let got: Vec<usize> = err.downcast_ref::<taskio::ExceptionGroup>().unwrap().errors.iter().map(|e| e.to_string().parse().unwrap()).collect();
                 prop_assert!(!got.is_empty());
                 prop_assert!(got.iter().all(|i| children[*i].1), "only failing children");
                 if !mt {

@@ -345,7 +345,13 @@ flavours!(shielded_cleanup_inside_a_cancelled_taskgroup, || async {
     .await
     .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Group);
-    assert_eq!(err.group_errors().unwrap().len(), 1);
+    assert_eq!(
+        err.downcast_ref::<taskio::ExceptionGroup>()
+            .unwrap()
+            .errors
+            .len(),
+        1
+    );
     assert_eq!(cleaned.load(SeqCst), 1);
     Ok(())
 });

@@ -261,7 +261,7 @@ flavours!(
         let err = t.clone().await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Group, "{err:?}");
         assert_eq!(
-            err.group_errors().unwrap()[0].to_string(),
+            err.downcast_ref::<taskio::ExceptionGroup>().unwrap().errors[0].to_string(),
             "failed in clean-up"
         );
         Ok(())
@@ -286,7 +286,13 @@ flavours!(
         .await
         .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Group);
-        assert_eq!(err.group_errors().unwrap().len(), 1);
+        assert_eq!(
+            err.downcast_ref::<taskio::ExceptionGroup>()
+                .unwrap()
+                .errors
+                .len(),
+            1
+        );
         assert!(body_cleaned.load(SeqCst));
         // The group withdrew its request on this task.
         assert_eq!(current_task().unwrap().cancelling(), 0);

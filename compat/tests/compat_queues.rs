@@ -181,7 +181,7 @@ fn every_put_counts_one_unfinished_item_and_join_waits_for_zero() {
 #[test]
 fn task_done_below_zero_is_an_error() {
     let q = Queue::new(0);
-    assert_eq!(q.task_done().unwrap_err().kind(), ErrorKind::Runtime);
+    assert_eq!(q.task_done().unwrap_err().kind(), ErrorKind::Value);
     q.put_nowait(()).unwrap();
     q.task_done().unwrap();
     assert!(q.task_done().is_err());

@@ -67,7 +67,7 @@ both!(
             err.to_string(),
             "unhandled errors in a TaskGroup (1 sub-exception)"
         );
-        let errors = err.group_errors().unwrap();
+        let errors = &err.downcast_ref::<taskio::ExceptionGroup>().unwrap().errors;
         assert_eq!(errors.len(), 1, "the cancelled child is not an error");
         assert_eq!(errors[0].to_string(), "boom");
         let (slow, bad) = tasks.unwrap();
@@ -91,8 +91,9 @@ async fn two_failing_children_then_body_error() -> taskio::Result<Vec<String>> {
     .await
     .unwrap_err();
     Ok(err
-        .group_errors()
+        .downcast_ref::<taskio::ExceptionGroup>()
         .unwrap()
+        .errors
         .iter()
         .map(|e| e.to_string())
         .collect())
@@ -135,8 +136,9 @@ both!(failures_are_collected_in_completion_order, || async {
     .await
     .unwrap_err();
     let msgs: Vec<String> = err
-        .group_errors()
+        .downcast_ref::<taskio::ExceptionGroup>()
         .unwrap()
+        .errors
         .iter()
         .map(|e| e.to_string())
         .collect();
@@ -160,8 +162,9 @@ ct_only!(failures_in_completion_order_deterministic, || async {
     .await
     .unwrap_err();
     let msgs: Vec<String> = err
-        .group_errors()
+        .downcast_ref::<taskio::ExceptionGroup>()
         .unwrap()
+        .errors
         .iter()
         .map(|e| e.to_string())
         .collect();
@@ -176,7 +179,10 @@ both!(body_error_alone_is_wrapped_in_a_group, || async {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Group);
-    assert_eq!(err.group_errors().unwrap()[0].to_string(), "body");
+    assert_eq!(
+        err.downcast_ref::<taskio::ExceptionGroup>().unwrap().errors[0].to_string(),
+        "body"
+    );
     Ok(())
 });
 
@@ -192,7 +198,13 @@ both!(body_error_cancels_the_children, || async {
     })
     .await
     .unwrap_err();
-    assert_eq!(err.group_errors().unwrap().len(), 1);
+    assert_eq!(
+        err.downcast_ref::<taskio::ExceptionGroup>()
+            .unwrap()
+            .errors
+            .len(),
+        1
+    );
     assert!(child.unwrap().cancelled());
     Ok(())
 });
@@ -205,7 +217,7 @@ both!(panicking_child_is_an_error, || async {
     .await
     .unwrap_err();
     assert_eq!(
-        err.group_errors().unwrap()[0].panic_message(),
+        err.downcast_ref::<taskio::ExceptionGroup>().unwrap().errors[0].panic_message(),
         Some("child panic")
     );
     Ok(())
@@ -341,9 +353,12 @@ both!(nested_groups_nest, || async {
     })
     .await
     .unwrap_err();
-    let outer_errors = err.group_errors().unwrap();
+    let outer_errors = &err.downcast_ref::<taskio::ExceptionGroup>().unwrap().errors;
     assert_eq!(outer_errors.len(), 1);
-    let inner_errors = outer_errors[0].group_errors().unwrap();
+    let inner_errors = &outer_errors[0]
+        .downcast_ref::<taskio::ExceptionGroup>()
+        .unwrap()
+        .errors;
     assert_eq!(inner_errors[0].to_string(), "deep");
     Ok(())
 });
@@ -477,8 +492,9 @@ both!(stress_children_counted_once, || async {
                     Err(e) => {
                         assert_eq!(e.kind(), ErrorKind::Group);
                         let mut got: Vec<_> = e
-                            .group_errors()
+                            .downcast_ref::<taskio::ExceptionGroup>()
                             .unwrap()
+                            .errors
                             .iter()
                             .map(|e| e.to_string())
                             .collect();

@@ -60,7 +60,7 @@ ct_only!(sleep_zero_is_one_yield_to_the_back, || async {
 
 both!(sleep_nan_is_an_error, || async {
     let err = sleep(f64::NAN).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Runtime);
+    assert_eq!(err.kind(), ErrorKind::Value);
     Ok(())
 });
 

@@ -318,7 +318,7 @@ both!(wait_on_an_empty_set_is_an_error, || async {
     let err = wait(Vec::<taskio::Task<u8>>::new(), None, ALL_COMPLETED)
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Runtime);
+    assert_eq!(err.kind(), ErrorKind::Value);
     Ok(())
 });
 

@@ -323,7 +323,7 @@ impl Loop {
     ///
     /// # Errors
     ///
-    /// `Runtime` for a NaN delay, or once the loop is closed.
+    /// `Value` for a NaN delay; `Runtime` once the loop is closed.
     ///
     /// # Examples
     ///
@@ -359,7 +359,7 @@ impl Loop {
     ///
     /// # Errors
     ///
-    /// `Runtime` for a NaN `when`, or once the loop is closed.
+    /// `Value` for a NaN `when`; `Runtime` once the loop is closed.
     ///
     /// # Examples
     ///
@@ -390,7 +390,7 @@ impl Loop {
         F: FnOnce() + Send + 'static,
     {
         if when.is_nan() {
-            return Err(Error::runtime("Invalid when: NaN (not a number)"));
+            return Err(Error::value("Invalid when: NaN (not a number)"));
         }
         self.check_closed()?;
         let inner = HandleInner::new(Box::new(callback), Some(when), self.next_seq(), self);

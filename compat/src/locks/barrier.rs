@@ -63,7 +63,7 @@ struct State {
 
 impl Barrier {
     /// A barrier for `parties` tasks; `parties == 0` is an error
-    /// ([`ErrorKind::Runtime`](crate::ErrorKind::Runtime), asyncio's `ValueError`).
+    /// ([`ErrorKind::Value`](crate::ErrorKind::Value), asyncio's `ValueError`).
     ///
     /// # Examples
     ///
@@ -73,7 +73,7 @@ impl Barrier {
     /// ```
     pub fn new(parties: usize) -> Result<Barrier> {
         if parties == 0 {
-            return Err(Error::runtime("parties must be >= 1"));
+            return Err(Error::value("parties must be >= 1"));
         }
         Ok(Barrier {
             parties,

@@ -150,7 +150,7 @@ impl Core {
     }
 
     fn above_bound() -> Error {
-        Error::runtime("BoundedSemaphore released too many times")
+        Error::value("BoundedSemaphore released too many times")
     }
 
     /// Rule 5: `WAITING` was seen set.
@@ -423,7 +423,7 @@ impl BoundedSemaphore {
         self.core.try_acquire()
     }
 
-    /// Gives a permit back; fails with [`ErrorKind::Runtime`](crate::ErrorKind::Runtime)
+    /// Gives a permit back; fails with [`ErrorKind::Value`](crate::ErrorKind::Value)
     /// (asyncio's `ValueError`) if the value would exceed the initial value.
     ///
     /// # Examples

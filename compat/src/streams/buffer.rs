@@ -99,7 +99,8 @@ impl StreamBuffer {
     /// buf.set_limit(3);
     /// buf.feed_data(b"abcdef");
     /// let err = buf.try_readline().map(|r| r.unwrap_err());
-    /// assert_eq!(err.map(|e| e.consumed()), std::task::Poll::Ready(Some(6)));
+    /// let consumed = err.map(|e| e.downcast_ref::<taskio::LimitOverrun>().unwrap().consumed);
+    /// assert_eq!(consumed, std::task::Poll::Ready(6));
     /// ```
     pub fn set_limit(&mut self, limit: usize) {
         self.limit = limit;
@@ -269,7 +270,7 @@ impl StreamBuffer {
     /// One attempt of `readuntil(sep)`.
     pub fn try_readuntil(&mut self, sep: &[u8]) -> Poll<Result<Vec<u8>>> {
         if sep.is_empty() {
-            return Poll::Ready(Err(Error::runtime(
+            return Poll::Ready(Err(Error::value(
                 "Separator should be at least one-byte string",
             )));
         }
@@ -313,7 +314,14 @@ impl StreamBuffer {
     pub fn try_readline(&mut self) -> Poll<Result<Vec<u8>>> {
         match self.try_readuntil(b"\n") {
             Poll::Ready(Err(e)) if e.kind() == crate::ErrorKind::IncompleteRead => {
-                Poll::Ready(Ok(e.partial().map(<[u8]>::to_vec).unwrap_or_default()))
+                // The error is new, not shared: the bytes move out of it.
+                Poll::Ready(Ok(match e.downcast::<crate::IncompleteRead>() {
+                    Ok(p) => p.partial,
+                    Err(shared) => shared
+                        .downcast_ref::<crate::IncompleteRead>()
+                        .map(|p| p.partial.clone())
+                        .unwrap_or_default(),
+                }))
             }
             other => other,
         }
@@ -372,7 +380,10 @@ mod tests {
         b.feed_data(b"0123456789\nrest");
         let e = ready(b.try_readline()).unwrap_err();
         assert_eq!(e.kind(), crate::ErrorKind::LimitOverrun);
-        assert_eq!(e.consumed(), Some(10));
+        assert_eq!(
+            e.downcast_ref::<crate::LimitOverrun>().unwrap().consumed,
+            10
+        );
         assert_eq!(ready(b.try_readexactly(11)).unwrap(), b"0123456789\n");
     }
 

@@ -9,7 +9,7 @@
 //! | `w.write(data); await w.drain()` | `w.write(data)?; w.drain().await?;` |
 //! | `w.close(); await w.wait_closed()` | `w.close(); w.wait_closed().await?;` |
 //! | `w.get_extra_info("peername")` | `w.peername()` |
-//! | `except IncompleteReadError as e: e.partial` | `Err(e) if e.kind() == ErrorKind::IncompleteRead => e.partial()` |
+//! | `except IncompleteReadError as e: e.partial` | `Err(e) if e.kind() == ErrorKind::IncompleteRead => &e.downcast_ref::<IncompleteRead>().unwrap().partial` |
 //! | `open_connection(..., limit=n)` | `r.with_limit(n)` (reads are lazy) |
 //!
 //! # Layers

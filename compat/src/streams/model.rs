@@ -14,7 +14,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::StreamReader;
-use crate::{Error, ErrorKind, Result};
+use crate::{Error, ErrorKind, IncompleteRead, LimitOverrun, Result};
 
 /// One step of the source.
 #[derive(Clone, Debug)]
@@ -113,10 +113,14 @@ fn outcome(r: Result<Vec<u8>>) -> Outcome {
 
 fn error_outcome(e: &Error) -> Outcome {
     match e.kind() {
-        ErrorKind::IncompleteRead => {
-            Outcome::Incomplete(e.partial().unwrap_or_default().to_vec(), e.expected())
-        }
-        ErrorKind::LimitOverrun => Outcome::Overrun(e.consumed().unwrap_or(usize::MAX)),
+        ErrorKind::IncompleteRead => match e.downcast_ref::<IncompleteRead>() {
+            Some(p) => Outcome::Incomplete(p.partial.clone(), p.expected),
+            None => Outcome::Kind(ErrorKind::IncompleteRead),
+        },
+        ErrorKind::LimitOverrun => match e.downcast_ref::<LimitOverrun>() {
+            Some(p) => Outcome::Overrun(p.consumed),
+            None => Outcome::Kind(ErrorKind::LimitOverrun),
+        },
         k => Outcome::Kind(k),
     }
 }
@@ -179,7 +183,7 @@ impl Model {
                 self.limit = *n;
                 return Done(Outcome::Bool(true));
             }
-            Op::Readuntil(sep) if sep.is_empty() => return Done(Outcome::Kind(ErrorKind::Runtime)),
+            Op::Readuntil(sep) if sep.is_empty() => return Done(Outcome::Kind(ErrorKind::Value)),
             _ => {}
         }
         if self.error {

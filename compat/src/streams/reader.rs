@@ -264,8 +264,8 @@ impl StreamReader {
     /// # taskio::run(async {
     /// let mut reader = taskio::StreamReader::from_async_read(&b"abc"[..]);
     /// let err = reader.readexactly(5).await.unwrap_err();
-    /// assert_eq!(err.partial(), Some(&b"abc"[..]));
-    /// assert_eq!(err.expected(), Some(5));
+    /// let taskio::IncompleteRead { partial, expected } = err.downcast_ref().unwrap();
+    /// assert_eq!((&partial[..], *expected), (&b"abc"[..], Some(5)));
     /// # Ok(())
     /// # }).unwrap();
     /// ```
@@ -285,7 +285,8 @@ impl StreamReader {
     /// assert_eq!(reader.readuntil(b"\r\n").await.unwrap(), b"a\r\n");
     /// let err = reader.readuntil(b"\r\n").await.unwrap_err();
     /// assert_eq!(err.kind(), taskio::ErrorKind::IncompleteRead);
-    /// assert_eq!(err.partial(), Some(&b"b"[..]));
+    /// let incomplete = err.downcast_ref::<taskio::IncompleteRead>().unwrap();
+    /// assert_eq!(incomplete.partial, b"b");
     /// assert!(reader.readuntil(b"").await.is_err());
     /// # Ok(())
     /// # }).unwrap();

@@ -578,7 +578,7 @@ impl Server {
     ///
     /// # Errors
     ///
-    /// `Runtime` for a NaN grace period.
+    /// `Value` for a NaN grace period.
     ///
     /// # Examples
     ///

@@ -27,7 +27,7 @@ pub trait Delay {
 impl Delay for f64 {
     fn into_delay(self) -> Result<Option<Duration>> {
         if self.is_nan() {
-            return Err(Error::runtime("Invalid delay: NaN (not a number)"));
+            return Err(Error::value("Invalid delay: NaN (not a number)"));
         }
         if self <= 0.0 {
             return Ok(None);

@@ -15,6 +15,29 @@
 //! derefs to one (`&*err`, or [`Error::as_std_error`]), and `Box<dyn std::error::Error + Send +
 //! Sync>` converts from it.
 //!
+//! # Kinds and payloads
+//!
+//! As with `std::io::Error`: match on [`Error::kind`]; read what an error carries by
+//! downcasting to its payload type, [`IncompleteRead`], [`LimitOverrun`] or
+//! [`ExceptionGroup`] (and a user's own error, or an `std::io::Error`, the same way). A
+//! caught panic gives its payload back with [`Error::into_panic`].
+//!
+//! ```
+//! use taskio::{Error, ErrorKind, IncompleteRead};
+//!
+//! fn describe(err: &Error) -> String {
+//!     match err.kind() {
+//!         ErrorKind::IncompleteRead => {
+//!             let p = err.downcast_ref::<IncompleteRead>().unwrap();
+//!             format!("EOF after {} bytes", p.partial.len())
+//!         }
+//!         ErrorKind::Timeout => "too slow".to_owned(),
+//!         _ => err.to_string(),
+//!     }
+//! }
+//! assert_eq!(describe(&Error::incomplete_read(b"abc".to_vec(), Some(8))), "EOF after 3 bytes");
+//! ```
+//!
 //! # Sharing
 //!
 //! An error may be reported to several awaiters at once (a task's result is seen by its
@@ -41,6 +64,15 @@ use std::any::Any;
 use std::error::Error as StdError;
 use std::fmt;
 use std::sync::Arc;
+
+mod convert;
+mod deprecated;
+mod err_into;
+mod group;
+mod payloads;
+
+pub use err_into::{ErrInto, ErrIntoFuture};
+pub use payloads::{ExceptionGroup, IncompleteRead, LimitOverrun};
 
 /// `Result` with taskio's [`Error`] as the default error type.
 ///
@@ -92,9 +124,13 @@ pub enum ErrorKind {
     LimitOverrun,
     /// `asyncio.IncompleteReadError`: EOF came before the expected bytes.
     IncompleteRead,
-    /// Misuse (asyncio's `RuntimeError` and `ValueError`): "Lock is not acquired",
-    /// "TaskGroup is finished", ...
+    /// asyncio's `RuntimeError`: an operation the object's state refuses ("Lock is not
+    /// acquired", "TaskGroup is finished", "Event loop is closed", ...).
     Runtime,
+    /// asyncio's `ValueError`: a bad argument ("parties must be >= 1", a NaN delay, an
+    /// empty separator, an empty set to `wait`), or a count gone past its bound
+    /// ("task_done() called too many times", "BoundedSemaphore released too many times").
+    Value,
     /// An I/O error.
     Io,
     /// `KeyboardInterrupt`: [`run`](crate::run) or [`Runner::run`](crate::Runner::run) was
@@ -128,7 +164,7 @@ impl fmt::Display for ErrorKind {
 /// );
 /// assert_eq!(group.kind(), ErrorKind::Group);
 /// assert_eq!(group.to_string(), "unhandled errors in a TaskGroup (2 sub-exceptions)");
-/// assert_eq!(group.group_errors().unwrap().len(), 2);
+/// assert_eq!(group.downcast_ref::<taskio::ExceptionGroup>().unwrap().errors.len(), 2);
 /// ```
 #[derive(Clone)]
 pub struct Error {
@@ -146,25 +182,21 @@ enum Repr {
     Timeout,
     Panic {
         message: String,
-        // Behind a mutex so that `Inner` is `Sync`; taken at most once.
+        /// The payload itself, when it was a `&'static str` (what [`Error::into_panic`]
+        /// gives a shared error).
+        static_message: Option<&'static str>,
+        /// Behind a mutex so that `Inner` is `Sync` (a payload is only `Send`). Moved out by
+        /// [`Error::into_panic`] on the last clone; the deprecated `take_panic_payload` is
+        /// the only one to lock it.
         payload: parking_lot::Mutex<Option<Box<dyn Any + Send>>>,
     },
-    Group {
-        message: String,
-        errors: Vec<Error>,
-    },
+    Group(ExceptionGroup),
     Simple {
         kind: ErrorKind,
         message: String,
     },
-    IncompleteRead {
-        partial: Vec<u8>,
-        expected: Option<usize>,
-    },
-    LimitOverrun {
-        message: String,
-        consumed: usize,
-    },
+    IncompleteRead(IncompleteRead),
+    LimitOverrun(LimitOverrun),
     Io(std::io::Error),
     Other(Box<dyn StdError + Send + Sync + 'static>),
 }
@@ -203,7 +235,9 @@ impl Error {
     /// Wraps a user error (kind [`ErrorKind::Other`], or [`ErrorKind::Io`] for an
     /// `std::io::Error`; an `io::Error` made from the runtime's
     /// [`Cancelled`](crate::runtime::task::Cancelled), a cancellation delivered at an I/O
-    /// checkpoint, becomes the current task's Cancelled). `?` does the same through `From`.
+    /// checkpoint, becomes the current task's Cancelled). A payload type ([`IncompleteRead`],
+    /// [`LimitOverrun`], [`ExceptionGroup`]) gives the error of its kind. `?` does the same
+    /// through `From`.
     ///
     /// # Examples
     ///
@@ -228,9 +262,20 @@ impl Error {
                 return Error::from_repr(Repr::Io(io));
             }
         }
-        match slot {
-            Some(error) => Error::from_repr(Repr::Other(Box::new(error))),
-            None => unreachable!("the error is only taken when it is an io::Error"),
+        let any = &mut slot as &mut dyn Any;
+        let repr = if let Some(p) = any.downcast_mut::<Option<IncompleteRead>>() {
+            p.take().map(Repr::IncompleteRead)
+        } else if let Some(p) = any.downcast_mut::<Option<LimitOverrun>>() {
+            p.take().map(Repr::LimitOverrun)
+        } else if let Some(p) = any.downcast_mut::<Option<ExceptionGroup>>() {
+            p.take().map(Repr::Group)
+        } else {
+            None
+        };
+        match (repr, slot) {
+            (Some(repr), _) => Error::from_repr(repr),
+            (None, Some(error)) => Error::from_repr(Repr::Other(Box::new(error))),
+            (None, None) => unreachable!("the error is only taken for a payload type"),
         }
     }
 
@@ -273,8 +318,7 @@ impl Error {
     }
 
     /// A caught panic. The message is taken from a `&str` or `String` payload; the payload
-    /// itself is kept and can be taken back with [`Error::take_panic_payload`] (to resume
-    /// the panic).
+    /// itself is kept and given back by [`Error::into_panic`] (to resume the panic).
     ///
     /// # Examples
     ///
@@ -286,8 +330,9 @@ impl Error {
     /// assert_eq!(err.to_string(), "task panicked: oh no");
     /// ```
     pub fn panic(payload: Box<dyn Any + Send>) -> Error {
-        let message = if let Some(s) = payload.downcast_ref::<&'static str>() {
-            (*s).to_owned()
+        let static_message = payload.downcast_ref::<&'static str>().copied();
+        let message = if let Some(s) = static_message {
+            s.to_owned()
         } else if let Some(s) = payload.downcast_ref::<String>() {
             s.clone()
         } else {
@@ -295,25 +340,30 @@ impl Error {
         };
         Error::from_repr(Repr::Panic {
             message,
+            static_message,
             payload: parking_lot::Mutex::new(Some(payload)),
         })
     }
 
-    /// An exception group: `message` and the errors it holds (which may be groups).
+    /// An exception group: `message` and the errors it holds (which may be groups); its
+    /// payload is an [`ExceptionGroup`].
     ///
     /// # Examples
     ///
     /// ```
-    /// let inner = taskio::Error::group("inner", vec![taskio::Error::timeout()]);
-    /// let outer = taskio::Error::group("outer", vec![inner]);
+    /// use taskio::{Error, ExceptionGroup};
+    ///
+    /// let inner = Error::group("inner", vec![Error::timeout()]);
+    /// let outer = Error::group("outer", vec![inner]);
     /// assert_eq!(outer.to_string(), "outer (1 sub-exception)");
-    /// assert!(outer.group_errors().unwrap()[0].group_errors().is_some());
+    /// let errors = &outer.downcast_ref::<ExceptionGroup>().unwrap().errors;
+    /// assert!(errors[0].downcast_ref::<ExceptionGroup>().is_some());
     /// ```
     pub fn group(message: impl Into<String>, errors: Vec<Error>) -> Error {
-        Error::from_repr(Repr::Group {
+        Error::from_repr(Repr::Group(ExceptionGroup {
             message: message.into(),
             errors,
-        })
+        }))
     }
 
     /// `InvalidStateError(msg)`.
@@ -328,7 +378,7 @@ impl Error {
         Error::simple(ErrorKind::InvalidState, message)
     }
 
-    /// A misuse error, asyncio's `RuntimeError` (and `ValueError`).
+    /// A misuse error, asyncio's `RuntimeError`.
     ///
     /// # Examples
     ///
@@ -339,6 +389,19 @@ impl Error {
     /// ```
     pub fn runtime(message: impl Into<String>) -> Error {
         Error::simple(ErrorKind::Runtime, message)
+    }
+
+    /// A bad value, asyncio's `ValueError`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = taskio::Error::value("parties must be >= 1");
+    /// assert_eq!(err.kind(), taskio::ErrorKind::Value);
+    /// assert_eq!(taskio::Barrier::new(0).unwrap_err().kind(), taskio::ErrorKind::Value);
+    /// ```
+    pub fn value(message: impl Into<String>) -> Error {
+        Error::simple(ErrorKind::Value, message)
     }
 
     /// `QueueEmpty`.
@@ -401,34 +464,34 @@ impl Error {
     }
 
     /// `IncompleteReadError(partial, expected)`: EOF after `partial`, when `expected` bytes
-    /// (or, with `None`, a separator) were wanted.
+    /// (or, with `None`, a separator) were wanted; its payload is an [`IncompleteRead`].
     ///
     /// # Examples
     ///
     /// ```
     /// let err = taskio::Error::incomplete_read(b"ab".to_vec(), Some(5));
-    /// assert_eq!(err.partial(), Some(&b"ab"[..]));
-    /// assert_eq!(err.expected(), Some(5));
+    /// let p = err.downcast_ref::<taskio::IncompleteRead>().unwrap();
+    /// assert_eq!((&p.partial[..], p.expected), (&b"ab"[..], Some(5)));
     /// assert_eq!(err.to_string(), "2 bytes read on a total of 5 expected bytes");
     /// ```
     pub fn incomplete_read(partial: Vec<u8>, expected: Option<usize>) -> Error {
-        Error::from_repr(Repr::IncompleteRead { partial, expected })
+        Error::from_repr(Repr::IncompleteRead(IncompleteRead { partial, expected }))
     }
 
     /// `LimitOverrunError(msg, consumed)`: a stream's limit was reached after `consumed`
-    /// bytes.
+    /// bytes; its payload is a [`LimitOverrun`].
     ///
     /// # Examples
     ///
     /// ```
     /// let err = taskio::Error::limit_overrun("Separator is not found, and chunk exceed the limit", 70000);
-    /// assert_eq!(err.consumed(), Some(70000));
+    /// assert_eq!(err.downcast_ref::<taskio::LimitOverrun>().unwrap().consumed, 70000);
     /// ```
     pub fn limit_overrun(message: impl Into<String>, consumed: usize) -> Error {
-        Error::from_repr(Repr::LimitOverrun {
+        Error::from_repr(Repr::LimitOverrun(LimitOverrun {
             message: message.into(),
             consumed,
-        })
+        }))
     }
 
     /// The kind of this error.
@@ -444,10 +507,10 @@ impl Error {
             Repr::Cancelled(_) => ErrorKind::Cancelled,
             Repr::Timeout => ErrorKind::Timeout,
             Repr::Panic { .. } => ErrorKind::Panic,
-            Repr::Group { .. } => ErrorKind::Group,
+            Repr::Group(_) => ErrorKind::Group,
             Repr::Simple { kind, .. } => *kind,
-            Repr::IncompleteRead { .. } => ErrorKind::IncompleteRead,
-            Repr::LimitOverrun { .. } => ErrorKind::LimitOverrun,
+            Repr::IncompleteRead(_) => ErrorKind::IncompleteRead,
+            Repr::LimitOverrun(_) => ErrorKind::LimitOverrun,
             Repr::Io(_) => ErrorKind::Io,
             Repr::Other(_) => ErrorKind::Other,
         }
@@ -517,160 +580,85 @@ impl Error {
         }
     }
 
-    /// Takes the payload of a caught panic (once: later calls, also on clones, return
-    /// `None`), e.g. to `std::panic::resume_unwind` it.
+    /// The payload of a caught panic, to [`std::panic::resume_unwind`] it, or `Err(self)`
+    /// if this is not a [`Panic`](ErrorKind::Panic).
+    ///
+    /// The rule, since an `Error` is shared: the last clone of the error moves the original
+    /// payload out. While other clones are alive the payload stays with them (a payload is
+    /// only `Send`: it cannot be shared) and this returns a new one holding the panic's
+    /// message, of the type `panic!` raises: the same `&'static str`, or a `String` (for a
+    /// payload that was not a string: `"Box<dyn Any>"`). No clone takes the payload from
+    /// another, so every awaiter of a panicked task can re-raise the panic.
     ///
     /// # Examples
     ///
     /// ```
     /// let err = taskio::Error::panic(Box::new(7_u32));
-    /// let payload = err.take_panic_payload().unwrap();
+    /// let shared = err.clone();
+    /// // Another clone is alive: a payload with the message.
+    /// let payload = shared.into_panic().unwrap();
+    /// assert_eq!(payload.downcast_ref::<String>().unwrap(), "Box<dyn Any>");
+    /// // The last clone: the original payload.
+    /// let payload = err.into_panic().unwrap();
     /// assert_eq!(payload.downcast_ref::<u32>(), Some(&7));
-    /// assert!(err.take_panic_payload().is_none());
-    /// ```
-    pub fn take_panic_payload(&self) -> Option<Box<dyn Any + Send>> {
-        match &self.inner.repr {
-            Repr::Panic { payload, .. } => payload.lock().take(),
-            _ => None,
-        }
-    }
-
-    /// The errors of a group (`None` if this is not a group). Groups nest.
     ///
-    /// # Examples
+    /// let err = taskio::Error::timeout().into_panic().unwrap_err();
+    /// assert!(err.is_timeout());
+    /// ```
     ///
-    /// ```
-    /// let g = taskio::Error::group("g", vec![taskio::Error::timeout()]);
-    /// assert!(g.group_errors().unwrap()[0].is_timeout());
-    /// assert!(taskio::Error::timeout().group_errors().is_none());
-    /// ```
-    pub fn group_errors(&self) -> Option<&[Error]> {
-        match &self.inner.repr {
-            Repr::Group { errors, .. } => Some(errors),
-            _ => None,
-        }
-    }
-
-    /// Every non-group error in this error, depth first (itself, if it is not a group).
+    /// Re-raising a task's panic:
     ///
-    /// # Examples
-    ///
+    /// ```should_panic
+    /// taskio::run(async {
+    ///     let t: taskio::Task<()> = taskio::create_task(async { panic!("in the task") });
+    ///     if let Err(e) = t.join().await {
+    ///         std::panic::resume_unwind(e.into_panic()?); // panics with "in the task"
+    ///     }
+    ///     Ok(())
+    /// })
+    /// .unwrap();
     /// ```
-    /// use taskio::Error;
-    /// let g = Error::group("a", vec![Error::timeout(), Error::group("b", vec![Error::msg("x")])]);
-    /// let leaves = g.leaves();
-    /// assert_eq!(leaves.len(), 2);
-    /// assert!(leaves[0].is_timeout());
-    /// ```
-    pub fn leaves(&self) -> Vec<&Error> {
-        let mut out = Vec::new();
-        self.collect_leaves(&mut out);
-        out
-    }
-
-    fn collect_leaves<'a>(&'a self, out: &mut Vec<&'a Error>) {
-        match self.group_errors() {
-            Some(errors) => errors.iter().for_each(|e| e.collect_leaves(out)),
-            None => out.push(self),
-        }
-    }
-
-    /// `ExceptionGroup.split`: the part of this error whose leaves match `pred`, and the
-    /// rest, keeping the group structure and messages. Either side is `None` when empty.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use taskio::Error;
-    /// let g = Error::group("g", vec![Error::timeout(), Error::msg("x"), Error::timeout()]);
-    /// let (timeouts, rest) = g.split(|e| e.is_timeout());
-    /// assert_eq!(timeouts.unwrap().group_errors().unwrap().len(), 2);
-    /// assert_eq!(rest.unwrap().group_errors().unwrap().len(), 1);
-    /// ```
-    pub fn split<F>(&self, mut pred: F) -> (Option<Error>, Option<Error>)
-    where
-        F: FnMut(&Error) -> bool,
-    {
-        self.split_with(&mut pred)
-    }
-
-    fn split_with(&self, pred: &mut dyn FnMut(&Error) -> bool) -> (Option<Error>, Option<Error>) {
-        let Repr::Group { message, errors } = &self.inner.repr else {
-            return if pred(self) {
-                (Some(self.clone()), None)
-            } else {
-                (None, Some(self.clone()))
+    pub fn into_panic(self) -> Result<Box<dyn Any + Send>, Error> {
+        let message_payload =
+            |static_message: Option<&'static str>, message: &str| match static_message {
+                Some(s) => Box::new(s) as Box<dyn Any + Send>,
+                None => Box::new(message.to_owned()),
             };
-        };
-        let (mut matched, mut rest) = (Vec::new(), Vec::new());
-        for e in errors {
-            let (m, r) = e.split_with(pred);
-            matched.extend(m);
-            rest.extend(r);
+        if !self.is_panic() {
+            return Err(self);
         }
-        let rebuild = |part: Vec<Error>| {
-            if part.is_empty() {
-                None
-            } else if part.len() == errors.len()
-                && part.iter().zip(errors).all(|(p, e)| p.ptr_eq(e))
-            {
-                // Every child went to this side whole: the group itself did.
-                Some(self.clone())
-            } else {
-                Some(Error::group(message.clone(), part))
-            }
-        };
-        (rebuild(matched), rebuild(rest))
+        match Arc::try_unwrap(self.inner) {
+            Ok(Inner {
+                repr:
+                    Repr::Panic {
+                        message,
+                        static_message,
+                        payload,
+                    },
+            }) => Ok(payload
+                .into_inner()
+                .unwrap_or_else(|| message_payload(static_message, &message))),
+            Err(shared) => match &shared.repr {
+                Repr::Panic {
+                    message,
+                    static_message,
+                    ..
+                } => Ok(message_payload(*static_message, message)),
+                _ => unreachable!("checked by is_panic"),
+            },
+            Ok(_) => unreachable!("checked by is_panic"),
+        }
     }
 
-    /// The bytes read before EOF, for [`ErrorKind::IncompleteRead`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let err = taskio::Error::incomplete_read(vec![1, 2], None);
-    /// assert_eq!(err.partial(), Some(&[1u8, 2][..]));
-    /// ```
-    pub fn partial(&self) -> Option<&[u8]> {
+    fn as_group(&self) -> Option<&ExceptionGroup> {
         match &self.inner.repr {
-            Repr::IncompleteRead { partial, .. } => Some(partial),
+            Repr::Group(g) => Some(g),
             _ => None,
         }
     }
 
-    /// The number of bytes that were expected, for [`ErrorKind::IncompleteRead`] (`None`
-    /// also when a separator, not a count, was expected).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let err = taskio::Error::incomplete_read(vec![], None);
-    /// assert_eq!(err.expected(), None);
-    /// assert_eq!(err.to_string(), "0 bytes read on a total of undefined expected bytes");
-    /// ```
-    pub fn expected(&self) -> Option<usize> {
-        match &self.inner.repr {
-            Repr::IncompleteRead { expected, .. } => *expected,
-            _ => None,
-        }
-    }
-
-    /// The number of bytes to consume, for [`ErrorKind::LimitOverrun`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert_eq!(taskio::Error::limit_overrun("limit", 3).consumed(), Some(3));
-    /// assert_eq!(taskio::Error::timeout().consumed(), None);
-    /// ```
-    pub fn consumed(&self) -> Option<usize> {
-        match &self.inner.repr {
-            Repr::LimitOverrun { consumed, .. } => Some(*consumed),
-            _ => None,
-        }
-    }
-
-    /// A reference to the wrapped user error (or `std::io::Error`) if it is an `E`.
+    /// A reference to the error's payload if it is an `E`: the wrapped user error, the
+    /// `std::io::Error`, or an [`IncompleteRead`], [`LimitOverrun`] or [`ExceptionGroup`].
     ///
     /// # Examples
     ///
@@ -678,6 +666,7 @@ impl Error {
     /// let err: taskio::Error = std::io::Error::from(std::io::ErrorKind::NotFound).into();
     /// let io = err.downcast_ref::<std::io::Error>().unwrap();
     /// assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+    /// assert!(err.downcast_ref::<taskio::IncompleteRead>().is_none());
     /// ```
     pub fn downcast_ref<E>(&self) -> Option<&E>
     where
@@ -686,11 +675,15 @@ impl Error {
         match &self.inner.repr {
             Repr::Other(e) => e.downcast_ref::<E>(),
             Repr::Io(e) => (e as &dyn Any).downcast_ref::<E>(),
+            Repr::IncompleteRead(p) => (p as &dyn Any).downcast_ref::<E>(),
+            Repr::LimitOverrun(p) => (p as &dyn Any).downcast_ref::<E>(),
+            Repr::Group(p) => (p as &dyn Any).downcast_ref::<E>(),
             _ => None,
         }
     }
 
-    /// Moves the wrapped user error out if it is an `E`; otherwise gives `self` back.
+    /// Moves the payload (as for [`downcast_ref`](Error::downcast_ref)) out if it is an `E`;
+    /// otherwise gives `self` back.
     ///
     /// An `Error` is shared (see the module docs): when a clone of it is alive, the user
     /// error cannot be moved out and `self` comes back too. Use [`Error::downcast_ref`] then.
@@ -717,17 +710,22 @@ impl Error {
             return Err(self);
         }
         let inner = Arc::try_unwrap(self.inner).map_err(|inner| Error { inner })?;
+        /// `payload` as the `E` it is (checked by `downcast_ref`).
+        fn cast<P: 'static, E: 'static>(payload: P) -> E {
+            let mut slot = Some(payload);
+            let any = &mut slot as &mut dyn Any;
+            let e = any
+                .downcast_mut::<Option<E>>()
+                .expect("checked by downcast_ref");
+            e.take().expect("just set")
+        }
         match inner.repr {
             Repr::Other(e) => Ok(*e.downcast::<E>().expect("checked by downcast_ref")),
-            Repr::Io(e) => {
-                let mut slot = Some(e);
-                let any = &mut slot as &mut dyn Any;
-                let e = any
-                    .downcast_mut::<Option<E>>()
-                    .expect("checked by downcast_ref");
-                Ok(e.take().expect("just set"))
-            }
-            _ => unreachable!("downcast_ref only succeeds on Other and Io"),
+            Repr::Io(e) => Ok(cast(e)),
+            Repr::IncompleteRead(p) => Ok(cast(p)),
+            Repr::LimitOverrun(p) => Ok(cast(p)),
+            Repr::Group(p) => Ok(cast(p)),
+            _ => unreachable!("downcast_ref only succeeds on payloads"),
         }
     }
 
@@ -759,8 +757,8 @@ impl Error {
 
     fn fmt_tree(&self, f: &mut fmt::Formatter<'_>, depth: usize) -> fmt::Result {
         fmt::Display::fmt(&*self.inner, f)?;
-        if let Some(errors) = self.group_errors() {
-            for (i, e) in errors.iter().enumerate() {
+        if let Some(g) = self.as_group() {
+            for (i, e) in g.errors.iter().enumerate() {
                 write!(f, "\n{:indent$}{}: ", "", i + 1, indent = 2 * (depth + 1))?;
                 e.fmt_tree(f, depth + 1)?;
             }
@@ -776,20 +774,10 @@ impl fmt::Display for Inner {
             Repr::Cancelled(Some(m)) => write!(f, "Cancelled: {m}"),
             Repr::Timeout => f.write_str("Timeout"),
             Repr::Panic { message, .. } => write!(f, "task panicked: {message}"),
-            Repr::Group { message, errors } => {
-                let n = errors.len();
-                let s = if n == 1 { "" } else { "s" };
-                write!(f, "{message} ({n} sub-exception{s})")
-            }
+            Repr::Group(p) => fmt::Display::fmt(p, f),
             Repr::Simple { message, .. } => f.write_str(message),
-            Repr::IncompleteRead { partial, expected } => {
-                write!(f, "{} bytes read on a total of ", partial.len())?;
-                match expected {
-                    Some(n) => write!(f, "{n} expected bytes"),
-                    None => f.write_str("undefined expected bytes"),
-                }
-            }
-            Repr::LimitOverrun { message, .. } => f.write_str(message),
+            Repr::IncompleteRead(p) => fmt::Display::fmt(p, f),
+            Repr::LimitOverrun(p) => fmt::Display::fmt(p, f),
             Repr::Io(e) => fmt::Display::fmt(e, f),
             Repr::Other(e) => fmt::Display::fmt(e, f),
         }
@@ -807,7 +795,7 @@ impl StdError for Inner {
         match &self.repr {
             Repr::Io(e) => e.source(),
             Repr::Other(e) => e.source(),
-            Repr::Group { errors, .. } => errors.first().map(|e| &*e.inner as _),
+            Repr::Group(p) => p.source(),
             _ => None,
         }
     }
@@ -839,93 +827,6 @@ impl fmt::Debug for Error {
             }
         }
         Ok(())
-    }
-}
-
-impl<E> From<E> for Error
-where
-    E: StdError + Send + Sync + 'static,
-{
-    fn from(error: E) -> Error {
-        Error::new(error)
-    }
-}
-
-impl std::ops::Deref for Error {
-    type Target = dyn StdError + Send + Sync + 'static;
-
-    fn deref(&self) -> &Self::Target {
-        self.as_std_error()
-    }
-}
-
-impl AsRef<dyn StdError + Send + Sync + 'static> for Error {
-    fn as_ref(&self) -> &(dyn StdError + Send + Sync + 'static) {
-        self.as_std_error()
-    }
-}
-
-/// A `std::error::Error` that holds a taskio [`Error`], for APIs that want a boxed std error.
-struct Boxed(Error);
-
-impl fmt::Debug for Boxed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
-    }
-}
-
-impl fmt::Display for Boxed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
-    }
-}
-
-impl StdError for Boxed {
-    fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.0.inner.source()
-    }
-}
-
-impl From<Error> for Box<dyn StdError + Send + Sync + 'static> {
-    fn from(error: Error) -> Self {
-        Box::new(Boxed(error))
-    }
-}
-
-/// For `futures_io` traits and other `io::Result` APIs: an [`ErrorKind::Io`] error gives its
-/// `io::Error` back (moved out when no clone is alive; else a copy of its kind and message);
-/// a timeout becomes `TimedOut`, a cancellation `Interrupted`, an incomplete read
-/// `UnexpectedEof`; anything else is wrapped with kind `Other` (its `get_ref()` displays the
-/// taskio error).
-///
-/// # Examples
-///
-/// ```
-/// let io: std::io::Error = taskio::Error::timeout().into();
-/// assert_eq!(io.kind(), std::io::ErrorKind::TimedOut);
-/// let original = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
-/// let back: std::io::Error = taskio::Error::from(original).into();
-/// assert_eq!(back.kind(), std::io::ErrorKind::BrokenPipe);
-/// ```
-impl From<Error> for std::io::Error {
-    fn from(error: Error) -> std::io::Error {
-        use std::io::ErrorKind as Io;
-        let kind = match error.kind() {
-            ErrorKind::Io => match error.downcast::<std::io::Error>() {
-                Ok(io) => return io,
-                Err(shared) => {
-                    let Repr::Io(io) = &shared.inner.repr else {
-                        unreachable!("kind is Io")
-                    };
-                    return std::io::Error::new(io.kind(), io.to_string());
-                }
-            },
-            ErrorKind::Timeout => Io::TimedOut,
-            ErrorKind::Cancelled => Io::Interrupted,
-            ErrorKind::IncompleteRead => Io::UnexpectedEof,
-            _ => Io::Other,
-        };
-        std::io::Error::new(kind, Boxed(error))
     }
 }
 
