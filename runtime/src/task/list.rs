@@ -344,9 +344,7 @@ impl<S: Schedule> OwnedTasks<S> {
             // SAFETY: `ptr` is in this shard, whose lock we hold (see `snapshot`).
             let raw = unsafe { RawTask::from_raw(ptr) };
             if raw.header().id == id {
-                let Some(site) = guard.origins.get(&id).map(|o| o.spawned_at) else {
-                    return None;
-                };
+                let site = guard.origins.get(&id).map(|o| o.spawned_at)?;
                 if !raw.has_data() {
                     return Some((None, site));
                 }
