@@ -175,7 +175,9 @@ impl CallGraph {
             Some(what) => writeln!(f, "{pad}  |   awaiting {what}")?,
             None => writeln!(f, "{pad}  |   {}", t.state)?,
         }
-        writeln!(f, "{pad}  |   created at {}", t.spawned_at)?;
+        if let Some(site) = t.spawned_at {
+            writeln!(f, "{pad}  |   created at {site}")?;
+        }
         if !self.awaited_by.is_empty() {
             writeln!(f, "{pad}  + Awaited by:")?;
             for a in &self.awaited_by {

@@ -285,7 +285,9 @@ impl RunnerBuilder {
         }
         let slot = Arc::new(LoopSlot::new());
         let s = slot.clone();
+        // asyncio's introspection (`dump_tasks`, the call graphs) needs every task's parent.
         b.enable_all()
+            .task_tree(true)
             .start_paused(self.paused)
             .on_thread_start(move || crate::events::running_enter_thread(s.clone()))
             .on_thread_stop(crate::events::running_leave_thread);

@@ -17,7 +17,7 @@
 //! ```
 //! use taskio_runtime::dump::TaskState;
 //!
-//! let rt = taskio_runtime::Runtime::new().unwrap();
+//! let rt = taskio_runtime::Builder::new_multi_thread().task_tree(true).build().unwrap();
 //! rt.block_on(async {
 //!     let parent = taskio_runtime::spawn(async {
 //!         let child = taskio_runtime::spawn(std::future::pending::<()>());
@@ -84,13 +84,16 @@ impl fmt::Display for TaskState {
 pub struct TaskSnapshot {
     /// The task's id.
     pub id: Id,
-    /// The task polled where this one was spawned, if any.
+    /// The task polled where this one was spawned, if any, on a runtime built with
+    /// [`Builder::task_tree`](crate::Builder::task_tree).
     pub parent: Option<Id>,
     /// The name the task's data gives it ([`TaskData::name`](crate::task::TaskData::name));
     /// `None` for a task spawned without data.
     pub name: Option<String>,
-    /// Where it was spawned.
-    pub spawned_at: &'static Location<'static>,
+    /// Where it was spawned, on a runtime built with
+    /// [`Builder::task_tree`](crate::Builder::task_tree) (the `taskio` crate's runners turn it
+    /// on).
+    pub spawned_at: Option<&'static Location<'static>>,
     /// Its state when read.
     pub state: TaskState,
     /// While it waits: what it awaits, if the checkpoint it is parked at recorded it.
@@ -121,7 +124,7 @@ impl TaskSnapshot {
             id: header.id,
             parent: origin.and_then(|o| o.parent),
             name: None,
-            spawned_at: origin.map_or(Location::caller(), |o| o.spawned_at),
+            spawned_at: origin.map(|o| o.spawned_at),
             state,
             awaiting: match state {
                 TaskState::Waiting => Awaiting::decode(meta.awaiting.load(Relaxed)),
@@ -240,7 +243,9 @@ impl TaskDump {
         if let Some(times) = t.poll_times {
             write!(f, " busy={:?} max={:?}", times.total, times.max)?;
         }
-        write!(f, " spawned at {}", t.spawned_at)?;
+        if let Some(site) = t.spawned_at {
+            write!(f, " spawned at {site}")?;
+        }
         if self.is_orphan(t.id) {
             write!(f, " (parent {} gone)", t.parent.unwrap())?;
         }

@@ -12,6 +12,7 @@ use taskio_tests::{rt_tests, Flavor, Latch};
 
 rt_tests! {
     dump_is_the_spawn_tree_with_states_and_what_each_awaits,
+    dump_without_the_task_tree_lists_every_task_as_a_root,
     dump_from_another_thread_while_100k_tasks_live_and_others_run,
     metrics_count_spawns_polls_and_timers,
     poll_times_bound_a_long_poll,
@@ -34,7 +35,7 @@ async fn dump_when_parked(ids: &[Id]) -> TaskDump {
 }
 
 fn dump_is_the_spawn_tree_with_states_and_what_each_awaits(flavor: Flavor) {
-    let rt = flavor.rt();
+    let rt = flavor.builder().task_tree(true).build().unwrap();
     rt.block_on(async {
         let (tx, rx) = mpsc::channel::<(Id, Id, Id)>();
         let tx = Mutex::new(tx);
@@ -78,8 +79,8 @@ fn dump_is_the_spawn_tree_with_states_and_what_each_awaits(flavor: Flavor) {
             r.parent, None,
             "spawned from block_on's future, which is no task"
         );
-        assert_eq!(r.spawned_at.file(), file!());
-        assert_eq!(r.spawned_at.line(), root_line);
+        assert_eq!(r.spawned_at.unwrap().file(), file!());
+        assert_eq!(r.spawned_at.unwrap().line(), root_line);
         assert!(r.polls >= 1);
         assert_eq!(
             r.awaiting, None,
@@ -127,10 +128,39 @@ fn dump_is_the_spawn_tree_with_states_and_what_each_awaits(flavor: Flavor) {
     });
 }
 
+fn dump_without_the_task_tree_lists_every_task_as_a_root(flavor: Flavor) {
+    let rt = flavor.rt(); // `task_tree` is off by default
+    rt.block_on(async {
+        let outer = spawn(async {
+            let inner = spawn(taskio_runtime::time::sleep(Duration::from_secs(3600)));
+            let inner_id = inner.id();
+            std::mem::forget(inner);
+            let _ = inner_id;
+            std::future::pending::<()>().await;
+        });
+        let dump = loop {
+            let dump = Handle::current().dump();
+            if dump.len() == 2 && dump.iter().all(|t| t.state == TaskState::Waiting) {
+                break dump;
+            }
+            yield_now().await;
+        };
+        assert_eq!(dump.roots().count(), 2);
+        for t in &dump {
+            assert_eq!((t.parent, t.spawned_at), (None, None));
+            assert!(t.polls >= 1);
+        }
+        assert!(dump
+            .iter()
+            .any(|t| matches!(t.awaiting, Some(Awaiting::Sleep { .. }))));
+        outer.abort();
+    });
+}
+
 fn dump_from_another_thread_while_100k_tasks_live_and_others_run(flavor: Flavor) {
     const SPAWNERS: usize = 4;
     const PER_SPAWNER: usize = 25_000;
-    let rt = flavor.rt();
+    let rt = flavor.builder().task_tree(true).build().unwrap();
     let handle = rt.handle().clone();
     let parked = Latch::new();
     rt.block_on(async {
@@ -310,6 +340,7 @@ fn watchdog_reports_a_blocking_poll_while_it_blocks(flavor: Flavor) {
     let tx = Mutex::new(tx);
     let rt = flavor
         .builder()
+        .task_tree(true)
         .on_slow_poll(threshold, move |slow| {
             let _ = tx.lock().unwrap().send(slow.clone());
         })

@@ -37,6 +37,7 @@ pub struct Builder {
     event_interval: u32,
     lifo_enabled: bool,
     task_poll_times: bool,
+    task_tree: bool,
     slow_poll: Option<(Duration, crate::runtime::watchdog::Hook)>,
     enable_io: bool,
     enable_time: bool,
@@ -90,6 +91,7 @@ impl Builder {
             event_interval,
             lifo_enabled: true,
             task_poll_times: false,
+            task_tree: false,
             slow_poll: None,
             enable_io: true,
             enable_time: true,
@@ -301,6 +303,33 @@ impl Builder {
         self
     }
 
+    /// Records each task's parent (the task polled where it was spawned) and spawn site, for
+    /// [`Handle::dump`](crate::Handle::dump)'s tree and the watchdog's reports. Off by
+    /// default in the runtime (two hash-map operations per task, at spawn and at release,
+    /// under the list lock those take anyway; BENCHMARKS.md has the measured cost); the
+    /// `taskio` crate's runners turn it on. Without it a dump still lists every task with
+    /// its state, what it awaits and its poll count, each as a root.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = taskio_runtime::Builder::new_current_thread().task_tree(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let parent = taskio_runtime::spawn(async {
+    ///         let child = taskio_runtime::spawn(std::future::pending::<()>());
+    ///         (taskio_runtime::task::id(), child)
+    ///     });
+    ///     let (parent_id, child) = parent.await.unwrap();
+    ///     let dump = taskio_runtime::Handle::current().dump();
+    ///     assert_eq!(dump.get(child.id()).unwrap().parent, Some(parent_id));
+    ///     assert!(dump.get(child.id()).unwrap().spawned_at.is_some());
+    /// });
+    /// ```
+    pub fn task_tree(&mut self, enabled: bool) -> &mut Self {
+        self.task_tree = enabled;
+        self
+    }
+
     /// Starts a watchdog thread with the runtime that calls `hook` once for every poll that
     /// runs longer than `threshold`: a task that blocks its worker (a blocking call, a long
     /// computation without a yield). The report ([`SlowPoll`](crate::SlowPoll)) names the
@@ -460,6 +489,7 @@ impl Builder {
             event_interval: self.event_interval,
             lifo_enabled: self.lifo_enabled,
             task_poll_times: self.task_poll_times,
+            task_tree: self.task_tree,
             on_thread_start: self.on_thread_start.clone(),
             on_thread_stop: self.on_thread_stop.clone(),
         };

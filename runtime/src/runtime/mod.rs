@@ -428,10 +428,10 @@ impl Handle {
     ///     taskio_runtime::task::TaskRef::id(&task)
     /// }
     ///
-    /// let rt = taskio_runtime::Runtime::new().unwrap();
+    /// let rt = taskio_runtime::Builder::new_multi_thread().task_tree(true).build().unwrap();
     /// let line = line!() + 1;
     /// let id = my_spawn(rt.handle());
-    /// assert_eq!(rt.handle().dump().get(id).unwrap().spawned_at.line(), line);
+    /// assert_eq!(rt.handle().dump().get(id).unwrap().spawned_at.unwrap().line(), line);
     /// ```
     pub fn spawn_with_at<D, F, M>(
         &self,

@@ -358,6 +358,10 @@ impl Schedule for Arc<Handle> {
         self.config.task_poll_times
     }
 
+    fn task_tree(&self) -> bool {
+        self.config.task_tree
+    }
+
     fn record_poll(
         &self,
         id: crate::task::Id,

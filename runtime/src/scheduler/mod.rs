@@ -28,6 +28,8 @@ pub(crate) struct Config {
     pub(crate) lifo_enabled: bool,
     /// Whether tasks keep their poll times (`Builder::task_poll_times`).
     pub(crate) task_poll_times: bool,
+    /// Whether tasks' parents and spawn sites are recorded (`Builder::task_tree`).
+    pub(crate) task_tree: bool,
     /// Called on each runtime thread when it starts / stops.
     pub(crate) on_thread_start: Option<std::sync::Arc<dyn Fn() + Send + Sync>>,
     pub(crate) on_thread_stop: Option<std::sync::Arc<dyn Fn() + Send + Sync>>,
@@ -162,10 +164,7 @@ impl Handle {
             Handle::CurrentThread(h) => h.owned().describe(id),
             Handle::MultiThread(h) => h.owned().describe(id),
         };
-        match found {
-            Some((name, site)) => (name, Some(site)),
-            None => (None, None),
-        }
+        found.unwrap_or((None, None))
     }
 
     /// The blocking pool.

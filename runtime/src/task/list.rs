@@ -144,12 +144,13 @@ impl<S: Schedule> OwnedTasks<S> {
         T::Output: Send + 'static,
     {
         let timed = scheduler.task_poll_times();
+        let origin = scheduler.task_tree().then(|| origin(&init));
         let raw = RawTask::new(future, scheduler, init);
         // SAFETY: a new task holds three references: the JoinHandle takes one, `bind_new`
         // the other two.
         unsafe {
             let join = JoinHandle::new(raw);
-            (join, self.bind_new(raw, origin(&init), timed))
+            (join, self.bind_new(raw, origin, timed))
         }
     }
 
@@ -168,12 +169,11 @@ impl<S: Schedule> OwnedTasks<S> {
         M: FnOnce(TaskRef<D>) -> T,
     {
         let timed = scheduler.task_poll_times();
+        let origin = scheduler.task_tree().then(|| origin(&init));
         let (raw, task_ref) = RawTask::new_with_data(data, make, scheduler, init);
         // SAFETY: of the new task's four references, the `TaskRef`s hold two; `bind_new`
         // takes the other two.
-        (task_ref, unsafe {
-            self.bind_new(raw, origin(&init), timed)
-        })
+        (task_ref, unsafe { self.bind_new(raw, origin, timed) })
     }
 
     /// Adds a new task to the list and returns its first `Notified`; if the list is closed,
@@ -183,7 +183,12 @@ impl<S: Schedule> OwnedTasks<S> {
     ///
     /// `raw` is a new task of scheduler type `S`, and the caller hands over two of its
     /// references: the list's and the first `Notified`'s.
-    unsafe fn bind_new(&self, raw: RawTask, origin: Origin, timed: bool) -> Option<Notified<S>> {
+    unsafe fn bind_new(
+        &self,
+        raw: RawTask,
+        origin: Option<Origin>,
+        timed: bool,
+    ) -> Option<Notified<S>> {
         let id = raw.header().id;
         // SAFETY: the caller hands over these two references.
         let (task, notified) = unsafe {
@@ -206,7 +211,9 @@ impl<S: Schedule> OwnedTasks<S> {
         unsafe { push_front(&mut shard, ptr) };
         shard.len += 1;
         shard.added += 1;
-        shard.origins.insert(id, origin);
+        if let Some(origin) = origin {
+            shard.origins.insert(id, origin);
+        }
         if timed {
             shard.timings.insert(
                 id,
@@ -231,7 +238,9 @@ impl<S: Schedule> OwnedTasks<S> {
         shard.len -= usize::from(removed);
         if removed {
             let id = task.raw().header().id;
-            shard.origins.remove(&id);
+            if !shard.origins.is_empty() {
+                shard.origins.remove(&id);
+            }
             if !shard.timings.is_empty() {
                 shard.timings.remove(&id);
             }
@@ -337,14 +346,17 @@ impl<S: Schedule> OwnedTasks<S> {
     pub(crate) fn describe(
         &self,
         id: Id,
-    ) -> Option<(Option<String>, &'static std::panic::Location<'static>)> {
+    ) -> Option<(
+        Option<String>,
+        Option<&'static std::panic::Location<'static>>,
+    )> {
         let guard = self.shard(id).lock();
         let mut cur = guard.head;
         while let Some(ptr) = cur {
             // SAFETY: `ptr` is in this shard, whose lock we hold (see `snapshot`).
             let raw = unsafe { RawTask::from_raw(ptr) };
             if raw.header().id == id {
-                let site = guard.origins.get(&id).map(|o| o.spawned_at)?;
+                let site = guard.origins.get(&id).map(|o| o.spawned_at);
                 if !raw.has_data() {
                     return Some((None, site));
                 }

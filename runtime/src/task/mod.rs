@@ -191,6 +191,12 @@ pub(crate) trait Schedule: Sync + Sized + 'static {
         false
     }
 
+    /// Whether this scheduler records its tasks' parents and spawn sites
+    /// (`Builder::task_tree`).
+    fn task_tree(&self) -> bool {
+        false
+    }
+
     /// A poll of task `id` that began at `start` took `elapsed` (only called when
     /// `task_poll_times` is true).
     fn record_poll(&self, _id: Id, _start: std::time::Instant, _elapsed: std::time::Duration) {}

@@ -389,6 +389,10 @@ impl Schedule for Arc<Handle> {
         self.shared.config.task_poll_times
     }
 
+    fn task_tree(&self) -> bool {
+        self.shared.config.task_tree
+    }
+
     fn record_poll(
         &self,
         id: crate::task::Id,
