@@ -37,7 +37,7 @@ async fn dump_when_parked(ids: &[Id]) -> TaskDump {
 fn dump_is_the_spawn_tree_with_states_and_what_each_awaits(flavor: Flavor) {
     let rt = flavor.builder().task_tree(true).build().unwrap();
     rt.block_on(async {
-        let (tx, rx) = mpsc::channel::<(Id, Id, Id)>();
+        let (tx, rx) = mpsc::channel::<(Id, Id)>();
         let tx = Mutex::new(tx);
         let root_line = line!() + 1;
         let root = spawn(async move {
@@ -46,7 +46,7 @@ fn dump_is_the_spawn_tree_with_states_and_what_each_awaits(flavor: Flavor) {
                 let child = spawn(async move {
                     let sleeper = spawn(taskio_runtime::time::sleep(Duration::from_secs(3600)));
                     let sleeper_id = sleeper.id();
-                    let _ = tx.send((taskio_runtime::task::id(), sleeper_id, sleeper_id));
+                    let _ = tx.send((taskio_runtime::task::id(), sleeper_id));
                     // Waits on its own child: the dump shows `Awaiting::Task(child)`.
                     let _ = sleeper.await;
                 });
@@ -59,7 +59,7 @@ fn dump_is_the_spawn_tree_with_states_and_what_each_awaits(flavor: Flavor) {
         let mut sleepers = Vec::new();
         while children.len() < 3 {
             match rx.try_recv() {
-                Ok((child, sleeper, _)) => {
+                Ok((child, sleeper)) => {
                     children.push(child);
                     sleepers.push(sleeper);
                 }
@@ -132,10 +132,10 @@ fn dump_without_the_task_tree_lists_every_task_as_a_root(flavor: Flavor) {
     let rt = flavor.rt(); // `task_tree` is off by default
     rt.block_on(async {
         let outer = spawn(async {
-            let inner = spawn(taskio_runtime::time::sleep(Duration::from_secs(3600)));
-            let inner_id = inner.id();
-            std::mem::forget(inner);
-            let _ = inner_id;
+            // Detached: it outlives this task's view of it.
+            std::mem::forget(spawn(taskio_runtime::time::sleep(Duration::from_secs(
+                3600,
+            ))));
             std::future::pending::<()>().await;
         });
         let dump = loop {
