@@ -18,6 +18,7 @@ rt_tests! {
     poll_times_bound_a_long_poll,
     watchdog_reports_a_blocking_poll_while_it_blocks,
     watchdog_is_silent_on_a_healthy_run,
+    watchdog_ignores_short_polls_of_one_task_and_idle_time,
 }
 
 /// Waits (yielding) until every task of `ids` is parked, and returns that dump.
@@ -415,4 +416,41 @@ fn watchdog_is_silent_on_a_healthy_run(flavor: Flavor) {
     });
     drop(rt); // stops and joins the watchdog
     assert_eq!(reports.load(SeqCst), 0);
+}
+
+/// One task polled again and again (the same id on the same worker) for longer than the
+/// threshold, then a worker idle for longer than it: neither is a slow poll. A report here
+/// would need a single poll (or an OS stall of a thread) of 200 ms.
+fn watchdog_ignores_short_polls_of_one_task_and_idle_time(flavor: Flavor) {
+    let threshold = Duration::from_millis(200);
+    let reports = Arc::new(Mutex::new(Vec::new()));
+    let rt = flavor
+        .builder()
+        .enable_time()
+        .on_slow_poll(threshold, {
+            let reports = reports.clone();
+            move |slow| reports.lock().unwrap().push(slow.clone())
+        })
+        .build()
+        .unwrap();
+    let polls = rt.block_on(async move {
+        let task = spawn(async move {
+            let start = Instant::now();
+            let mut polls = 0u64;
+            while start.elapsed() < threshold * 3 {
+                yield_now().await;
+                polls += 1;
+            }
+            polls
+        });
+        let polls = task.await.unwrap();
+        taskio_runtime::time::sleep(threshold * 2).await;
+        polls
+    });
+    let metrics = rt.handle().metrics();
+    drop(rt); // stops and joins the watchdog
+    assert!(polls > 10, "{polls}");
+    assert!(metrics.total_polls() > polls, "{metrics:?}");
+    let reports = reports.lock().unwrap();
+    assert!(reports.is_empty(), "{reports:?}");
 }

@@ -6,19 +6,20 @@
 //! set of recent values, not one instant. They are `std` atomics under loom too, for the
 //! reason `task/meta.rs` gives.
 //!
-//! The watchdog's two words are here as well: `poll_seq` is odd while the worker is inside a
-//! poll and goes up by one at each poll's start and end; `poll_task` is the id of the task
-//! that poll runs. A poll whose `poll_seq` has not moved for longer than the threshold is a
-//! slow poll (see `watchdog.rs`).
+//! The watchdog's two words are here as well: `poll_seq` counts the polls begun (it is also
+//! the worker's poll count), and `poll_task` is the id of the task being polled, 0 for a
+//! `block_on` future, or `NOT_POLLING` between polls. A poll whose `poll_seq` has not moved
+//! while `poll_task` says "polling", for longer than the threshold, is a slow poll (see
+//! `watchdog.rs`). A worker pays a store and an add at a poll's start and a store at its
+//! end.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 /// One worker's counters (see the module docs).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 #[repr(align(128))]
 pub(crate) struct WorkerCounters {
-    polls: AtomicU64,
     steals: AtomicU64,
     stolen_tasks: AtomicU64,
     parks: AtomicU64,
@@ -30,6 +31,24 @@ pub(crate) struct WorkerCounters {
     active_since: AtomicU64,
     pub(crate) poll_seq: AtomicU64,
     pub(crate) poll_task: AtomicU64,
+}
+
+/// `poll_task` between polls (no task id is `u64::MAX`: ids count up from 1).
+pub(crate) const NOT_POLLING: u64 = u64::MAX;
+
+impl Default for WorkerCounters {
+    fn default() -> WorkerCounters {
+        WorkerCounters {
+            steals: AtomicU64::new(0),
+            stolen_tasks: AtomicU64::new(0),
+            parks: AtomicU64::new(0),
+            lifo_hits: AtomicU64::new(0),
+            busy_ns: AtomicU64::new(0),
+            active_since: AtomicU64::new(0),
+            poll_seq: AtomicU64::new(0),
+            poll_task: AtomicU64::new(NOT_POLLING),
+        }
+    }
 }
 
 #[inline]
@@ -52,7 +71,6 @@ impl WorkerCounters {
     /// A poll of task `id` begins.
     #[inline]
     pub(crate) fn poll_begin(&self, id: u64) {
-        bump(&self.polls, 1);
         self.poll_task.store(id, Relaxed);
         bump(&self.poll_seq, 1);
     }
@@ -60,7 +78,7 @@ impl WorkerCounters {
     /// The poll ends.
     #[inline]
     pub(crate) fn poll_end(&self) {
-        bump(&self.poll_seq, 1);
+        self.poll_task.store(NOT_POLLING, Relaxed);
     }
 
     /// A steal took `tasks` tasks.
@@ -88,6 +106,8 @@ impl WorkerCounters {
 
     /// The worker stops running (it parks, or leaves `block_on`).
     pub(crate) fn stopped(&self) {
+        // A `block_on` future that panicked left without `poll_end`.
+        self.poll_task.store(NOT_POLLING, Relaxed);
         let since = self.active_since.swap(0, Relaxed);
         if since != 0 {
             bump(&self.busy_ns, now_ns().saturating_sub(since));
@@ -102,7 +122,7 @@ impl WorkerCounters {
         }
         WorkerMetrics {
             index,
-            polls: self.polls.load(Relaxed),
+            polls: self.poll_seq.load(Relaxed),
             steals: self.steals.load(Relaxed),
             stolen_tasks: self.stolen_tasks.load(Relaxed),
             parks: self.parks.load(Relaxed),

@@ -2,20 +2,21 @@
 //! it through the user's hook, and gets the tasks queued behind it moving.
 //!
 //! It reads each worker's `poll_seq`/`poll_task` (`metrics.rs`) every quarter of the
-//! threshold. A worker whose `poll_seq` is odd (inside a poll) and has not changed since the
-//! watchdog first saw that value, for at least the threshold, is in a slow poll: it is
-//! reported once. Since the value was first seen at most one period after the poll began,
+//! threshold. A worker inside a poll (`poll_task` is not `NOT_POLLING`) whose `poll_seq` has
+//! not changed since the watchdog first saw that value, for at least the threshold, is in a
+//! slow poll: it is reported once. Since the value was first seen at most one period after the poll began,
 //! a poll is reported between 1× and 1.5× the threshold after it began (plus the time the
 //! watchdog thread itself takes to be scheduled).
 //!
-//! The workers pay two plain stores per poll for this (`poll_begin`/`poll_end`), whether or
-//! not a watchdog runs; the watchdog thread exists only if the builder asked for one.
+//! The workers pay two plain stores and an add per poll for this (`poll_begin`/`poll_end`),
+//! whether or not a watchdog runs; the watchdog thread exists only if the builder asked for one.
 //!
 //! The tasks in a blocked worker's local queue can be stolen: the watchdog wakes a parked
 //! worker to do it (a parked worker would otherwise wait for the next wake-up). The one task
 //! in its LIFO slot (the task the slow poll woke last, if any) cannot be stolen: the slot is
 //! the worker's own; it is not counted in `queued_behind` and runs when the poll returns.
 
+use crate::runtime::metrics::NOT_POLLING;
 use crate::scheduler;
 use crate::task::Id;
 use parking_lot::{Condvar, Mutex};
@@ -134,6 +135,8 @@ impl Drop for Watchdog {
 #[derive(Clone, Copy)]
 struct Seen {
     seq: u64,
+    /// The `poll_task` of that poll.
+    task: u64,
     since: Instant,
     reported: bool,
 }
@@ -152,13 +155,15 @@ fn watch(
         let now = Instant::now();
         let mut slow: Vec<usize> = Vec::new();
         for (i, slot) in seen.iter_mut().enumerate() {
-            let seq = handle.worker_counters(i).poll_seq.load(Relaxed);
-            if seq % 2 == 0 {
+            let counters = handle.worker_counters(i);
+            let seq = counters.poll_seq.load(Relaxed);
+            let task = counters.poll_task.load(Relaxed);
+            if task == NOT_POLLING {
                 *slot = None;
                 continue;
             }
             match slot {
-                Some(s) if s.seq == seq => {
+                Some(s) if s.seq == seq && s.task == task => {
                     if now.duration_since(s.since) >= threshold {
                         slow.push(i);
                     }
@@ -166,6 +171,7 @@ fn watch(
                 _ => {
                     *slot = Some(Seen {
                         seq,
+                        task,
                         since: now,
                         reported: false,
                     })
@@ -180,8 +186,7 @@ fn watch(
             }
             s.reported = true;
             let elapsed = now.duration_since(s.since);
-            let counters = handle.worker_counters(i);
-            let id = Id::from_u64(counters.poll_task.load(Relaxed));
+            let id = Id::from_u64(s.task);
             let (name, spawned_at) = match id {
                 Some(id) => handle.describe(id),
                 None => (None, None),

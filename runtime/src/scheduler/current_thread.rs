@@ -169,22 +169,16 @@ pub(crate) fn block_on<F: Future>(handle: &scheduler::Handle, future: F) -> F::O
             self.0.stopped();
         }
     }
+    // `stopped` also clears the poll mark of a `block_on` future that panicked; a task's
+    // `run` catches its panics, so its end mark needs no guard.
     let _stopped = Stopped(&h.counters);
-    // Marks a poll for the counters and the watchdog, until dropped.
-    struct Polling<'a>(&'a WorkerCounters);
-    impl Drop for Polling<'_> {
-        fn drop(&mut self) {
-            self.0.poll_end();
-        }
-    }
 
     'outer: loop {
         if h.woken.swap(false, Ordering::AcqRel) {
             // The `block_on` future is no task: its polls show as task 0.
             h.counters.poll_begin(0);
-            let polling = Polling(&h.counters);
             let res = coop::budget(|| future.as_mut().poll(&mut cx));
-            drop(polling);
+            h.counters.poll_end();
             if let Poll::Ready(v) = res {
                 return v;
             }
@@ -194,8 +188,8 @@ pub(crate) fn block_on<F: Future>(handle: &scheduler::Handle, future: F) -> F::O
             match task {
                 Some(task) => {
                     h.counters.poll_begin(task.id().as_u64());
-                    let _polling = Polling(&h.counters);
-                    coop::budget(|| task.run())
+                    coop::budget(|| task.run());
+                    h.counters.poll_end();
                 }
                 None => {
                     if !h.woken.load(Ordering::Acquire) {
@@ -299,6 +293,7 @@ impl Context {
 }
 
 impl Handle {
+    #[inline]
     pub(crate) fn spawn<F>(me: &Arc<Handle>, future: F, init: TaskInit) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -311,6 +306,7 @@ impl Handle {
         join
     }
 
+    #[inline]
     pub(crate) fn spawn_with<D, F, M>(
         me: &Arc<Handle>,
         data: D,

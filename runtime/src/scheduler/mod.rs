@@ -54,6 +54,7 @@ pub(crate) enum Handle {
 
 impl Handle {
     /// Spawns a task onto this scheduler.
+    #[inline]
     pub(crate) fn spawn<F>(&self, future: F, init: TaskInit) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -66,6 +67,7 @@ impl Handle {
     }
 
     /// Spawns a task carrying `data` onto this scheduler (see `TaskRef`).
+    #[inline]
     pub(crate) fn spawn_with<D, F, M>(&self, data: D, make: M, init: TaskInit) -> TaskRef<D>
     where
         D: TaskData,

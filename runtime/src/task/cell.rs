@@ -69,6 +69,7 @@ pub(crate) enum Stage<T: Future> {
 impl<T: Future, S, D> Cell<T, S, D> {
     /// Allocates a new task in `state` and `stage` (`Running`, or `Consumed` for a task
     /// whose future is written in just after, see `RawTask::new_with_data`).
+    #[inline]
     pub(crate) fn new(
         state: State,
         stage: Stage<T>,

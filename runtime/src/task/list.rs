@@ -46,6 +46,9 @@ struct Shard {
     /// Each listed task's parent and spawn site (for dumps; see `meta.rs` on why they are not
     /// in the task).
     origins: HashMap<Id, Origin, IdHasherBuilder>,
+    /// Whether `timings` or `origins` has ever held an entry: the one test a removal makes
+    /// on a runtime that records neither.
+    observed: bool,
 }
 
 /// Where a task came from.
@@ -93,14 +96,49 @@ impl Timing {
     }
 }
 
+impl Shard {
+    /// Records what `records` asks for of the new task `id`.
+    #[cold]
+    fn record(&mut self, id: Id, records: Records) {
+        self.observed = true;
+        if let Some(spawned_at) = records.tree {
+            let parent = crate::task::try_id();
+            self.origins.insert(id, Origin { parent, spawned_at });
+        }
+        if records.timed {
+            self.timings.insert(
+                id,
+                Timing {
+                    spawned: Instant::now(),
+                    total: Duration::ZERO,
+                    max: Duration::ZERO,
+                    first_poll_delay: None,
+                },
+            );
+        }
+    }
+}
+
 // SAFETY: the raw pointers in a shard are only followed under the shard's mutex, and the
 // tasks they point to are `Send` (their futures are required to be).
 unsafe impl Send for Shard {}
 
-fn origin(init: &TaskInit) -> Origin {
-    Origin {
-        parent: init.parent,
-        spawned_at: init.spawned_at,
+/// What a spawn records beside the list, on a runtime that asked for it: the spawn site
+/// (`Builder::task_tree`, with the parent looked up then) and the poll times
+/// (`Builder::task_poll_times`). Two registers, one test when both are off.
+#[derive(Clone, Copy)]
+struct Records {
+    tree: Option<&'static std::panic::Location<'static>>,
+    timed: bool,
+}
+
+impl Records {
+    #[inline]
+    fn of<S: Schedule>(scheduler: &S, init: &TaskInit) -> Records {
+        Records {
+            tree: scheduler.task_tree().then_some(init.spawned_at),
+            timed: scheduler.task_poll_times(),
+        }
     }
 }
 
@@ -118,6 +156,7 @@ impl<S: Schedule> OwnedTasks<S> {
                         added: 0,
                         timings: HashMap::new(),
                         origins: HashMap::default(),
+                        observed: false,
                     }))
                 })
                 .collect(),
@@ -133,6 +172,7 @@ impl<S: Schedule> OwnedTasks<S> {
     /// Creates a task for `future`, adds it to the list and returns its `JoinHandle` and the
     /// `Notified` to schedule. If the list is closed, the task is cancelled at once (its
     /// handle resolves as cancelled) and no `Notified` is returned.
+    #[inline]
     pub(crate) fn bind<T>(
         &self,
         future: T,
@@ -143,18 +183,18 @@ impl<S: Schedule> OwnedTasks<S> {
         T: Future + Send + 'static,
         T::Output: Send + 'static,
     {
-        let timed = scheduler.task_poll_times();
-        let origin = scheduler.task_tree().then(|| origin(&init));
+        let records = Records::of(&scheduler, &init);
         let raw = RawTask::new(future, scheduler, init);
         // SAFETY: a new task holds three references: the JoinHandle takes one, `bind_new`
         // the other two.
         unsafe {
             let join = JoinHandle::new(raw);
-            (join, self.bind_new(raw, origin, timed))
+            (join, self.bind_new(raw, records))
         }
     }
 
     /// As `bind`, for a task carrying `data` whose future `make` builds (see `TaskRef`).
+    #[inline]
     pub(crate) fn bind_with_data<T, D, M>(
         &self,
         data: D,
@@ -168,12 +208,11 @@ impl<S: Schedule> OwnedTasks<S> {
         D: TaskData,
         M: FnOnce(TaskRef<D>) -> T,
     {
-        let timed = scheduler.task_poll_times();
-        let origin = scheduler.task_tree().then(|| origin(&init));
+        let records = Records::of(&scheduler, &init);
         let (raw, task_ref) = RawTask::new_with_data(data, make, scheduler, init);
         // SAFETY: of the new task's four references, the `TaskRef`s hold two; `bind_new`
         // takes the other two.
-        (task_ref, unsafe { self.bind_new(raw, origin, timed) })
+        (task_ref, unsafe { self.bind_new(raw, records) })
     }
 
     /// Adds a new task to the list and returns its first `Notified`; if the list is closed,
@@ -183,12 +222,7 @@ impl<S: Schedule> OwnedTasks<S> {
     ///
     /// `raw` is a new task of scheduler type `S`, and the caller hands over two of its
     /// references: the list's and the first `Notified`'s.
-    unsafe fn bind_new(
-        &self,
-        raw: RawTask,
-        origin: Option<Origin>,
-        timed: bool,
-    ) -> Option<Notified<S>> {
+    unsafe fn bind_new(&self, raw: RawTask, records: Records) -> Option<Notified<S>> {
         let id = raw.header().id;
         // SAFETY: the caller hands over these two references.
         let (task, notified) = unsafe {
@@ -211,39 +245,25 @@ impl<S: Schedule> OwnedTasks<S> {
         unsafe { push_front(&mut shard, ptr) };
         shard.len += 1;
         shard.added += 1;
-        if let Some(origin) = origin {
-            shard.origins.insert(id, origin);
-        }
-        if timed {
-            shard.timings.insert(
-                id,
-                Timing {
-                    spawned: Instant::now(),
-                    total: Duration::ZERO,
-                    max: Duration::ZERO,
-                    first_poll_delay: None,
-                },
-            );
+        if records.tree.is_some() || records.timed {
+            shard.record(id, records);
         }
         drop(shard);
         Some(notified)
     }
 
     /// Removes `task` from the list; returns the list's reference if it was still there.
+    #[inline]
     pub(crate) fn remove(&self, task: &Task<S>) -> Option<Task<S>> {
         let ptr = task.raw().header_ptr();
         let mut shard = self.shard(task.raw().header().id).lock();
         // SAFETY: we hold the shard lock; `ptr` is live (the caller holds a reference).
         let removed = unsafe { unlink(&mut shard, ptr) };
         shard.len -= usize::from(removed);
-        if removed {
+        if removed && shard.observed {
             let id = task.raw().header().id;
-            if !shard.origins.is_empty() {
-                shard.origins.remove(&id);
-            }
-            if !shard.timings.is_empty() {
-                shard.timings.remove(&id);
-            }
+            shard.origins.remove(&id);
+            shard.timings.remove(&id);
         }
         drop(shard);
         if removed {

@@ -46,22 +46,21 @@ pub(crate) struct Meta {
     pub(crate) span: tracing::Span,
 }
 
-/// What a spawn passes down to the cell it creates.
+/// What a spawn passes down to the cell it creates. The parent is not here: it is looked up
+/// (`Origin`) only on a runtime that records it, a thread-local read the others skip.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct TaskInit {
     pub(crate) id: Id,
-    pub(crate) parent: Option<Id>,
     pub(crate) spawned_at: &'static Location<'static>,
 }
 
 impl TaskInit {
-    /// A new task spawned by the caller of the `#[track_caller]` chain that reaches here,
-    /// from the task polled on this thread if any.
+    /// A new task spawned by the caller of the `#[track_caller]` chain that reaches here.
     #[track_caller]
+    #[inline]
     pub(crate) fn new() -> TaskInit {
         TaskInit {
             id: Id::next(),
-            parent: crate::task::try_id(),
             spawned_at: Location::caller(),
         }
     }
@@ -79,7 +78,7 @@ impl Meta {
                     target: "taskio::task",
                     "task",
                     task.id = init.id.as_u64(),
-                    task.parent = init.parent.map_or(0, |p| p.as_u64()),
+                    task.parent = crate::task::try_id().map_or(0, |p| p.as_u64()),
                     spawned_at = %init.spawned_at,
                 );
                 tracing::trace!(target: "taskio::task", parent: &span, "spawned");

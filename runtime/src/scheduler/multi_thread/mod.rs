@@ -245,6 +245,7 @@ impl Shared {
 }
 
 impl Handle {
+    #[inline]
     pub(crate) fn spawn<F>(me: &Arc<Handle>, future: F, init: TaskInit) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -257,6 +258,7 @@ impl Handle {
         join
     }
 
+    #[inline]
     pub(crate) fn spawn_with<D, F, M>(
         me: &Arc<Handle>,
         data: D,

@@ -16,6 +16,7 @@ use crate::runtime::{context, coop};
 use crate::scheduler;
 use crate::task::Notified;
 use std::cell::{Cell, RefCell};
+use std::ptr::NonNull;
 
 /// Tasks taken from the LIFO slot in a row before the slot's task goes to the queue.
 const MAX_LIFO_POLLS_PER_TICK: usize = 3;
@@ -26,6 +27,9 @@ pub(super) type Task = Notified<Arc<Handle>>;
 pub(super) struct Core {
     pub(super) index: usize,
     pub(super) handle: Arc<Handle>,
+    /// This worker's `handle.shared.counters[index]`, looked up once: it is written at every
+    /// poll. The boxed slice it points into is never resized and lives as long as `handle`.
+    counters: NonNull<WorkerCounters>,
     pub(super) local: Worker<Task>,
     pub(super) lifo: Cell<Option<Task>>,
     is_searching: Cell<bool>,
@@ -65,9 +69,11 @@ pub(super) fn with_current<R>(handle: &Handle, f: impl FnOnce(Option<&Core>) -> 
 pub(super) fn run(handle: Arc<Handle>, index: usize, local: Worker<Task>) {
     let sched = scheduler::Handle::MultiThread(handle.clone());
     let _enter = context::enter_runtime(&sched);
+    let counters = NonNull::from(&handle.shared.counters[index]);
     let core = Core {
         index,
         handle,
+        counters,
         local,
         lifo: Cell::new(None),
         is_searching: Cell::new(false),
@@ -95,23 +101,22 @@ impl Core {
         &self.handle.shared
     }
 
+    #[inline]
     fn counters(&self) -> &WorkerCounters {
-        &self.handle.shared.counters[self.index]
+        // SAFETY: `counters` points into `self.handle.shared.counters`, a boxed slice that is
+        // never resized or moved and is kept alive by the `Arc` in `self.handle`; it is only
+        // read through shared references.
+        unsafe { self.counters.as_ref() }
     }
 
-    /// Polls `task`, with the counters and the watchdog's marks around the poll.
+    /// Polls `task`, with the counters and the watchdog's marks around the poll. `run`
+    /// catches the task's panics, so the end mark needs no guard.
     #[inline]
     fn poll(&self, task: Task) {
         let counters = self.counters();
         counters.poll_begin(task.id().as_u64());
-        struct End<'a>(&'a WorkerCounters);
-        impl Drop for End<'_> {
-            fn drop(&mut self) {
-                self.0.poll_end();
-            }
-        }
-        let _end = End(counters);
         task.run();
+        counters.poll_end();
     }
 
     fn run(&self) {
