@@ -7,7 +7,7 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use common::{clock, since, Scale};
 use taskio::{create_task, gather, sleep, wait_for, Result};
@@ -69,7 +69,7 @@ pub fn demo(scale: f64) -> Result<()> {
         // 3. wait_for with a timeout that expires: the inner task is cancelled.
         let start = Instant::now();
         let forever = create_task(eternity());
-        match wait_for(&forever, Some(Duration::from_secs_f64(s.secs(1.0)))).await {
+        match wait_for(&forever, s.secs(1.0)).await {
             Ok(v) => println!("wait_for: got {v}?!"),
             Err(e) if e.is_timeout() => println!(
                 "wait_for: timeout! after {} (inner task cancelled: {})",

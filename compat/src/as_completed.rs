@@ -6,17 +6,18 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use futures_core::Stream;
 
 use crate::exceptions::{Error, Result};
 use crate::rt_time;
-use crate::tasks::{Awaitable, Task};
+use crate::tasks::{Awaitable, Task, TimeLimit};
 use crate::watch::Watch;
 
 /// Yields the children's results in the order they complete (duplicates collapse). With a
-/// timeout (one for the whole iteration), once it passes every remaining item is `Timeout`;
+/// timeout (one for the whole iteration: seconds, a `Duration`, or `None`, see
+/// [`TimeLimit`]), once it passes every remaining item is `Timeout` (a NaN timeout: one
+/// `Value` error, then the end);
 /// the pending tasks are not cancelled. The stream can be resumed after a `break`.
 /// [`AsCompleted::tasks`] gives the form that yields the original tasks.
 ///
@@ -40,21 +41,26 @@ use crate::watch::Watch;
 /// })
 /// .unwrap();
 /// ```
-pub fn as_completed<I, A, T>(aws: I, timeout: Option<Duration>) -> AsCompleted<T>
+pub fn as_completed<I, A, T>(aws: I, timeout: impl TimeLimit) -> AsCompleted<T>
 where
     I: IntoIterator<Item = A>,
     A: Awaitable<T>,
     T: Send + 'static,
 {
     let tasks = crate::tasks::distinct(aws.into_iter().map(Awaitable::into_task));
+    let (limit, invalid) = match timeout.into_limit() {
+        Ok(limit) => (limit, None),
+        Err(e) => (None, Some(e)),
+    };
     let watch = Watch::new(tasks.iter().map(Task::any_core).collect());
     AsCompleted {
         tasks,
         watch,
         ready: VecDeque::new(),
         yielded: 0,
-        deadline: timeout.map(|t| Box::pin(rt_time::sleep(t))),
+        deadline: limit.map(|t| Box::pin(rt_time::sleep(t))),
         timed_out: false,
+        invalid,
     }
 }
 
@@ -66,11 +72,17 @@ pub struct AsCompleted<T: Send + 'static> {
     yielded: usize,
     deadline: Option<Pin<Box<rt_time::Sleep>>>,
     timed_out: bool,
+    /// The error of a NaN timeout: the one item before the end.
+    invalid: Option<Error>,
 }
 
 impl<T: Send + 'static> AsCompleted<T> {
     /// The next completed task (`Err(Timeout)` once the timeout passed; `None` at the end).
     fn poll_next_task(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Task<T>>>> {
+        if let Some(e) = self.invalid.take() {
+            self.yielded = self.tasks.len();
+            return Poll::Ready(Some(Err(e)));
+        }
         if self.yielded == self.tasks.len() {
             return Poll::Ready(None);
         }
@@ -157,7 +169,11 @@ impl<T: Clone + Send + 'static> Stream for AsCompleted<T> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = self.tasks.len() - self.yielded;
+        let n = if self.invalid.is_some() {
+            1
+        } else {
+            self.tasks.len() - self.yielded
+        };
         (n, Some(n))
     }
 }

@@ -39,17 +39,18 @@
 //! | `task.get_name()`, `set_name()` | [`Task::get_name`], [`Task::set_name`], [`Task::id`] |
 //! | `asyncio.current_task()`, `all_tasks()` | [`current_task()`], [`all_tasks()`] → [`AnyTask`] |
 //! | `await asyncio.sleep(s)` | [`sleep(s)`](sleep)`.await?` (seconds or a `Duration`) |
+//! | a time argument (`timeout=t`, `delay`) | seconds (`1.5`, `2`) or a `Duration` everywhere; `None` where asyncio takes `None` ([`tasks::TimeLimit`]) |
 //! | `await asyncio.gather(*aws)` | [`gather(aws)`](gather())`.await?`, [`gather!(a, b)`](gather!)`.await?` |
 //! | `gather(*aws, return_exceptions=True)` | `gather(aws).return_exceptions().await` |
-//! | `for f in as_completed(aws, timeout=t)` | [`as_completed(aws, Some(t))`](as_completed()) (a `Stream`; `.next().await`) |
+//! | `for f in as_completed(aws, timeout=t)` | [`as_completed(aws, t)`](as_completed()) (a `Stream`; `.next().await`) |
 //! | `async for t in as_completed(aws)` | `as_completed(aws, None).tasks()` |
 //! | `await asyncio.shield(aw)` | [`shield(aw)`](shield())`.await` |
 //! | `async with asyncio.TaskGroup() as tg:` | [`TaskGroup::run(\|tg\| async move { .. })`](TaskGroup::run) |
 //! | `tg.create_task(coro)` | [`tg.create_task(coro)?`](TaskGroup::create_task) |
-//! | `await asyncio.wait_for(aw, t)` | [`wait_for(aw, Some(t))`](wait_for)`.await` |
-//! | `async with asyncio.timeout(d) as cm:` | [`let cm = timeout(Some(d)); cm.run(body).await`](timeout) |
+//! | `await asyncio.wait_for(aw, t)` | [`wait_for(aw, t)`](wait_for)`.await` (`aw` may borrow: `wait_for(reader.readline(), 5.0)`) |
+//! | `async with asyncio.timeout(d) as cm:` | [`let cm = timeout(d); cm.run(body).await`](timeout) |
 //! | `asyncio.timeout_at(when)`, `cm.when()`, `cm.reschedule(w)`, `cm.expired()` | [`timeout_at`], [`timeouts::Timeout`] methods |
-//! | `await asyncio.wait(tasks, timeout=t, return_when=FIRST_COMPLETED)` | [`wait(tasks, Some(t), wait::FIRST_COMPLETED)`](wait())`.await?` |
+//! | `await asyncio.wait(tasks, timeout=t, return_when=FIRST_COMPLETED)` | [`wait(tasks, t, wait::FIRST_COMPLETED)`](wait())`.await?` |
 //! | `asyncio.Lock`, `Event`, `Condition`, `Semaphore`, `BoundedSemaphore`, `Barrier` | [`Lock`], [`Event`], [`Condition`], [`Semaphore`], [`BoundedSemaphore`], [`Barrier`] |
 //! | `async with lock:` | `let _g = lock.acquire().await?;` |
 //! | `await lock.acquire(); ...; lock.release()` | `lock.acquire().await?.detach(); ...; lock.release()?` |
@@ -333,7 +334,7 @@ pub use taskio_macros::main;
 ///     let real = Instant::now();
 ///     let lp = taskio::get_running_loop().unwrap();
 ///     let start = lp.time();
-///     let err = taskio::wait_for(taskio::sleep(3600), Some(Duration::from_secs(60)))
+///     let err = taskio::wait_for(taskio::sleep(3600), 60)
 ///         .await
 ///         .unwrap_err();
 ///     assert!(err.is_timeout());

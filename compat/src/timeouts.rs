@@ -15,89 +15,129 @@ pub use taskio_runtime::time::Instant;
 
 use crate::cancel_scope::{run_scope, Core, Phase};
 use crate::exceptions::{Error, Result};
+use crate::futures::FutureWait;
 use crate::rt_time;
-use crate::tasks::{Awaitable, Task};
+use crate::tasks::{Task, TaskFuture, TimeLimit};
 
-/// Awaits `aw` with a time limit (asyncio's `wait_for`).
+/// Awaits `aw` with a time limit (asyncio's `wait_for`): `timeout` is seconds (`1.5`, `2`),
+/// a `Duration`, or `None` for a plain await (see [`TimeLimit`]).
 ///
-/// `None` is a plain await. On expiry the inner task is cancelled, and its cancellation
-/// (clean-up included) has finished before `Timeout` is returned; an inner task that swallows
-/// the cancellation and returns a value gives that value. If the caller is cancelled, the
-/// inner task is cancelled and the caller's Cancelled passes through. A zero timeout returns
-/// the result if the task is already done, else cancels it and returns `Timeout`.
+/// `aw` is a future, which may borrow (the read-timeout idiom
+/// `wait_for(reader.readline(), 5.0)` works), or a task (see [`WaitForArg`]). As in asyncio 3.12 it is
+/// awaited in a [`timeout`] scope: on expiry the current task's cancellation is requested and
+/// delivered at `aw`'s await point, so `aw`'s clean-up (which may await) has run before
+/// `Timeout` is returned. Awaiting a task forwards the cancellation to it and waits for it
+/// to end; an awaitable that swallows the cancellation and returns a value gives that value.
+/// If the caller is cancelled, the caller's Cancelled passes through. A limit `<= 0` has
+/// already passed: `aw` gets one poll (a finished task gives its result), then Timeout.
+/// Outside a task (in `block_on`'s own future) nobody can be cancelled: `aw`'s future is
+/// dropped at the deadline (a task it awaited keeps running).
 ///
 /// # Errors
 ///
-/// `Timeout`, or the inner task's own error.
+/// `Timeout`; `Value` for a NaN timeout; `aw`'s own error.
 ///
 /// # Examples
 ///
 /// ```
 /// use std::time::Duration;
-/// use taskio::{sleep, wait_for};
+/// use taskio::{create_task, sleep, wait_for};
 ///
 /// let r = taskio::Runner::builder().current_thread().start_paused(true).build().unwrap();
 /// r.run(async {
-///     let v = wait_for(async { Ok(1) }, Some(Duration::from_secs(1))).await?;
+///     let v = wait_for(async { Ok(1) }, 1.0).await?;
 ///     assert_eq!(v, 1);
-///     let err = wait_for(async { sleep(10).await?; Ok(2) }, Some(Duration::from_secs(1)))
+///     let err = wait_for(async { sleep(10).await?; Ok(2) }, Duration::from_secs(1))
 ///         .await
 ///         .unwrap_err();
 ///     assert!(err.is_timeout());
+///
+///     // A borrowed future: the caller keeps `data`.
+///     let mut data = vec![1, 2];
+///     wait_for(async { data.push(3); Ok(()) }, 0.5).await?;
+///     assert_eq!(data, [1, 2, 3]);
+///
+///     // A task, with no limit.
+///     let task = create_task(async { Ok("done") });
+///     assert_eq!(wait_for(&task, None).await?, "done");
 ///     Ok(())
 /// })
 /// .unwrap();
 /// ```
-pub async fn wait_for<A, T>(aw: A, timeout: Option<Duration>) -> Result<T>
+pub async fn wait_for<A, F, T>(aw: A, timeout: impl TimeLimit) -> Result<T>
 where
-    A: Awaitable<T>,
-    T: Clone + Send + 'static,
+    A: WaitForArg<F>,
+    F: Future<Output = Result<T>>,
 {
-    let task = aw.into_task();
-    let Some(t) = timeout else {
-        return task.await;
+    let fut = aw.into_wait_future();
+    let Some(t) = timeout.into_limit()? else {
+        return fut.await;
     };
-    if t.is_zero() {
-        if task.done() {
-            return task.result();
-        }
-        return cancel_and_timeout(task).await;
-    }
     if crate::tasks::core::current().is_some() {
-        // asyncio 3.12's `wait_for`: `async with timeout(t): return await task`. The scope's
-        // cancellation is delivered at the task await, which forwards it to the inner task
-        // and waits for it to end (its clean-up included).
-        return self::timeout(Some(t)).run(task.into_future()).await;
+        // asyncio 3.12's `wait_for`: `async with timeout(t): return await aw`. The scope's
+        // cancellation is delivered at `aw`'s await point (a task await forwards it to the
+        // task and waits for the task to end, its clean-up included).
+        return timeout_after(t).run(fut).await;
     }
     // Outside a task (`block_on`'s future) nobody can be cancelled: race the timer.
-    let mut fut = pin!(task.clone().into_future());
+    let mut fut = pin!(fut);
     let mut sleep = pin!(rt_time::sleep(t));
-    let out = poll_fn(|cx| {
+    poll_fn(|cx| {
         if let Poll::Ready(r) = fut.as_mut().poll(cx) {
-            return Poll::Ready(Some(r));
+            return Poll::Ready(r);
         }
-        sleep.as_mut().poll(cx).map(|()| None)
+        sleep.as_mut().poll(cx).map(|()| Err(Error::timeout()))
     })
-    .await;
-    match out {
-        Some(r) => r,
-        None => cancel_and_timeout(task).await,
+    .await
+}
+
+/// What [`wait_for`] awaits, and the future it awaits it through (`F`, inferred): a future
+/// is itself (it may borrow); a [`Task`] or an asyncio [`Future`](crate::Future), by value
+/// or by reference, is its `.await` future.
+///
+/// Unlike `IntoFuture`, the future type is a parameter here rather than an associated
+/// type: a caller's future that holds `wait_for(task, t)` then stays `Send` for any task
+/// output, `&'static str` included.
+///
+/// # Examples
+///
+/// ```
+/// use taskio::timeouts::WaitForArg;
+/// fn takes<F>(_: impl WaitForArg<F>) {}
+/// takes(async { Ok::<_, taskio::Error>(1) });
+/// ```
+pub trait WaitForArg<F> {
+    /// The future [`wait_for`] polls.
+    fn into_wait_future(self) -> F;
+}
+
+impl<F: Future> WaitForArg<F> for F {
+    fn into_wait_future(self) -> F {
+        self
     }
 }
 
-/// Cancels `task`, waits until it ended, and reports Timeout (or its result, if it managed
-/// to finish first).
-async fn cancel_and_timeout<T: Clone + Send + 'static>(task: Task<T>) -> Result<T> {
-    task.cancel(None);
-    let core = task.any_core();
-    let mut key = None;
-    poll_fn(|cx| core.poll_done(&mut key, cx)).await;
-    if let Some(k) = key {
-        core.unlisten(k);
+impl<T: Clone + Send + 'static> WaitForArg<TaskFuture<T>> for Task<T> {
+    fn into_wait_future(self) -> TaskFuture<T> {
+        self.into_future()
     }
-    match task.result() {
-        Err(e) if e.is_cancelled() => Err(Error::timeout()),
-        r => r,
+}
+
+impl<T: Clone + Send + 'static> WaitForArg<TaskFuture<T>> for &Task<T> {
+    fn into_wait_future(self) -> TaskFuture<T> {
+        self.into_future()
+    }
+}
+
+impl<T: Clone + Send + 'static> WaitForArg<FutureWait<T>> for crate::Future<T> {
+    fn into_wait_future(self) -> FutureWait<T> {
+        self.into_future()
+    }
+}
+
+impl<T: Clone + Send + 'static> WaitForArg<FutureWait<T>> for &crate::Future<T> {
+    fn into_wait_future(self) -> FutureWait<T> {
+        self.into_future()
     }
 }
 
@@ -119,12 +159,11 @@ fn state_name(c: &Core) -> &'static str {
 /// # Examples
 ///
 /// ```
-/// use std::time::Duration;
 /// use taskio::{sleep, timeouts::timeout};
 ///
 /// let r = taskio::Runner::builder().current_thread().start_paused(true).build().unwrap();
 /// r.run(async {
-///     let cm = timeout(Some(Duration::from_secs(1)));
+///     let cm = timeout(1);
 ///     let err = cm.run(async { sleep(5).await }).await.unwrap_err();
 ///     assert!(err.is_timeout() && cm.expired());
 ///     Ok(())
@@ -134,9 +173,13 @@ fn state_name(c: &Core) -> &'static str {
 #[derive(Clone)]
 pub struct Timeout {
     core: Arc<Mutex<Core>>,
+    /// The error of an invalid delay (NaN), returned by `run`.
+    invalid: Option<Error>,
 }
 
-/// A timeout scope that expires `delay` from now (`None`: never, until rescheduled).
+/// A timeout scope that expires `delay` from now: seconds, a `Duration`, or `None` for
+/// never, until rescheduled (see [`TimeLimit`]). A NaN delay makes a scope whose
+/// [`run`](Timeout::run) fails with `Value`.
 ///
 /// # Examples
 ///
@@ -144,15 +187,29 @@ pub struct Timeout {
 /// use std::time::Duration;
 /// let r = taskio::Runner::builder().current_thread().start_paused(true).build().unwrap();
 /// r.run(async {
-///     let cm = taskio::timeouts::timeout(Some(Duration::from_secs(5)));
+///     let cm = taskio::timeouts::timeout(5);
 ///     assert_eq!(cm.run(async { Ok(3) }).await?, 3);
 ///     assert!(!cm.expired());
+///     let cm = taskio::timeouts::timeout(Some(Duration::from_millis(2500)));
+///     assert!(cm.when().is_some());
+///     let bad = taskio::timeouts::timeout(f64::NAN);
+///     assert!(bad.run(async { Ok(()) }).await.unwrap_err().to_string().contains("NaN"));
 ///     Ok(())
 /// })
 /// .unwrap();
 /// ```
-pub fn timeout(delay: Option<Duration>) -> Timeout {
-    timeout_at(delay.map(|d| Instant::now() + d))
+pub fn timeout(delay: impl TimeLimit) -> Timeout {
+    match delay.into_limit() {
+        Ok(limit) => timeout_after(limit),
+        Err(e) => Timeout {
+            invalid: Some(e),
+            ..timeout_at(None)
+        },
+    }
+}
+
+fn timeout_after(limit: impl Into<Option<Duration>>) -> Timeout {
+    timeout_at(limit.into().map(|d| Instant::now() + d))
 }
 
 /// A timeout scope that expires at `when` (`None`: never, until rescheduled).
@@ -174,6 +231,7 @@ pub fn timeout(delay: Option<Duration>) -> Timeout {
 pub fn timeout_at(when: Option<Instant>) -> Timeout {
     Timeout {
         core: Arc::new(Mutex::new(Core::new(when))),
+        invalid: None,
     }
 }
 
@@ -203,7 +261,7 @@ impl Timeout {
     /// use taskio::{sleep, timeouts::{timeout, Instant}};
     /// let r = taskio::Runner::builder().current_thread().start_paused(true).build().unwrap();
     /// r.run(async {
-    ///     let cm = timeout(Some(Duration::from_secs(1)));
+    ///     let cm = timeout(1);
     ///     assert!(cm.reschedule(None).is_err()); // not entered
     ///     let c = cm.clone();
     ///     cm.run(async move {
@@ -264,22 +322,22 @@ impl Timeout {
     ///
     /// # Errors
     ///
-    /// `Timeout`; `Runtime` if the scope was already used; `body`'s own error.
+    /// `Timeout`; `Runtime` if the scope was already used; `Value` if its delay was NaN;
+    /// `body`'s own error.
     ///
     /// # Examples
     ///
     /// ```
-    /// use std::time::Duration;
     /// use taskio::{sleep, timeouts::timeout};
     ///
     /// let r = taskio::Runner::builder().current_thread().start_paused(true).build().unwrap();
     /// r.run(async {
-    ///     let cm = taskio::timeouts::timeout(Some(Duration::from_secs(1)));
+    ///     let cm = taskio::timeouts::timeout(1);
     ///     let err = cm.run(async { Err::<(), _>(taskio::Error::runtime("own")) }).await.unwrap_err();
     ///     assert_eq!(err.to_string(), "own");
     ///
     ///     // Clean-up that awaits runs before the Timeout is reported.
-    ///     let cm = timeout(Some(Duration::from_secs(1)));
+    ///     let cm = timeout(1);
     ///     let err = cm
     ///         .run(async {
     ///             let r = sleep(5).await; // Cancelled here, at 1 s
@@ -297,6 +355,9 @@ impl Timeout {
     where
         F: Future<Output = Result<T>>,
     {
+        if let Some(e) = &self.invalid {
+            return Err(e.clone());
+        }
         let o = run_scope(&self.core, false, "Timeout", body).await?;
         match o.out {
             Err(_) if o.caught => Err(Error::timeout()),

@@ -2,11 +2,10 @@
 
 use std::future::Future;
 use std::task::Poll;
-use std::time::Duration;
 
 use crate::exceptions::{Error, Result};
 use crate::rt_time;
-use crate::tasks::Task;
+use crate::tasks::{Task, TimeLimit};
 use crate::watch::Watch;
 
 /// When [`wait`] returns (asyncio's `FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`).
@@ -35,25 +34,29 @@ pub const FIRST_EXCEPTION: ReturnWhen = ReturnWhen::FirstException;
 /// asyncio's `ALL_COMPLETED`.
 pub const ALL_COMPLETED: ReturnWhen = ReturnWhen::AllCompleted;
 
-/// Waits until `return_when` holds or `timeout` passes, and returns `(done, pending)`
+/// Waits until `return_when` holds or `timeout` passes (seconds, a `Duration`, or `None`: see
+/// [`TimeLimit`]), and returns `(done, pending)`
 /// (distinct tasks, each list in argument order). Never cancels anything and never returns
 /// Timeout: on timeout the unfinished tasks are simply in `pending`. Tasks that finished by
 /// the time it returns count as done.
 ///
 /// # Errors
 ///
-/// `Value` when `tasks` is empty.
+/// `Value` when `tasks` is empty or `timeout` is NaN.
 ///
 /// # Examples
 ///
 /// ```
-/// use taskio::wait::{wait, FIRST_COMPLETED};
+/// use taskio::wait::{wait, ALL_COMPLETED, FIRST_COMPLETED};
 /// use taskio::{create_task, sleep};
 ///
 /// taskio::run(async {
 ///     let fast = create_task(async { Ok(1) });
 ///     let slow = create_task(async { sleep(3600).await?; Ok(2) });
 ///     let (done, pending) = wait([fast.clone(), slow.clone()], None, FIRST_COMPLETED).await?;
+///     assert_eq!((done, pending), (vec![fast.clone()], vec![slow.clone()]));
+///     // With a limit in seconds: on timeout the unfinished tasks are in `pending`.
+///     let (done, pending) = wait([fast.clone(), slow.clone()], 0.01, ALL_COMPLETED).await?;
 ///     assert_eq!((done, pending), (vec![fast], vec![slow.clone()]));
 ///     slow.cancel(None);
 ///     Ok(())
@@ -62,7 +65,7 @@ pub const ALL_COMPLETED: ReturnWhen = ReturnWhen::AllCompleted;
 /// ```
 pub async fn wait<I, T>(
     tasks: I,
-    timeout: Option<Duration>,
+    timeout: impl TimeLimit,
     return_when: ReturnWhen,
 ) -> Result<(Vec<Task<T>>, Vec<Task<T>>)>
 where
@@ -74,7 +77,7 @@ where
         return Err(Error::value("Set of Tasks/Futures is empty."));
     }
     let mut watch = Watch::new(unique.iter().map(Task::any_core).collect());
-    let mut deadline = timeout.map(|t| Box::pin(rt_time::sleep(t)));
+    let mut deadline = timeout.into_limit()?.map(|t| Box::pin(rt_time::sleep(t)));
     std::future::poll_fn(|cx| {
         // A checkpoint: a cancellation of the waiting task ends the wait (the tasks run on).
         if let Some(e) = crate::checkpoint::take_cancel() {

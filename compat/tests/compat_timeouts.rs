@@ -335,3 +335,130 @@ ct_only!(wait_counts_tasks_finished_in_the_same_tick, || async {
     assert_eq!((done.len(), pending.len()), (2, 0));
     Ok(())
 });
+
+// ---------------------------------------------------------------------------------------
+// One rule for time arguments: seconds or a `Duration`, `None` for no limit; borrowed
+// awaitables
+// ---------------------------------------------------------------------------------------
+
+both!(time_limits_take_seconds_or_a_duration, || async {
+    let forever = || async {
+        sleep(3600).await?;
+        Ok(())
+    };
+    // wait_for: a float, an integer, a Duration.
+    for (limit, expect) in [(1.5, 1500), (2.0, 2000)] {
+        let start = Instant::now();
+        assert!(wait_for(forever(), limit).await.unwrap_err().is_timeout());
+        assert_eq!(start.elapsed(), Duration::from_millis(expect));
+    }
+    let start = Instant::now();
+    assert!(wait_for(forever(), 3).await.unwrap_err().is_timeout());
+    assert!(wait_for(forever(), Duration::from_millis(250))
+        .await
+        .unwrap_err()
+        .is_timeout());
+    assert_eq!(start.elapsed(), Duration::from_millis(3250));
+    // timeout(): seconds.
+    let cm = timeout(0.5);
+    let start = Instant::now();
+    assert!(cm.run(forever()).await.unwrap_err().is_timeout());
+    assert_eq!(start.elapsed(), Duration::from_millis(500));
+    // wait(): seconds; the unfinished task is pending, not cancelled.
+    let slow = create_task(forever());
+    let (done, pending) = wait([slow.clone()], 1, ALL_COMPLETED).await?;
+    assert!(done.is_empty() && pending == [slow.clone()] && !slow.done());
+    // as_completed(): seconds.
+    let mut it = taskio::as_completed([slow.clone()], 0.25);
+    assert!(it.next().await.unwrap().unwrap_err().is_timeout());
+    assert!(it.next().await.is_none());
+    slow.cancel(None);
+    Ok(())
+});
+
+both!(nan_time_limits_are_value_errors, || async {
+    let body = || async { Ok(1) };
+    let err = wait_for(body(), f64::NAN).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Value);
+    let err = timeout(f64::NAN).run(body()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Value);
+    let t = create_task(body());
+    let err = wait([t.clone()], f64::NAN, ALL_COMPLETED)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Value);
+    let mut it = taskio::as_completed([t.clone()], f32::NAN);
+    assert_eq!(
+        it.next().await.unwrap().unwrap_err().kind(),
+        ErrorKind::Value
+    );
+    assert!(it.next().await.is_none());
+    // A negative limit has passed already: a finished task still gives its result.
+    t.clone().await?;
+    assert_eq!(wait_for(&t, -1.0).await?, 1);
+    Ok(())
+});
+
+both!(wait_for_a_borrowed_future, || async {
+    // The future borrows the caller's state: no 'static, no Clone.
+    let mut log = Vec::new();
+    let n = wait_for(
+        async {
+            log.push("ran");
+            Ok(log.len())
+        },
+        1,
+    )
+    .await?;
+    assert_eq!((n, log), (1, vec!["ran"]));
+    // Clean-up of a borrowed future runs (and may await) before the Timeout.
+    let mut cleaned = false;
+    let err = wait_for(
+        async {
+            let r = sleep(10).await;
+            sleep(0.5).await?;
+            cleaned = true;
+            r
+        },
+        1,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.is_timeout() && cleaned);
+    Ok(())
+});
+
+both!(
+    wait_for_a_readline_times_out_and_the_reader_reads_on,
+    || async {
+        // asyncio's read timeout: `await wait_for(reader.readline(), t)`.
+        let go = Arc::new(taskio::Event::new());
+        let server = {
+            let go = go.clone();
+            taskio::start_server(
+                move |_r, w| {
+                    let go = go.clone();
+                    async move {
+                        go.wait().await?;
+                        w.write(b"late line\n")?;
+                        w.drain().await?;
+                        w.close();
+                        w.wait_closed().await
+                    }
+                },
+                "127.0.0.1",
+                0,
+            )
+            .await?
+        };
+        let port = server.sockets()[0].as_inet().unwrap().port();
+        let (mut reader, writer) = taskio::open_connection("127.0.0.1", port).await?;
+        let err = wait_for(reader.readline(), 0.05).await.unwrap_err();
+        assert!(err.is_timeout());
+        go.set();
+        assert_eq!(reader.readline().await?, b"late line\n");
+        writer.close();
+        server.close();
+        Ok(())
+    }
+);

@@ -34,7 +34,7 @@ use taskio_runtime::Handle;
 
 pub use self::callbacks::DoneCallback;
 use self::core::{erase, read_outcome, AnyCore, AnyCoreRef, Cancel, Core, CoreRef, Outcome};
-pub use self::sleep::{sleep, Delay, Sleep};
+pub use self::sleep::{sleep, Delay, Sleep, TimeLimit};
 use crate::exceptions::{Error, Result};
 
 /// Wraps `coro` in a [`Task`] and schedules it on the current runtime.

@@ -1,4 +1,7 @@
-//! asyncio's `sleep`: a delay in seconds (or a `Duration`); `<= 0` is one yield.
+//! asyncio's `sleep`, and the one rule for time arguments: seconds (a float or an integer)
+//! or a `Duration`. [`Delay`] is a delay (`sleep`, `call_later`, cancel scopes);
+//! [`TimeLimit`] is a delay or no limit at all (`wait_for`, `timeout`, `wait`,
+//! `as_completed`), where asyncio passes `None`.
 
 use std::fmt;
 use std::future::Future;
@@ -64,6 +67,40 @@ macro_rules! int_delay {
     )*};
 }
 int_delay!(i32, i64, u32, u64, usize);
+
+/// A time limit: seconds (`f64`, `f32`, integers) or a `Duration`, as for [`Delay`], or an
+/// `Option<Duration>` where `None` is no limit (asyncio's `timeout=None`). A limit `<= 0`
+/// has already passed; NaN is an error (`ErrorKind::Value`).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use taskio::tasks::TimeLimit;
+/// assert_eq!(1.5.into_limit().unwrap(), Some(Duration::from_millis(1500)));
+/// assert_eq!(2.into_limit().unwrap(), Some(Duration::from_secs(2)));
+/// assert_eq!((-1.0).into_limit().unwrap(), Some(Duration::ZERO)); // already passed
+/// assert_eq!(None.into_limit().unwrap(), None); // no limit
+/// assert_eq!(Some(Duration::from_secs(3)).into_limit().unwrap(), Some(Duration::from_secs(3)));
+/// assert!(f64::NAN.into_limit().is_err());
+/// ```
+pub trait TimeLimit {
+    /// `Ok(None)` for no limit, `Ok(Some(d))` for a limit `d` from now (zero: already
+    /// passed), `Err` for NaN.
+    fn into_limit(self) -> Result<Option<Duration>>;
+}
+
+impl<D: Delay> TimeLimit for D {
+    fn into_limit(self) -> Result<Option<Duration>> {
+        Ok(Some(self.into_delay()?.unwrap_or(Duration::ZERO)))
+    }
+}
+
+impl TimeLimit for Option<Duration> {
+    fn into_limit(self) -> Result<Option<Duration>> {
+        Ok(self)
+    }
+}
 
 /// Suspends the current task for `delay` (seconds, or a `Duration`).
 ///
