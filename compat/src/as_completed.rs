@@ -11,9 +11,9 @@ use std::time::Duration;
 use futures_core::Stream;
 
 use crate::exceptions::{Error, Result};
+use crate::kernel::watch::Watch;
 use crate::rt_time;
 use crate::tasks::{Awaitable, Task};
-use crate::watch::Watch;
 
 /// Yields the children's results in the order they complete (duplicates collapse). With a
 /// timeout (one for the whole iteration), once it passes every remaining item is `Timeout`;

@@ -55,8 +55,8 @@ use parking_lot::Mutex;
 use taskio_runtime::task::{CancelShield, Shielded, TaskRef};
 
 use crate::exceptions::{Error, Result};
+use crate::kernel::task::{current, AnyCoreRef, Cancel};
 use crate::rt_time;
-use crate::tasks::core::{current, AnyCoreRef, Cancel};
 use crate::tasks::Delay;
 use crate::timeouts::Instant;
 

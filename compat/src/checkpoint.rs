@@ -20,7 +20,7 @@ pub(crate) fn take_cancel() -> Option<Error> {
 #[cold]
 pub(crate) fn delivered_error() -> Error {
     #[cfg(not(loom))]
-    if let Some(me) = crate::tasks::core::current() {
+    if let Some(me) = crate::kernel::task::current() {
         return me.cancelled_error();
     }
     Error::cancelled(None)

@@ -21,7 +21,7 @@ use std::task::{Context, Poll, Waker};
 use parking_lot::Mutex;
 
 use crate::exceptions::{Error, Result};
-use crate::tasks::core::{AnyCore, Cancel, DoneListener, FirstSeen};
+use crate::kernel::task::{AnyCore, Cancel, DoneListener, FirstSeen};
 use crate::tasks::{AnyTask, Awaitable, Task};
 
 /// What a gather's children report to when they complete: how many are left and the first

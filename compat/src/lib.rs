@@ -150,8 +150,8 @@ pub mod futures;
 pub mod gather;
 #[cfg(not(loom))]
 pub mod graph;
+mod kernel;
 pub mod locks;
-pub(crate) mod loom;
 pub mod queues;
 #[cfg(not(loom))]
 pub mod report;
@@ -183,9 +183,6 @@ pub mod threads;
 pub mod timeouts;
 #[cfg(not(loom))]
 pub mod wait;
-mod waiters;
-#[cfg(not(loom))]
-mod watch;
 
 #[doc(hidden)]
 #[path = "testing.rs"]

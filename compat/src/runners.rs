@@ -51,7 +51,7 @@ use taskio_runtime::{Builder, Handle};
 
 use crate::events::{Loop, LoopSlot};
 use crate::exceptions::{Error, ErrorKind, Result};
-use crate::tasks::core::{self, AnyCoreRef};
+use crate::kernel::task::{self as task_core, AnyCoreRef};
 use crate::tasks::Delay;
 
 /// asyncio's `loop.shutdown_default_executor` timeout.
@@ -472,7 +472,7 @@ impl Runner {
         };
         let mut dropped = Vec::new();
         if Handle::try_current().is_err() {
-            let tasks: Vec<AnyCoreRef> = core::all_tasks(rt.handle());
+            let tasks: Vec<AnyCoreRef> = task_core::all_tasks(rt.handle());
             // Run as a task of its own (not `block_on`'s future), so that its wait is a
             // shielded region of a task, like every other shutdown.
             let grace = self.grace;

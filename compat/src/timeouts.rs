@@ -63,7 +63,7 @@ where
         }
         return cancel_and_timeout(task).await;
     }
-    if crate::tasks::core::current().is_some() {
+    if crate::kernel::task::current().is_some() {
         // asyncio 3.12's `wait_for`: `async with timeout(t): return await task`. The scope's
         // cancellation is delivered at the task await, which forwards it to the inner task
         // and waits for it to end (its clean-up included).

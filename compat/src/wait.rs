@@ -5,9 +5,9 @@ use std::task::Poll;
 use std::time::Duration;
 
 use crate::exceptions::{Error, Result};
+use crate::kernel::watch::Watch;
 use crate::rt_time;
 use crate::tasks::Task;
-use crate::watch::Watch;
 
 /// When [`wait`] returns (asyncio's `FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`).
 ///

@@ -95,7 +95,7 @@ pub use self::running::{get_event_loop, get_running_loop, new_event_loop, set_ev
 use self::timers::Timers;
 use crate::exceptions::{Error, Result};
 use crate::futures::Future;
-use crate::tasks::core::Core;
+use crate::kernel::task::Core;
 use crate::tasks::{Delay, Task};
 
 /// A handle to an event loop: asyncio's `AbstractEventLoop`. Cheap to clone, `Send + Sync`;

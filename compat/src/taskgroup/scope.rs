@@ -39,8 +39,8 @@ use std::mem;
 use std::task::{Poll, Waker};
 
 use crate::exceptions::Error;
-use crate::loom::atomic::{AtomicUsize, Ordering};
-use crate::loom::Mutex;
+use crate::kernel::sync::atomic::{AtomicUsize, Ordering};
+use crate::kernel::sync::Mutex;
 
 /// Bit of `live`: the body is over and the scope waits for the count to reach zero. Set
 /// under the mutex, never unset.

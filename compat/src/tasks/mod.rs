@@ -21,7 +21,6 @@
 //! is detached, as in asyncio).
 
 mod callbacks;
-pub(crate) mod core;
 mod sleep;
 
 use std::fmt;
@@ -33,9 +32,11 @@ use taskio_runtime::task::TaskRef;
 use taskio_runtime::Handle;
 
 pub use self::callbacks::DoneCallback;
-use self::core::{erase, read_outcome, AnyCore, AnyCoreRef, Cancel, Core, CoreRef, Outcome};
 pub use self::sleep::{sleep, Delay, Sleep};
 use crate::exceptions::{Error, Result};
+use crate::kernel::task::{
+    self, erase, read_outcome, AnyCore, AnyCoreRef, Cancel, Core, CoreRef, Outcome,
+};
 
 /// Wraps `coro` in a [`Task`] and schedules it on the current runtime.
 ///
@@ -112,7 +113,7 @@ pub(crate) fn distinct<T: Send + 'static>(
     tasks: impl IntoIterator<Item = Task<T>>,
 ) -> Vec<Task<T>> {
     let mut out: Vec<Task<T>> = Vec::new();
-    let mut first = core::FirstSeen::default();
+    let mut first = task::FirstSeen::default();
     for t in tasks {
         if first.is_new(t.id(), || out.iter().map(Task::id)) {
             out.push(t);
@@ -137,7 +138,7 @@ pub(crate) fn distinct<T: Send + 'static>(
 /// assert!(taskio::current_task().is_none());
 /// ```
 pub fn current_task() -> Option<AnyTask> {
-    core::current().map(|core| AnyTask { core })
+    task::current().map(|core| AnyTask { core })
 }
 
 /// The tasks of the current loop that are not done yet, oldest first. The loop is the
@@ -162,7 +163,7 @@ pub fn all_tasks() -> Vec<AnyTask> {
     let Ok(handle) = Handle::try_current() else {
         return Vec::new();
     };
-    core::all_tasks(&handle)
+    task::all_tasks(&handle)
         .into_iter()
         .map(|core| AnyTask { core })
         .collect()
@@ -610,7 +611,7 @@ impl<T: Send + 'static> WaitDone<T> {
     fn poll_done(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         // A checkpoint that forwards (asyncio's `await task`): the awaiter's cancellation
         // becomes the awaited task's, whose outcome then reaches the awaiter.
-        if let Some(e) = core::take_cancel() {
+        if let Some(e) = task::take_cancel() {
             self.core.cancel(e.cancel_message().map(str::to_owned));
         }
         self.polled = true;

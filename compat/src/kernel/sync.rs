@@ -3,7 +3,7 @@
 //! Normally these are parking_lot's; under `cfg(loom)` they are loom's, wrapped to keep
 //! parking_lot's (non-poisoning) shape, so that the primitives' code is identical in both
 //! builds and loom models check the real thing. The primitives' state mutex is all the
-//! waiter protocol (see `waiters.rs`) needs; `atomic` serves TaskGroup's live-children
+//! waiter protocol (see `waiters.rs` beside this file) needs; `atomic` serves TaskGroup's live-children
 //! count (see `taskgroup/scope.rs`) and the Semaphore's permit word (see
 //! `locks/semaphore.rs`); `thread` serves the test executor
 //! (`__testing::block_on` parks and unparks through it, so loom sees those too).

@@ -13,7 +13,7 @@ use std::task::{Context, Poll, Waker};
 use parking_lot::Mutex;
 
 use crate::exceptions::Error;
-use crate::tasks::core::{AnyCoreRef, DoneListener};
+use crate::kernel::task::{AnyCoreRef, DoneListener};
 
 struct Collector {
     inner: Mutex<CollectorInner>,

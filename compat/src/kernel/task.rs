@@ -5,7 +5,7 @@
 //! A task is one runtime task spawned with its `Core<T>` as data
 //! ([`Handle::spawn_with`](taskio_runtime::Handle::spawn_with)): one allocation holds the
 //! runtime's header, the future ([`Run`]) and the `Core`. A [`CoreRef<T>`] (a counted
-//! [`TaskRef`]) is shared by the task's [`Task`](super::Task) handles, its future's
+//! [`TaskRef`]) is shared by the task's [`Task`](crate::tasks::Task) handles, its future's
 //! [`Guard`] and whoever listens for its completion (erased to an [`AnyCoreRef`]); the
 //! `Core` is dropped with the last of them. Everything mutable is in one
 //! `Mutex<State<T>>`:
@@ -99,9 +99,9 @@ use parking_lot::Mutex;
 use taskio_runtime::task::{TaskData, TaskRef};
 use taskio_runtime::Handle;
 
-use super::callbacks::DoneCallback;
-use super::Task;
 use crate::exceptions::{Error, Result};
+use crate::tasks::DoneCallback;
+use crate::tasks::Task;
 
 /// Completion order across every task of the process (gives "first failure" and
 /// `as_completed` a total order even across workers).
@@ -125,7 +125,7 @@ pub(crate) enum Waiter {
 pub(crate) enum Outcome<T> {
     Pending,
     Value(T),
-    /// The value was moved out by [`Task::join`](super::Task::join).
+    /// The value was moved out by [`Task::join`](crate::tasks::Task::join).
     Taken,
     Failed(Error),
 }
