@@ -51,7 +51,7 @@ use std::pin::{pin, Pin};
 use std::sync::Arc;
 use std::task::{Poll, Waker};
 
-use parking_lot::Mutex;
+use crate::kernel::sync::Mutex;
 use taskio_runtime::task::{CancelShield, Shielded, TaskRef};
 
 use crate::exceptions::{Error, Result};

@@ -19,7 +19,6 @@ pub(crate) fn take_cancel() -> Option<Error> {
 /// with the message of its last `cancel` (none under loom, whose models run no tasks).
 #[cold]
 pub(crate) fn delivered_error() -> Error {
-    #[cfg(not(loom))]
     if let Some(me) = crate::kernel::task::current() {
         return me.cancelled_error();
     }

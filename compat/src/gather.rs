@@ -18,7 +18,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use parking_lot::Mutex;
+use crate::kernel::sync::Mutex;
 
 use crate::exceptions::{Error, Result};
 use crate::kernel::task::{AnyCore, Cancel, DoneListener, FirstSeen};

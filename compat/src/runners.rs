@@ -43,7 +43,7 @@
 use std::fmt;
 use std::future::Future;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use crate::kernel::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -354,20 +354,21 @@ impl Runner {
         if !self.set_loop.swap(true, Ordering::Relaxed) {
             crate::set_event_loop(Some(&self.lp));
         }
-        // Listening before main is spawned: a SIGINT main raises at once is seen.
-        #[cfg(unix)]
+        // Listening before main is spawned: a SIGINT main raises at once is seen. (No
+        // signals under loom: see `crate::signals`.)
+        #[cfg(all(unix, not(loom)))]
         let sigint = {
             // The listener registers with this runtime's driver.
             let _enter = self.lp.rt_handle().enter();
             crate::signals::MainInterrupt::start(self.lp.rt_handle())
         };
         let out = self.lp.run_until_complete_then(main, |_task| {
-            #[cfg(unix)]
+            #[cfg(all(unix, not(loom)))]
             if let Some(sigint) = &sigint {
                 sigint.set_main(_task);
             }
         });
-        #[cfg(unix)]
+        #[cfg(all(unix, not(loom)))]
         let out = {
             let interrupted = sigint.is_some_and(|s| s.finish());
             match out {

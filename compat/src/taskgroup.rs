@@ -41,7 +41,7 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::task::Poll;
 
-use parking_lot::Mutex;
+use crate::kernel::sync::Mutex;
 
 use taskio_runtime::Handle;
 

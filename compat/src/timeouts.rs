@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use parking_lot::Mutex;
+use crate::kernel::sync::Mutex;
 
 pub use taskio_runtime::time::Instant;
 

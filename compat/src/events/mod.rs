@@ -74,15 +74,15 @@ mod handles;
 mod running;
 mod timers;
 
+use crate::kernel::sync::atomic::{AtomicU64, Ordering};
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future as StdFuture;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::task::Waker;
 
-use parking_lot::Mutex;
+use crate::kernel::sync::Mutex;
 use taskio_runtime::time::{Duration, Instant};
 use taskio_runtime::{Handle as RtHandle, Runtime};
 

@@ -12,8 +12,6 @@
 //!   `as_completed`).
 
 pub(crate) mod sync;
-#[cfg(not(loom))]
 pub(crate) mod task;
 pub(crate) mod waiters;
-#[cfg(not(loom))]
 pub(crate) mod watch;

@@ -1,12 +1,21 @@
 //! The loom shim: the one place where compat's synchronisation types come from.
 //!
-//! Normally these are parking_lot's; under `cfg(loom)` they are loom's, wrapped to keep
-//! parking_lot's (non-poisoning) shape, so that the primitives' code is identical in both
-//! builds and loom models check the real thing. The primitives' state mutex is all the
-//! waiter protocol (see `waiters.rs` beside this file) needs; `atomic` serves TaskGroup's live-children
-//! count (see `taskgroup/scope.rs`) and the Semaphore's permit word (see
-//! `locks/semaphore.rs`); `thread` serves the test executor
-//! (`__testing::block_on` parks and unparks through it, so loom sees those too).
+//! Normally these are parking_lot's and std's; under `cfg(loom)` they are loom's, wrapped to
+//! keep parking_lot's (non-poisoning) shape, so that the code is identical in both builds and
+//! loom models check the real thing. The whole crate builds under `cfg(loom)` through this
+//! module (only the OS-signal parts are left out: see `crate::signals`).
+//!
+//! What stays std in both builds, and why:
+//! - `Arc`: the protocols share `Arc<dyn Trait>` (a done listener, a waker), an unsized
+//!   coercion loom's `Arc` does not support. The protocols' order comes from the mutex or
+//!   the atomic an `Arc` is shared through, which are loom's.
+//! - `static` counters (`kernel::task`'s completion sequence and `Task-N` names): a static
+//!   needs a `const` constructor, which loom's atomics lack. They give numbers, not order:
+//!   the order a model checks is the mutex's.
+//!
+//! `thread` serves the test executor (`__testing::block_on` parks and unparks through it,
+//! so loom sees those too). Loom objects may only be touched inside `loom::model`: under
+//! `cfg(loom)` only the models run, and they build only what they check.
 
 #[cfg(not(loom))]
 pub(crate) use parking_lot::{Mutex, MutexGuard};
@@ -14,14 +23,13 @@ pub(crate) use parking_lot::{Mutex, MutexGuard};
 #[cfg(loom)]
 pub(crate) use self::mocked::{Mutex, MutexGuard};
 
-/// The atomics of lock-free counters (TaskGroup's live-children word, the Semaphore's
-/// permit word).
+/// Atomics (TaskGroup's live-children word, the Semaphore's permit word, flags).
 pub(crate) mod atomic {
     #[cfg(not(loom))]
-    pub(crate) use std::sync::atomic::{AtomicUsize, Ordering};
+    pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
     #[cfg(loom)]
-    pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering};
+    pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 }
 
 /// Park/unpark/spawn for the test executor.
@@ -48,6 +56,10 @@ mod mocked {
 
         pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
             self.0.lock().unwrap()
+        }
+
+        pub(crate) fn get_mut(&mut self) -> &mut T {
+            self.0.get_mut().unwrap()
         }
     }
 }

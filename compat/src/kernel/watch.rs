@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use parking_lot::Mutex;
+use crate::kernel::sync::Mutex;
 
 use crate::exceptions::Error;
 use crate::kernel::task::{AnyCoreRef, DoneListener};

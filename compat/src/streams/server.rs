@@ -29,7 +29,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use parking_lot::Mutex;
+use crate::kernel::sync::Mutex;
 use taskio_runtime::net::{TcpListener, UnixListener};
 use taskio_runtime::JoinHandle;
 

@@ -29,16 +29,16 @@
 //! stored under the lock when a read would wait, is woken. A reader that sees `read_closed`
 //! takes it as EOF.
 
+use crate::kernel::sync::atomic::{AtomicBool, Ordering};
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Poll, Waker};
 
+use crate::kernel::sync::Mutex;
 use futures_io::AsyncWrite;
-use parking_lot::Mutex;
 
 use super::Address;
 use crate::{Error, Result};

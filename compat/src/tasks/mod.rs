@@ -204,7 +204,7 @@ impl<T: Send + 'static> Task<T> {
     }
 
     /// The task's shared state (tests).
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn core_for_tests(&self) -> &Core<T> {
         &self.core
     }
