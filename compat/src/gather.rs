@@ -21,7 +21,9 @@ use std::task::{Context, Poll, Waker};
 use crate::kernel::sync::Mutex;
 
 use crate::exceptions::{Error, Result};
-use crate::kernel::task::{AnyCore, Cancel, DoneListener, FirstSeen};
+use crate::kernel::completion::DoneListener;
+use crate::kernel::ids::FirstSeen;
+use crate::kernel::task::{AnyCore, Cancel};
 use crate::tasks::{AnyTask, Awaitable, Task};
 
 /// What a gather's children report to when they complete: how many are left and the first

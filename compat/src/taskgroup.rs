@@ -48,7 +48,8 @@ use taskio_runtime::Handle;
 use self::scope::{Child, Closed, Scope};
 use crate::cancel_scope::{held, Domain};
 use crate::exceptions::{Error, Result};
-use crate::kernel::task::{take_cancel, AnyCoreRef, Cancel, Core, DoneListener};
+use crate::kernel::completion::DoneListener;
+use crate::kernel::task::{take_cancel, AnyCoreRef, Cancel, Core};
 use crate::tasks::Task;
 
 /// A handle to a running task group; see [`TaskGroup::run`]. Cheap to clone.

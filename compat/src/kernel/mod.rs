@@ -5,12 +5,17 @@
 //!   so the code a model checks is the code that runs.
 //! - [`waiters`]: the FIFO waiter list under one mutex that every primitive (locks, queues)
 //!   is built on; "a woken, then cancelled, waiter passes the wake-up on".
-//! - [`task`]: a task's shared state and its completion protocol: the outcome is stored
-//!   once, then waiters are woken, listeners told and done callbacks scheduled, all with no
-//!   lock held.
+//! - [`completion`]: a task's result slot and everyone waiting for it: the outcome is
+//!   stored once, then every waiter, listener and done callback is told exactly once, with
+//!   no lock held.
+//! - [`task`]: a task itself: one runtime task carrying its `Core` (name, [`completion`]),
+//!   the future the runtime runs, cancellation through the runtime.
+//! - [`ids`]: task-id sets (a cheap hasher; the distinct tasks of a sequence).
 //! - [`watch`]: a set of tasks and the order in which they complete (`wait`,
 //!   `as_completed`).
 
+pub(crate) mod completion;
+pub(crate) mod ids;
 pub(crate) mod sync;
 pub(crate) mod task;
 pub(crate) mod waiters;

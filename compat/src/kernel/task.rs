@@ -7,14 +7,13 @@
 //! runtime's header, the future ([`Run`]) and the `Core`. A [`CoreRef<T>`] (a counted
 //! [`TaskRef`]) is shared by the task's [`Task`](crate::tasks::Task) handles, its future's
 //! [`Guard`] and whoever listens for its completion (erased to an [`AnyCoreRef`]); the
-//! `Core` is dropped with the last of them. Everything mutable is in one
-//! `Mutex<State<T>>`:
+//! `Core` is dropped with the last of them. Everything mutable is the `Core`'s
+//! [`Completion`] (one mutex; its protocol is in `completion.rs`):
 //!
-//! 1. **Completion** happens exactly once, in [`Core::complete`]: under the mutex the outcome
-//!    is stored, the completion sequence number taken, and the waiters, listeners and done
-//!    callbacks moved out; after the mutex is released, wakers are woken, listeners told, and
-//!    the done callbacks handed to one new runtime task (so they are *scheduled*, never run
-//!    inline, and run in registration order).
+//! 1. **Completion** happens exactly once, in [`Core::complete`] ([`Completion::complete`]):
+//!    the outcome is stored and the waiters and listeners told; the done callbacks it hands
+//!    back go to one new runtime task (so they are *scheduled*, never run inline, and run in
+//!    registration order).
 //! 2. **Cancellation** is the runtime's (delivered at checkpoints: see
 //!    `taskio_runtime::task`'s `take_cancel`). [`Cancel::cancel`] stores the message under
 //!    the mutex while the task is pending, then asks the runtime task for its cancellation
@@ -34,188 +33,23 @@
 //! Listeners and wakers are called with no lock held, so they may re-enter any task.
 
 use std::any::Any;
-use std::hash::Hasher;
-
-/// Task ids are distinct counters: hashing them is a multiply (SipHash would be a good part
-/// of the cost of creating a task).
-#[derive(Default)]
-pub(crate) struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-/// Tells the tasks not seen before in a sequence of task ids, in linear time: tasks made for
-/// the call (the common case) have strictly increasing ids, so nothing is hashed until an id
-/// fails to increase.
-#[derive(Default)]
-pub(crate) struct FirstSeen {
-    last: u64,
-    seen: Option<std::collections::HashSet<u64, std::hash::BuildHasherDefault<IdHasher>>>,
-}
-
-impl FirstSeen {
-    /// True if `id` was not seen before; `earlier` gives the ids seen so far (only read the
-    /// first time the ids stop increasing).
-    pub(crate) fn is_new<I: IntoIterator<Item = u64>>(
-        &mut self,
-        id: u64,
-        earlier: impl FnOnce() -> I,
-    ) -> bool {
-        let new = match &mut self.seen {
-            None if id > self.last => true,
-            None => {
-                let mut seen: std::collections::HashSet<u64, _> = earlier().into_iter().collect();
-                let new = seen.insert(id);
-                self.seen = Some(seen);
-                new
-            }
-            Some(seen) => seen.insert(id),
-        };
-        self.last = id;
-        new
-    }
-}
-
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
-use crate::kernel::sync::Mutex;
 use taskio_runtime::task::{TaskData, TaskRef};
 use taskio_runtime::Handle;
 
 use crate::exceptions::{Error, Result};
+use crate::kernel::completion::{Completion, DoneListener, Outcome};
 use crate::tasks::DoneCallback;
 use crate::tasks::Task;
 
-/// (Both `static`s stay std atomics under loom: see `kernel::sync`.)
-///
-/// Completion order across every task of the process (gives "first failure" and
-/// `as_completed` a total order even across workers).
-static COMPLETION_SEQ: AtomicU64 = AtomicU64::new(1);
-/// `Task-N` names.
+/// `Task-N` names. A `static`, so a std atomic under loom too (see `kernel::sync`).
 static NAME_COUNTER: AtomicU64 = AtomicU64::new(1);
-
-/// Someone told when a task completes (a gather, a TaskGroup, `wait`, `as_completed`).
-pub(crate) trait DoneListener: Send + Sync {
-    /// Called once, with no lock held, after the task with this `tag` completed with the
-    /// completion sequence number `seq`. `failure` is its error (Cancelled included), `None`
-    /// when it succeeded.
-    fn on_done(self: Arc<Self>, tag: usize, seq: u64, failure: Option<&Error>);
-}
-
-pub(crate) enum Waiter {
-    Waker(Waker),
-    Listener(Arc<dyn DoneListener>, usize),
-}
-
-pub(crate) enum Outcome<T> {
-    Pending,
-    Value(T),
-    /// The value was moved out by [`Task::join`](crate::tasks::Task::join).
-    Taken,
-    Failed(Error),
-}
-
-pub(crate) struct State<T: Send + 'static> {
-    pub(crate) outcome: Outcome<T>,
-    seq: u64,
-    waiters: Waiters,
-    next_waiter: u64,
-    /// What most tasks never have: a name set by the user, a cancellation message, done
-    /// callbacks. Boxed on first use, so that a task's cell stays small (a large gather's
-    /// time is mostly cache misses on its children's cells).
-    rare: Option<Box<Rare<T>>>,
-}
-
-struct Rare<T: Send + 'static> {
-    /// The name set by the user; `None` means the default `Task-N`.
-    name: Option<String>,
-    cancel_msg: Option<String>,
-    callbacks: Vec<DoneCallback<T>>,
-}
-
-impl<T: Send + 'static> State<T> {
-    fn rare(&mut self) -> &mut Rare<T> {
-        self.rare.get_or_insert_with(|| {
-            Box::new(Rare {
-                name: None,
-                cancel_msg: None,
-                callbacks: Vec::new(),
-            })
-        })
-    }
-
-    fn cancel_msg(&self) -> Option<String> {
-        self.rare.as_ref().and_then(|r| r.cancel_msg.clone())
-    }
-}
-
-/// The wakers and listeners of one task, in registration order, keyed. Nearly every task
-/// has at most one (its gather, group or awaiter), so the first lives inline and only more
-/// allocate. Order: `first`, when set, was registered before everything in `rest` (a new
-/// entry goes to `first` only when `rest` is empty).
-#[derive(Default)]
-struct Waiters {
-    first: Option<(u64, Waiter)>,
-    rest: Vec<(u64, Waiter)>,
-}
-
-impl Waiters {
-    fn push(&mut self, key: u64, w: Waiter) {
-        if self.first.is_none() && self.rest.is_empty() {
-            self.first = Some((key, w));
-        } else {
-            self.rest.push((key, w));
-        }
-    }
-
-    fn find_mut(&mut self, key: u64) -> Option<&mut Waiter> {
-        self.first
-            .iter_mut()
-            .chain(self.rest.iter_mut())
-            .find(|(k, _)| *k == key)
-            .map(|(_, w)| w)
-    }
-
-    /// Removes every listener registration of `listener` (an `Arc`'s data address).
-    fn remove_listener(&mut self, listener: *const ()) {
-        let is_it = |w: &Waiter| matches!(w, Waiter::Listener(l, _) if std::ptr::addr_eq(Arc::as_ptr(l), listener));
-        if matches!(&self.first, Some((_, w)) if is_it(w)) {
-            self.first = None;
-        }
-        self.rest.retain(|(_, w)| !is_it(w));
-    }
-
-    fn remove(&mut self, key: u64) {
-        if matches!(&self.first, Some((k, _)) if *k == key) {
-            self.first = None;
-        } else {
-            self.rest.retain(|(k, _)| *k != key);
-        }
-    }
-
-    /// Every entry, in registration order.
-    #[cfg(test)]
-    fn into_iter(self) -> impl Iterator<Item = Waiter> {
-        self.first.into_iter().chain(self.rest).map(|(_, w)| w)
-    }
-}
 
 /// The tasks of the runtime `handle` that are not done, oldest (lowest id) first: asyncio's
 /// `all_tasks()` of the loop. A task that has just completed may still be in the runtime's
@@ -240,9 +74,9 @@ pub(crate) fn erase<T: Send + 'static>(core: CoreRef<T>) -> AnyCoreRef {
 
 pub(crate) struct Core<T: Send + 'static> {
     /// `N` of the default name `Task-N`, formatted only when asked for (most tasks are never
-    /// asked their name; a name set by the user is in the state's `rare` part).
+    /// asked their name; a name set by the user is the completion's).
     number: u64,
-    pub(crate) state: Mutex<State<T>>,
+    completion: Completion<T>,
 }
 
 /// The type-erased view of a task, for `AnyTask`, gathers and groups.
@@ -325,19 +159,7 @@ impl<T: Send + 'static> Core<T> {
         };
         let core = Core {
             number,
-            state: Mutex::new(State {
-                outcome: Outcome::Pending,
-                seq: 0,
-                waiters: Waiters::default(),
-                next_waiter: 0,
-                rare: name.map(|name| {
-                    Box::new(Rare {
-                        name: Some(name),
-                        cancel_msg: None,
-                        callbacks: Vec::new(),
-                    })
-                }),
-            }),
+            completion: Completion::new(name),
         };
         handle.spawn_with_at(
             core,
@@ -355,48 +177,15 @@ impl<T: Send + 'static> Core<T> {
     /// How many wakers and listeners wait for this task (tests: nothing may be left behind).
     #[cfg(all(test, not(loom)))]
     pub(crate) fn waiter_count(&self) -> usize {
-        let st = self.state.lock();
-        usize::from(st.waiters.first.is_some()) + st.waiters.rest.len()
+        self.completion.waiter_count()
     }
 
     /// Stores the outcome (once) and tells everyone; see the module docs.
     fn complete(this: &CoreRef<T>, result: Result<T>) {
-        let (waiters, callbacks, failure, seq) = {
-            let mut st = this.state.lock();
-            if !matches!(st.outcome, Outcome::Pending) {
-                return;
+        if let Some(callbacks) = this.completion.complete(result) {
+            if !callbacks.is_empty() {
+                Core::schedule_callbacks(this, callbacks);
             }
-            let failure = result.as_ref().err().cloned();
-            st.outcome = match result {
-                Ok(v) => Outcome::Value(v),
-                Err(e) => Outcome::Failed(e),
-            };
-            st.seq = COMPLETION_SEQ.fetch_add(1, Ordering::SeqCst);
-            (
-                std::mem::take(&mut st.waiters),
-                st.rare
-                    .as_mut()
-                    .map(|r| std::mem::take(&mut r.callbacks))
-                    .unwrap_or_default(),
-                failure,
-                st.seq,
-            )
-        };
-        let tell = |w: Waiter| match w {
-            Waiter::Waker(w) => w.wake(),
-            Waiter::Listener(l, tag) => l.on_done(tag, seq, failure.as_ref()),
-        };
-        // In registration order (`Waiters`); nearly always just `first`, so the rest is
-        // only walked when there is one.
-        let Waiters { first, rest } = waiters;
-        if let Some((_, w)) = first {
-            tell(w);
-        }
-        if !rest.is_empty() {
-            rest.into_iter().for_each(|(_, w)| tell(w));
-        }
-        if !callbacks.is_empty() {
-            Core::schedule_callbacks(this, callbacks);
         }
     }
 
@@ -420,122 +209,68 @@ impl<T: Send + 'static> Core<T> {
     }
 
     pub(crate) fn add_callback(this: &CoreRef<T>, cb: DoneCallback<T>) {
-        let mut st = this.state.lock();
-        if matches!(st.outcome, Outcome::Pending) {
-            st.rare().callbacks.push(cb);
-        } else {
-            drop(st);
+        if let Err(cb) = this.completion.add_callback(cb) {
             Core::schedule_callbacks(this, vec![cb]);
         }
     }
 
     pub(crate) fn remove_callback(&self, cb: &DoneCallback<T>) -> usize {
-        let mut st = self.state.lock();
-        let Some(rare) = st.rare.as_mut() else {
-            return 0;
-        };
-        let before = rare.callbacks.len();
-        rare.callbacks.retain(|c| !c.ptr_eq(cb));
-        before - rare.callbacks.len()
+        self.completion.remove_callback(cb)
+    }
+
+    /// Reads a done task's outcome with `read`.
+    pub(crate) fn read_outcome<R>(
+        &self,
+        read: impl FnOnce(&mut Outcome<T>) -> Result<R>,
+    ) -> Result<R> {
+        self.completion.read_outcome(read)
     }
 }
 
 impl<T: Send + 'static> AnyCore for Core<T> {
     fn name(&self) -> String {
-        match self
-            .state
-            .lock()
-            .rare
-            .as_ref()
-            .and_then(|r| r.name.as_ref())
-        {
-            Some(name) => name.clone(),
+        match self.completion.user_name() {
+            Some(name) => name,
             None => format!("Task-{}", self.number),
         }
     }
 
     fn set_name(&self, name: String) {
-        self.state.lock().rare().name = Some(name);
+        self.completion.set_name(name);
     }
 
     fn set_cancel_message(&self, msg: Option<String>) -> bool {
-        let mut st = self.state.lock();
-        if !matches!(st.outcome, Outcome::Pending) {
-            return false;
-        }
-        if msg.is_some() || st.rare.is_some() {
-            st.rare().cancel_msg = msg;
-        }
-        true
+        self.completion.set_cancel_message(msg)
     }
 
     fn cancelled_error(&self) -> Error {
-        Error::cancelled(self.state.lock().cancel_msg())
+        self.completion.cancelled_error()
     }
 
     fn failure(&self) -> Option<Option<Error>> {
-        match &self.state.lock().outcome {
-            Outcome::Pending => None,
-            Outcome::Failed(e) => Some(Some(e.clone())),
-            _ => Some(None),
-        }
+        self.completion.failure()
     }
 
     fn seq(&self) -> Option<u64> {
-        let st = self.state.lock();
-        (!matches!(st.outcome, Outcome::Pending)).then_some(st.seq)
+        self.completion.seq()
     }
 
     fn poll_done(&self, key: &mut Option<u64>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut st = self.state.lock();
-        if !matches!(st.outcome, Outcome::Pending) {
-            *key = None;
-            return Poll::Ready(());
-        }
-        if let Some(k) = *key {
-            if let Some(Waiter::Waker(w)) = st.waiters.find_mut(k) {
-                w.clone_from(cx.waker());
-                return Poll::Pending;
-            }
-        }
-        let k = st.next_waiter;
-        st.next_waiter += 1;
-        st.waiters.push(k, Waiter::Waker(cx.waker().clone()));
-        *key = Some(k);
-        Poll::Pending
+        self.completion.poll_done(key, cx)
     }
 
     fn listen(&self, listener: Arc<dyn DoneListener>, tag: usize) -> Option<u64> {
-        let mut st = self.state.lock();
-        match &st.outcome {
-            Outcome::Pending => {
-                let k = st.next_waiter;
-                st.next_waiter += 1;
-                st.waiters.push(k, Waiter::Listener(listener, tag));
-                Some(k)
-            }
-            outcome => {
-                let failure = match outcome {
-                    Outcome::Failed(e) => Some(e.clone()),
-                    _ => None,
-                };
-                let seq = st.seq;
-                drop(st);
-                listener.on_done(tag, seq, failure.as_ref());
-                None
-            }
-        }
+        self.completion.listen(listener, tag)
     }
 
     fn unlisten(&self, key: u64) {
-        self.state.lock().waiters.remove(key);
+        self.completion.unlisten(key);
     }
 
     fn unlisten_listener(&self, listener: *const ()) {
-        self.state.lock().waiters.remove_listener(listener);
+        self.completion.unlisten_listener(listener);
     }
 }
-
 /// Completes the task as Cancelled if it is dropped before [`Run::poll`] completed it: this
 /// is what the runtime's abort (and its shutdown) ends up doing.
 struct Guard<T: Send + 'static> {
@@ -606,62 +341,5 @@ where
     }
 }
 
-/// Reads a done task's outcome with `read`.
-pub(crate) fn read_outcome<T: Send + 'static, R>(
-    core: &Core<T>,
-    read: impl FnOnce(&mut Outcome<T>) -> Result<R>,
-) -> Result<R> {
-    let mut st = core.state.lock();
-    read(&mut st.outcome)
-}
-
 #[allow(dead_code)]
 fn _payload_is_send(_: Box<dyn Any + Send>) {}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    struct Nop;
-
-    impl DoneListener for Nop {
-        fn on_done(self: Arc<Self>, _tag: usize, _seq: u64, _failure: Option<&Error>) {}
-    }
-
-    fn listener(tag: usize) -> Waiter {
-        Waiter::Listener(Arc::new(Nop), tag)
-    }
-
-    fn tags(w: Waiters) -> Vec<usize> {
-        w.into_iter()
-            .map(|w| match w {
-                Waiter::Listener(_, tag) => tag,
-                Waiter::Waker(_) => usize::MAX,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn waiters_keep_registration_order_across_removals() {
-        let mut w = Waiters::default();
-        for k in 0..3 {
-            w.push(k, listener(k as usize));
-        }
-        w.remove(0);
-        // The inline place is free, but older entries remain: the new one goes after them.
-        w.push(3, listener(3));
-        assert!(w.find_mut(0).is_none());
-        assert!(matches!(w.find_mut(2), Some(Waiter::Listener(_, 2))));
-        assert_eq!(tags(w), [1, 2, 3]);
-
-        let mut w = Waiters::default();
-        w.push(0, listener(0));
-        w.remove(0);
-        w.push(1, listener(1));
-        w.push(2, listener(2));
-        w.remove(2);
-        w.push(3, listener(3));
-        w.remove(7); // unknown keys are ignored
-        assert_eq!(tags(w), [1, 3]);
-    }
-}

@@ -13,7 +13,8 @@ use std::task::{Context, Poll, Waker};
 use crate::kernel::sync::Mutex;
 
 use crate::exceptions::Error;
-use crate::kernel::task::{AnyCoreRef, DoneListener};
+use crate::kernel::completion::DoneListener;
+use crate::kernel::task::AnyCoreRef;
 
 struct Collector {
     inner: Mutex<CollectorInner>,

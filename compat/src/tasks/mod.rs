@@ -34,9 +34,9 @@ use taskio_runtime::Handle;
 pub use self::callbacks::DoneCallback;
 pub use self::sleep::{sleep, Delay, Sleep};
 use crate::exceptions::{Error, Result};
-use crate::kernel::task::{
-    self, erase, read_outcome, AnyCore, AnyCoreRef, Cancel, Core, CoreRef, Outcome,
-};
+use crate::kernel::completion::Outcome;
+use crate::kernel::ids::FirstSeen;
+use crate::kernel::task::{self, erase, AnyCore, AnyCoreRef, Cancel, Core, CoreRef};
 
 /// Wraps `coro` in a [`Task`] and schedules it on the current runtime.
 ///
@@ -113,7 +113,7 @@ pub(crate) fn distinct<T: Send + 'static>(
     tasks: impl IntoIterator<Item = Task<T>>,
 ) -> Vec<Task<T>> {
     let mut out: Vec<Task<T>> = Vec::new();
-    let mut first = task::FirstSeen::default();
+    let mut first = FirstSeen::default();
     for t in tasks {
         if first.is_new(t.id(), || out.iter().map(Task::id)) {
             out.push(t);
@@ -348,7 +348,7 @@ impl<T: Send + 'static> Task<T> {
     where
         T: Clone,
     {
-        read_outcome(&self.core, |o| match o {
+        self.core.read_outcome(|o| match o {
             Outcome::Pending => Err(Error::invalid_state("Result is not set.")),
             Outcome::Value(v) => Ok(v.clone()),
             Outcome::Taken => Err(Error::invalid_state("Result was taken by Task::join.")),
@@ -695,17 +695,19 @@ impl<T: Send + 'static> Future for Join<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
         let this = self.get_mut();
         std::task::ready!(this.wait.poll_done(cx));
-        Poll::Ready(read_outcome(&this.wait.core, |o| {
-            match std::mem::replace(o, Outcome::Taken) {
-                Outcome::Value(v) => Ok(v),
-                Outcome::Failed(e) => {
-                    *o = Outcome::Failed(e.clone());
-                    Err(e)
-                }
-                Outcome::Taken => Err(Error::invalid_state("Result was taken by Task::join.")),
-                Outcome::Pending => unreachable!("polled done"),
-            }
-        }))
+        Poll::Ready(
+            this.wait
+                .core
+                .read_outcome(|o| match std::mem::replace(o, Outcome::Taken) {
+                    Outcome::Value(v) => Ok(v),
+                    Outcome::Failed(e) => {
+                        *o = Outcome::Failed(e.clone());
+                        Err(e)
+                    }
+                    Outcome::Taken => Err(Error::invalid_state("Result was taken by Task::join.")),
+                    Outcome::Pending => unreachable!("polled done"),
+                }),
+        )
     }
 }
 
