@@ -10,6 +10,8 @@
 //!   no lock held.
 //! - [`task`]: a task itself: one runtime task carrying its `Core` (name, [`completion`]),
 //!   the future the runtime runs, cancellation through the runtime.
+//! - [`tally`]: a gather's count of children left and its first failure, told by their
+//!   completions.
 //! - [`ids`]: task-id sets (a cheap hasher; the distinct tasks of a sequence).
 //! - [`watch`]: a set of tasks and the order in which they complete (`wait`,
 //!   `as_completed`).
@@ -17,6 +19,7 @@
 pub(crate) mod completion;
 pub(crate) mod ids;
 pub(crate) mod sync;
+pub(crate) mod tally;
 pub(crate) mod task;
 pub(crate) mod waiters;
 pub(crate) mod watch;
