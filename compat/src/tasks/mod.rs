@@ -21,6 +21,7 @@
 //! is detached, as in asyncio).
 
 mod callbacks;
+mod common;
 mod sleep;
 
 use std::fmt;
@@ -239,7 +240,7 @@ impl<T: Send + 'static> Task<T> {
     /// .unwrap();
     /// ```
     pub fn cancel(&self, msg: Option<&str>) -> bool {
-        self.core.cancel(msg.map(str::to_owned))
+        common::cancel(&self.core, msg)
     }
 
     /// How many cancellation requests the task has that were not withdrawn by
@@ -264,7 +265,7 @@ impl<T: Send + 'static> Task<T> {
     /// .unwrap();
     /// ```
     pub fn cancelling(&self) -> u32 {
-        TaskRef::cancelling(&self.core)
+        common::cancelling(&self.core)
     }
 
     /// Withdraws one cancellation request (asyncio's `Task.uncancel()`) and returns how many
@@ -289,7 +290,7 @@ impl<T: Send + 'static> Task<T> {
     /// .unwrap();
     /// ```
     pub fn uncancel(&self) -> u32 {
-        TaskRef::uncancel(&self.core)
+        common::uncancel(&self.core)
     }
 
     /// True once the task ended cancelled.
@@ -308,7 +309,7 @@ impl<T: Send + 'static> Task<T> {
     /// .unwrap();
     /// ```
     pub fn cancelled(&self) -> bool {
-        matches!(self.core.failure(), Some(Some(e)) if e.is_cancelled())
+        common::cancelled(&self.core)
     }
 
     /// True once the task ended, in any way.
@@ -326,7 +327,7 @@ impl<T: Send + 'static> Task<T> {
     /// .unwrap();
     /// ```
     pub fn done(&self) -> bool {
-        self.core.seq().is_some()
+        common::done(&self.core)
     }
 
     /// The task's value (a clone), or its error. `InvalidState` while pending; `Cancelled`
@@ -371,7 +372,7 @@ impl<T: Send + 'static> Task<T> {
     /// .unwrap();
     /// ```
     pub fn exception(&self) -> Result<Option<Error>> {
-        exception_of(&*self.core)
+        common::exception(&self.core)
     }
 
     /// Schedules `cb(&task)` for when the task is done. Callbacks never run inline: they run
@@ -433,7 +434,7 @@ impl<T: Send + 'static> Task<T> {
     /// .unwrap();
     /// ```
     pub fn get_name(&self) -> String {
-        self.core.name()
+        common::get_name(&self.core)
     }
 
     /// Renames the task.
@@ -450,7 +451,7 @@ impl<T: Send + 'static> Task<T> {
     /// .unwrap();
     /// ```
     pub fn set_name(&self, name: impl Into<String>) {
-        self.core.set_name(name.into())
+        common::set_name(&self.core, name.into())
     }
 
     /// A process-unique id.
@@ -466,7 +467,7 @@ impl<T: Send + 'static> Task<T> {
     /// .unwrap();
     /// ```
     pub fn id(&self) -> u64 {
-        TaskRef::id(&self.core).as_u64()
+        common::id(&self.core)
     }
 
     /// The type-erased handle (what [`current_task`] and [`all_tasks`] return).
@@ -523,14 +524,6 @@ impl<T: Send + 'static> Task<T> {
     }
 }
 
-fn exception_of(core: &dyn AnyCore) -> Result<Option<Error>> {
-    match core.failure() {
-        None => Err(Error::invalid_state("Exception is not set.")),
-        Some(Some(e)) if e.is_cancelled() => Err(e),
-        Some(f) => Ok(f),
-    }
-}
-
 impl<T: Send + 'static> Clone for Task<T> {
     fn clone(&self) -> Self {
         Task {
@@ -549,26 +542,8 @@ impl<T: Send + 'static> Eq for Task<T> {}
 
 impl<T: Send + 'static> fmt::Debug for Task<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        debug_task(&self.core, "Task", f)
+        common::debug(&self.core, "Task", f)
     }
-}
-
-fn debug_task<C: AnyCore + ?Sized>(
-    core: &TaskRef<C>,
-    ty: &str,
-    f: &mut fmt::Formatter<'_>,
-) -> fmt::Result {
-    let state = match core.failure() {
-        None => "pending",
-        Some(None) => "finished",
-        Some(Some(e)) if e.is_cancelled() => "cancelled",
-        Some(Some(_)) => "failed",
-    };
-    f.debug_struct(ty)
-        .field("name", &core.name())
-        .field("id", &TaskRef::id(core).as_u64())
-        .field("state", &state)
-        .finish()
 }
 
 impl<T: Clone + Send + 'static> IntoFuture for Task<T> {
@@ -669,7 +644,7 @@ impl<T: Clone + Send + 'static> Future for TaskFuture<T> {
 
 impl<T: Send + 'static> fmt::Debug for TaskFuture<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        debug_task(&self.wait.core, "TaskFuture", f)
+        common::debug(&self.wait.core, "TaskFuture", f)
     }
 }
 
@@ -713,7 +688,7 @@ impl<T: Send + 'static> Future for Join<T> {
 
 impl<T: Send + 'static> fmt::Debug for Join<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        debug_task(&self.wait.core, "Join", f)
+        common::debug(&self.wait.core, "Join", f)
     }
 }
 
@@ -750,7 +725,7 @@ impl AnyTask {
     /// });
     /// ```
     pub fn cancel(&self, msg: Option<&str>) -> bool {
-        self.core.cancel(msg.map(str::to_owned))
+        common::cancel(&self.core, msg)
     }
 
     /// See [`Task::cancelling`].
@@ -765,7 +740,7 @@ impl AnyTask {
     /// .unwrap();
     /// ```
     pub fn cancelling(&self) -> u32 {
-        TaskRef::cancelling(&self.core)
+        common::cancelling(&self.core)
     }
 
     /// See [`Task::uncancel`].
@@ -783,7 +758,7 @@ impl AnyTask {
     /// .unwrap();
     /// ```
     pub fn uncancel(&self) -> u32 {
-        TaskRef::uncancel(&self.core)
+        common::uncancel(&self.core)
     }
 
     /// See [`Task::cancelled`].
@@ -798,7 +773,7 @@ impl AnyTask {
     /// .unwrap();
     /// ```
     pub fn cancelled(&self) -> bool {
-        matches!(self.core.failure(), Some(Some(e)) if e.is_cancelled())
+        common::cancelled(&self.core)
     }
 
     /// See [`Task::done`].
@@ -813,7 +788,7 @@ impl AnyTask {
     /// .unwrap();
     /// ```
     pub fn done(&self) -> bool {
-        self.core.seq().is_some()
+        common::done(&self.core)
     }
 
     /// See [`Task::exception`].
@@ -829,7 +804,7 @@ impl AnyTask {
     /// .unwrap();
     /// ```
     pub fn exception(&self) -> Result<Option<Error>> {
-        exception_of(&*self.core)
+        common::exception(&self.core)
     }
 
     /// See [`Task::get_name`].
@@ -844,7 +819,7 @@ impl AnyTask {
     /// .unwrap();
     /// ```
     pub fn get_name(&self) -> String {
-        self.core.name()
+        common::get_name(&self.core)
     }
 
     /// See [`Task::set_name`].
@@ -861,7 +836,7 @@ impl AnyTask {
     /// .unwrap();
     /// ```
     pub fn set_name(&self, name: impl Into<String>) {
-        self.core.set_name(name.into())
+        common::set_name(&self.core, name.into())
     }
 
     /// See [`Task::id`].
@@ -877,7 +852,7 @@ impl AnyTask {
     /// .unwrap();
     /// ```
     pub fn id(&self) -> u64 {
-        TaskRef::id(&self.core).as_u64()
+        common::id(&self.core)
     }
 }
 
@@ -891,7 +866,7 @@ impl Eq for AnyTask {}
 
 impl fmt::Debug for AnyTask {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        debug_task(&self.core, "AnyTask", f)
+        common::debug(&self.core, "AnyTask", f)
     }
 }
 
