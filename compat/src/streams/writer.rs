@@ -126,7 +126,6 @@ impl Shared {
 
     /// `close`, and once flushed the reading side is closed too (the reader sees EOF):
     /// asyncio's `transport.close()`.
-    #[cfg_attr(loom, allow(dead_code))] // the server's: not built under loom
     pub(crate) fn close_transport(&self) {
         let mut st = self.state.lock();
         st.closing = true;
