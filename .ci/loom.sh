@@ -16,8 +16,7 @@ LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}" \
 LOOM_MAX_PREEMPTIONS="${LOOM_SCHED_PREEMPTIONS:-2}" \
   cargo test -p taskio-runtime --release --lib -- scheduler::loom_tests
 
-# The asyncio layer's waiter lists.
-if grep -rqs 'cfg(loom)' compat/src compat/tests; then
-  LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}" cargo test -p taskio --release --lib -- loom
-  LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}" cargo test -p taskio --release --test loom_primitives
-fi
+# The asyncio layer: its kernel (waiter lists, task completion, Watch), gather's tally,
+# TaskGroup's scope (unit models, `-- loom`), and the primitives built on the waiter lists.
+LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}" cargo test -p taskio --release --lib -- loom
+LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}" cargo test -p taskio --release --test loom_primitives

@@ -10,9 +10,9 @@ use std::task::{Context, Poll};
 use futures_core::Stream;
 
 use crate::exceptions::{Error, Result};
+use crate::kernel::watch::Watch;
 use crate::rt_time;
 use crate::tasks::{Awaitable, Task, TimeLimit};
-use crate::watch::Watch;
 
 /// Yields the children's results in the order they complete (duplicates collapse). With a
 /// timeout (one for the whole iteration: seconds, a `Duration`, or `None`, see

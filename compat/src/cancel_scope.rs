@@ -51,12 +51,12 @@ use std::pin::{pin, Pin};
 use std::sync::Arc;
 use std::task::{Poll, Waker};
 
-use parking_lot::Mutex;
+use crate::kernel::sync::Mutex;
 use taskio_runtime::task::{CancelShield, Shielded, TaskRef};
 
 use crate::exceptions::{Error, Result};
+use crate::kernel::task::{current, AnyCoreRef, Cancel};
 use crate::rt_time;
-use crate::tasks::core::{current, AnyCoreRef, Cancel};
 use crate::tasks::Delay;
 use crate::timeouts::Instant;
 

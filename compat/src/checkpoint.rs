@@ -16,11 +16,10 @@ pub(crate) fn take_cancel() -> Option<Error> {
 }
 
 /// The error of a cancellation the runtime just delivered to the current task: Cancelled
-/// with the message of its last `cancel` (none under loom, whose models run no tasks).
+/// with the message of its last `cancel` (none when the current task is not a taskio task).
 #[cold]
 pub(crate) fn delivered_error() -> Error {
-    #[cfg(not(loom))]
-    if let Some(me) = crate::tasks::core::current() {
+    if let Some(me) = crate::kernel::task::current() {
         return me.cancelled_error();
     }
     Error::cancelled(None)

@@ -50,7 +50,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use parking_lot::Mutex;
+use crate::kernel::sync::Mutex;
 
 use crate::events::{get_running_loop, Loop};
 use crate::exceptions::{Error, Result};
@@ -517,7 +517,7 @@ impl<T: Send + 'static> Wait<T> {
     fn poll_done(
         &mut self,
         cx: &mut Context<'_>,
-    ) -> Poll<Result<parking_lot::MutexGuard<'_, State<T>>>> {
+    ) -> Poll<Result<crate::kernel::sync::MutexGuard<'_, State<T>>>> {
         if let Some(err) = take_delivered_cancel() {
             self.fut.cancel(err.cancel_message());
             return Poll::Ready(Err(err));

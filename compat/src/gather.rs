@@ -16,61 +16,13 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
-
-use parking_lot::Mutex;
+use std::task::{Context, Poll};
 
 use crate::exceptions::{Error, Result};
-use crate::tasks::core::{AnyCore, Cancel, DoneListener, FirstSeen};
+use crate::kernel::ids::FirstSeen;
+use crate::kernel::tally::Tally;
+use crate::kernel::task::{AnyCore, Cancel};
 use crate::tasks::{AnyTask, Awaitable, Task};
-
-/// What a gather's children report to when they complete: how many are left and the first
-/// failure. A success only counts down; the gather's task is woken by a failure (unless it
-/// returns exceptions) and by the last completion, never by the others.
-struct Tally {
-    inner: Mutex<TallyInner>,
-}
-
-struct TallyInner {
-    /// Distinct children not completed yet, once sealed. Completions may be reported while
-    /// children are still being added (a child can complete at once): each one subtracts
-    /// one, and `seal` adds the number of children. Before the seal it only goes below 0, so
-    /// it is 0 (after a completion or at a poll) exactly when every child has completed and
-    /// all of them were added.
-    remaining: isize,
-    /// Wake the gather on a failure (false with `return_exceptions`, which waits for all).
-    wake_on_failure: bool,
-    /// The failure that completed first (lowest completion sequence number) and its number.
-    first_failure: Option<(u64, Error)>,
-    waker: Option<Waker>,
-}
-
-impl DoneListener for Tally {
-    fn on_done(self: Arc<Self>, _tag: usize, seq: u64, failure: Option<&Error>) {
-        let waker = {
-            let mut t = self.inner.lock();
-            t.remaining -= 1;
-            let mut wake = t.remaining == 0;
-            if let Some(e) = failure {
-                if t.first_failure
-                    .as_ref()
-                    .is_none_or(|(first, _)| seq < *first)
-                {
-                    t.first_failure = Some((seq, e.clone()));
-                }
-                wake |= t.wake_on_failure;
-            }
-            if wake {
-                t.waker.take()
-            } else {
-                None
-            }
-        };
-        if let Some(w) = waker {
-            w.wake();
-        }
-    }
-}
 
 /// Something a gather can watch: a typed or an erased task handle.
 pub(crate) trait Child {
@@ -132,14 +84,7 @@ pub(crate) struct GatherCore {
 impl GatherCore {
     pub(crate) fn new() -> GatherCore {
         GatherCore {
-            tally: Arc::new(Tally {
-                inner: Mutex::new(TallyInner {
-                    remaining: 0,
-                    wake_on_failure: true,
-                    first_failure: None,
-                    waker: None,
-                }),
-            }),
+            tally: Tally::new(),
             n: 0,
             first: FirstSeen::default(),
             return_exceptions: false,
@@ -165,13 +110,12 @@ impl GatherCore {
 
     /// Every child has been added.
     pub(crate) fn seal(&mut self) {
-        let mut t = self.tally.inner.lock();
-        t.remaining += self.n as isize;
+        self.tally.seal(self.n);
     }
 
     fn set_return_exceptions(&mut self) {
         self.return_exceptions = true;
-        self.tally.inner.lock().wake_on_failure = false;
+        self.tally.wait_for_all();
     }
 
     /// `Ready(Ok(()))` once every child is done; `Ready(Err(e))` at the first failure unless
@@ -197,35 +141,26 @@ impl GatherCore {
                 self.cancelled = Some(e);
             }
         }
-        let mut t = self.tally.inner.lock();
-        if let Some(e) = &self.cancelled {
-            if t.remaining == 0 {
-                self.finished = true;
-                return Poll::Ready(Err(e.clone()));
-            }
-        } else if !self.return_exceptions {
-            if let Some((_, e)) = &t.first_failure {
-                self.finished = true;
-                return Poll::Ready(Err(e.clone()));
-            }
+        // A cancelled gather waits for every child to end; otherwise the first failure ends
+        // it, unless it returns exceptions.
+        let failures_end = self.cancelled.is_none() && !self.return_exceptions;
+        let Poll::Ready(failure) = self.tally.poll(cx.waker(), failures_end) else {
+            taskio_runtime::task::set_awaiting(taskio_runtime::task::Awaiting::Tasks);
+            return Poll::Pending;
+        };
+        self.finished = true;
+        match (failure, &self.cancelled) {
+            (Some(e), _) => Poll::Ready(Err(e)),
+            (None, Some(e)) => Poll::Ready(Err(e.clone())),
+            (None, None) => Poll::Ready(Ok(())),
         }
-        if t.remaining == 0 {
-            self.finished = true;
-            return Poll::Ready(Ok(()));
-        }
-        match &mut t.waker {
-            Some(w) => w.clone_from(cx.waker()),
-            w @ None => *w = Some(cx.waker().clone()),
-        }
-        taskio_runtime::task::set_awaiting(taskio_runtime::task::Awaiting::Tasks);
-        Poll::Pending
     }
 
     /// Called by the wrapper's `Drop` with the children still held: a gather awaited and
     /// dropped before it finished cancels them; one with children still pending stops
     /// listening to them (a long-lived task does not keep every gather that watched it).
     fn release<C: Child>(&mut self, children: &[C]) {
-        if self.finished && self.tally.inner.lock().remaining == 0 {
+        if self.finished && self.tally.remaining() == 0 {
             return;
         }
         let me = Arc::as_ptr(&self.tally).cast::<()>();
@@ -240,10 +175,10 @@ impl GatherCore {
 
 impl fmt::Debug for GatherCore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let remaining = self.tally.inner.lock().remaining;
+        let remaining = self.tally.remaining();
         f.debug_struct("GatherCore")
             .field("children", &self.n)
-            .field("pending", &remaining.max(0))
+            .field("pending", &remaining)
             .field("return_exceptions", &self.return_exceptions)
             .finish()
     }

@@ -135,66 +135,40 @@
 //! assert_eq!(total, 12);
 //! ```
 
-#[cfg(not(loom))]
 pub mod as_completed;
-#[cfg(not(loom))]
 pub mod cancel_scope;
-#[cfg(not(loom))]
 pub mod cancellation;
 mod checkpoint;
-#[cfg(not(loom))]
 pub mod events;
 pub mod exceptions;
-#[cfg(not(loom))]
 pub mod futures;
-#[cfg(not(loom))]
 pub mod gather;
-#[cfg(not(loom))]
 pub mod graph;
+mod kernel;
 pub mod locks;
-pub(crate) mod loom;
 pub mod queues;
-#[cfg(not(loom))]
 pub mod report;
-#[cfg(not(loom))]
 mod rt_time;
-#[cfg(not(loom))]
 pub mod runners;
-#[cfg(not(loom))]
 pub mod shield;
-#[cfg(not(loom))]
 mod shutdown;
+// Not under loom: the runtime's signal API is not built there (its OS handler writes to one
+// process-wide registry, a `static`, which loom's atomics cannot live in).
 #[cfg(all(unix, not(loom)))]
 pub mod signals;
 pub mod streams;
-#[cfg(not(loom))]
 #[doc = include_str!("docs/structured_concurrency.md")]
 pub mod structured_concurrency {}
-#[cfg(not(loom))]
 pub mod taskgroup;
-/// TaskGroup's counting protocol alone (the group itself needs the runtime), for its loom
-/// model.
-#[cfg(all(loom, test))]
-#[path = "taskgroup/scope.rs"]
-mod taskgroup_scope;
-#[cfg(not(loom))]
 pub mod tasks;
 pub mod threads;
-#[cfg(not(loom))]
 pub mod timeouts;
-#[cfg(not(loom))]
 pub mod wait;
-mod waiters;
-#[cfg(not(loom))]
-mod watch;
 
 #[doc(hidden)]
-#[path = "testing.rs"]
 pub mod __testing;
 
-#[cfg(not(loom))]
 #[doc(hidden)]
-#[path = "macro_support.rs"]
 pub mod __macros;
 
 /// Makes `async fn main` the program's entry point, run as [`run`] runs its `main`: the body
@@ -304,7 +278,6 @@ pub mod __macros;
 ///     0
 /// }
 /// ```
-#[cfg(not(loom))]
 #[doc(inline)]
 pub use taskio_macros::main;
 
@@ -393,7 +366,6 @@ pub use taskio_macros::main;
 /// #[test] // error: `#[taskio::test]` already makes this a `#[test]`
 /// async fn twice() {}
 /// ```
-#[cfg(not(loom))]
 #[doc(inline)]
 pub use taskio_macros::test;
 
@@ -437,10 +409,8 @@ pub use crate::queues::{LifoQueue, PriorityQueue, PutError, Queue};
 #[cfg(all(unix, not(loom)))]
 pub use crate::signals::{add_signal_handler, remove_signal_handler, SignalKind};
 pub use crate::streams::{open_connection, open_unix_connection, StreamReader, StreamWriter};
-#[cfg(not(loom))]
 pub use crate::streams::{start_server, start_unix_server, Server};
 pub use crate::threads::{run_in_executor, to_thread};
-#[cfg(not(loom))]
 pub use crate::{
     as_completed::as_completed,
     cancel_scope::{fail_after, fail_at, move_on_after, move_on_at, CancelScope},

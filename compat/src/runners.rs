@@ -43,7 +43,7 @@
 use std::fmt;
 use std::future::Future;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use crate::kernel::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -51,7 +51,7 @@ use taskio_runtime::{Builder, Handle};
 
 use crate::events::{Loop, LoopSlot};
 use crate::exceptions::{Error, ErrorKind, Result};
-use crate::tasks::core::{self, AnyCoreRef};
+use crate::kernel::task::{self as task_core, AnyCoreRef};
 use crate::tasks::Delay;
 
 /// asyncio's `loop.shutdown_default_executor` timeout.
@@ -354,20 +354,21 @@ impl Runner {
         if !self.set_loop.swap(true, Ordering::Relaxed) {
             crate::set_event_loop(Some(&self.lp));
         }
-        // Listening before main is spawned: a SIGINT main raises at once is seen.
-        #[cfg(unix)]
+        // Listening before main is spawned: a SIGINT main raises at once is seen. (No
+        // signals under loom: see `crate::signals`.)
+        #[cfg(all(unix, not(loom)))]
         let sigint = {
             // The listener registers with this runtime's driver.
             let _enter = self.lp.rt_handle().enter();
             crate::signals::MainInterrupt::start(self.lp.rt_handle())
         };
         let out = self.lp.run_until_complete_then(main, |_task| {
-            #[cfg(unix)]
+            #[cfg(all(unix, not(loom)))]
             if let Some(sigint) = &sigint {
                 sigint.set_main(_task);
             }
         });
-        #[cfg(unix)]
+        #[cfg(all(unix, not(loom)))]
         let out = {
             let interrupted = sigint.is_some_and(|s| s.finish());
             match out {
@@ -472,7 +473,7 @@ impl Runner {
         };
         let mut dropped = Vec::new();
         if Handle::try_current().is_err() {
-            let tasks: Vec<AnyCoreRef> = core::all_tasks(rt.handle());
+            let tasks: Vec<AnyCoreRef> = task_core::all_tasks(rt.handle());
             // Run as a task of its own (not `block_on`'s future), so that its wait is a
             // shielded region of a task, like every other shutdown.
             let grace = self.grace;

@@ -19,8 +19,8 @@ use std::time::Duration;
 use taskio_runtime::task::TaskRef;
 
 use crate::cancel_scope::CancelScope;
+use crate::kernel::task::{AnyCoreRef, Cancel};
 use crate::rt_time;
-use crate::tasks::core::{AnyCoreRef, Cancel};
 
 /// Waits until every task in `tasks` is done, or `limit` (if any) has passed.
 async fn wait_done(tasks: &[AnyCoreRef], limit: Option<Duration>) {

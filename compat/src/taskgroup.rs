@@ -41,14 +41,15 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::task::Poll;
 
-use parking_lot::Mutex;
+use crate::kernel::sync::Mutex;
 
 use taskio_runtime::Handle;
 
 use self::scope::{Child, Closed, Scope};
 use crate::cancel_scope::{held, Domain};
 use crate::exceptions::{Error, Result};
-use crate::tasks::core::{take_cancel, AnyCoreRef, Cancel, Core, DoneListener};
+use crate::kernel::completion::DoneListener;
+use crate::kernel::task::{take_cancel, AnyCoreRef, Cancel, Core};
 use crate::tasks::Task;
 
 /// A handle to a running task group; see [`TaskGroup::run`]. Cheap to clone.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use parking_lot::Mutex;
+use crate::kernel::sync::Mutex;
 
 pub use taskio_runtime::time::Instant;
 
@@ -73,7 +73,7 @@ where
     let Some(t) = timeout.into_limit()? else {
         return fut.await;
     };
-    if crate::tasks::core::current().is_some() {
+    if crate::kernel::task::current().is_some() {
         // asyncio 3.12's `wait_for`: `async with timeout(t): return await aw`. The scope's
         // cancellation is delivered at `aw`'s await point (a task await forwards it to the
         // task and waits for the task to end, its clean-up included).

@@ -4,9 +4,9 @@ use std::future::Future;
 use std::task::Poll;
 
 use crate::exceptions::{Error, Result};
+use crate::kernel::watch::Watch;
 use crate::rt_time;
 use crate::tasks::{Task, TimeLimit};
-use crate::watch::Watch;
 
 /// When [`wait`] returns (asyncio's `FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`).
 ///

@@ -4,15 +4,16 @@
 //! must end the process runs in a child process: this same binary, re-executed with
 //! `TASKIO_SIGNALS_CHILD` set.
 
-#[cfg(not(unix))]
+// No signals under loom (see `taskio::signals`).
+#[cfg(any(not(unix), loom))]
 fn main() {}
 
-#[cfg(unix)]
+#[cfg(all(unix, not(loom)))]
 fn main() {
     unix::main();
 }
 
-#[cfg(unix)]
+#[cfg(all(unix, not(loom)))]
 mod unix {
     use std::os::unix::process::ExitStatusExt;
     use std::process::Command;

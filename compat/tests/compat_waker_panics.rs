@@ -1,4 +1,4 @@
-//! A waiter whose waker panics in `wake()` costs only its own wake-up (`waiters.rs`, "A
+//! A waiter whose waker panics in `wake()` costs only its own wake-up (`kernel/waiters.rs`, "A
 //! waker that panics"): every primitive that wakes several waiters at once still wakes the
 //! others, the notifier does not panic, and a single wake-up given to the broken waiter is
 //! passed on when its future is dropped.

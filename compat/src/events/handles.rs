@@ -1,11 +1,11 @@
 //! The handles of scheduled callbacks: asyncio's `Handle` and `TimerHandle`.
 
+use crate::kernel::sync::atomic::{AtomicBool, Ordering};
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 
-use parking_lot::Mutex;
+use crate::kernel::sync::Mutex;
 
 use super::{ExceptionContext, Loop, Shared};
 use crate::exceptions::Error;

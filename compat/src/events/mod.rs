@@ -74,15 +74,15 @@ mod handles;
 mod running;
 mod timers;
 
+use crate::kernel::sync::atomic::{AtomicU64, Ordering};
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future as StdFuture;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::task::Waker;
 
-use parking_lot::Mutex;
+use crate::kernel::sync::Mutex;
 use taskio_runtime::time::{Duration, Instant};
 use taskio_runtime::{Handle as RtHandle, Runtime};
 
@@ -95,7 +95,7 @@ pub use self::running::{get_event_loop, get_running_loop, new_event_loop, set_ev
 use self::timers::Timers;
 use crate::exceptions::{Error, Result};
 use crate::futures::Future;
-use crate::tasks::core::Core;
+use crate::kernel::task::Core;
 use crate::tasks::{Delay, Task};
 
 /// A handle to an event loop: asyncio's `AbstractEventLoop`. Cheap to clone, `Send + Sync`;

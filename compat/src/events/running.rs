@@ -10,7 +10,7 @@ use taskio_runtime::Handle as RtHandle;
 
 use super::{Loop, Shared};
 use crate::exceptions::{Error, Result};
-use crate::tasks::core::Core;
+use crate::kernel::task::Core;
 use crate::tasks::Task;
 
 /// What a loop's threads know it by: set once, right after the loop is made (its worker

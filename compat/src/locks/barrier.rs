@@ -7,8 +7,8 @@ use std::task::{Context, Poll};
 
 use crate::checkpoint::take_cancel;
 use crate::exceptions::{Error, Result};
-use crate::loom::Mutex;
-use crate::waiters::{WaitList, WaiterId, Wakers};
+use crate::kernel::sync::Mutex;
+use crate::kernel::waiters::{WaitList, WaiterId, Wakers};
 use taskio_runtime::task::Awaiting;
 
 /// asyncio's `Barrier`: each [`wait`](Barrier::wait) returns its arrival index `0..parties`;

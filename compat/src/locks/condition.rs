@@ -9,8 +9,8 @@ use std::task::{Context, Poll};
 use super::lock::{Lock, LockAcquire, LockGuard};
 use crate::checkpoint::take_cancel;
 use crate::exceptions::{Error, Result};
-use crate::loom::Mutex;
-use crate::waiters::{WaitList, WaiterId, Wakers};
+use crate::kernel::sync::Mutex;
+use crate::kernel::waiters::{WaitList, WaiterId, Wakers};
 use taskio_runtime::task::Awaiting;
 
 /// asyncio's `Condition`, over a [`Lock`] of its own or one shared with others

@@ -7,8 +7,8 @@ use std::task::{Context, Poll};
 
 use crate::checkpoint::take_cancel;
 use crate::exceptions::Result;
-use crate::loom::Mutex;
-use crate::waiters::{WaitList, WaiterId, Wakers};
+use crate::kernel::sync::Mutex;
+use crate::kernel::waiters::{WaitList, WaiterId, Wakers};
 use taskio_runtime::task::Awaiting;
 
 /// asyncio's `Event`: `set` wakes every waiter; `clear` resets the flag without un-waking

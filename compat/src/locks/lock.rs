@@ -8,8 +8,8 @@ use std::task::{Context, Poll};
 
 use crate::checkpoint::take_cancel;
 use crate::exceptions::{Error, Result};
-use crate::loom::{Mutex, MutexGuard};
-use crate::waiters::{WaitList, WaiterId, Wakers};
+use crate::kernel::sync::{Mutex, MutexGuard};
+use crate::kernel::waiters::{WaitList, WaiterId, Wakers};
 use taskio_runtime::task::Awaiting;
 
 /// asyncio's `Lock`: strictly FIFO, no barging.

@@ -3,7 +3,7 @@
 //! # The protocol
 //!
 //! The free permits live in one atomic word, `permits * ONE | WAITING`, beside the
-//! [`WaitList`] behind the mutex (the list's protocol: `waiters.rs`). `WAITING` is set exactly
+//! [`WaitList`] behind the mutex (the list's protocol: `kernel/waiters.rs`). `WAITING` is set exactly
 //! when the list holds a *waiting* (not yet notified) entry.
 //!
 //! 1. **Only a mutex holder sets or clears `WAITING`**, so whenever the mutex is free the bit
@@ -36,9 +36,9 @@ use std::task::{Context, Poll};
 
 use crate::checkpoint::take_cancel;
 use crate::exceptions::{Error, Result};
-use crate::loom::atomic::{AtomicUsize, Ordering};
-use crate::loom::Mutex;
-use crate::waiters::{WaitList, WaiterId, Wakers};
+use crate::kernel::sync::atomic::{AtomicUsize, Ordering};
+use crate::kernel::sync::Mutex;
+use crate::kernel::waiters::{WaitList, WaiterId, Wakers};
 use taskio_runtime::task::Awaiting;
 
 /// Set while the wait list holds a waiting (not yet notified) entry. Changed only under the

@@ -38,7 +38,6 @@ mod connect;
 pub mod model;
 mod read_io;
 pub mod reader;
-#[cfg(not(loom))]
 pub mod server;
 pub mod writer;
 
@@ -50,7 +49,6 @@ pub use self::connect::{
     from_io, from_tcp_stream, from_unix_stream, open_connection, open_unix_connection,
 };
 pub use self::reader::StreamReader;
-#[cfg(not(loom))]
 pub use self::server::{
     start_server, start_server_with, start_unix_server, start_unix_server_with, Server,
     ServerConfig,
@@ -113,7 +111,6 @@ mod tests {
         fn send_sync<T: Send + Sync>() {}
         send::<super::StreamReader>();
         send_sync::<super::StreamWriter>();
-        #[cfg(not(loom))]
         send_sync::<super::Server>();
         send_sync::<super::Address>();
     }

@@ -29,14 +29,14 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use parking_lot::Mutex;
+use crate::kernel::sync::Mutex;
 use taskio_runtime::net::{TcpListener, UnixListener};
 use taskio_runtime::JoinHandle;
 
 use super::connect::{from_tcp_stream, from_unix_stream, resolve};
 use super::writer::Shared;
 use super::{Address, StreamReader, StreamWriter, DEFAULT_LIMIT};
-use crate::tasks::core::{AnyCoreRef, Core};
+use crate::kernel::task::{AnyCoreRef, Core};
 use crate::tasks::Task;
 use crate::{Error, Event, Result};
 

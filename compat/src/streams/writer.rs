@@ -29,16 +29,16 @@
 //! stored under the lock when a read would wait, is woken. A reader that sees `read_closed`
 //! takes it as EOF.
 
+use crate::kernel::sync::atomic::{AtomicBool, Ordering};
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Poll, Waker};
 
+use crate::kernel::sync::Mutex;
 use futures_io::AsyncWrite;
-use parking_lot::Mutex;
 
 use super::Address;
 use crate::{Error, Result};
@@ -126,7 +126,6 @@ impl Shared {
 
     /// `close`, and once flushed the reading side is closed too (the reader sees EOF):
     /// asyncio's `transport.close()`.
-    #[cfg_attr(loom, allow(dead_code))] // the server's: not built under loom
     pub(crate) fn close_transport(&self) {
         let mut st = self.state.lock();
         st.closing = true;

@@ -39,8 +39,8 @@ use std::mem;
 use std::task::{Poll, Waker};
 
 use crate::exceptions::Error;
-use crate::loom::atomic::{AtomicUsize, Ordering};
-use crate::loom::Mutex;
+use crate::kernel::sync::atomic::{AtomicUsize, Ordering};
+use crate::kernel::sync::Mutex;
 
 /// Bit of `live`: the body is over and the scope waits for the count to reach zero. Set
 /// under the mutex, never unset.
@@ -140,7 +140,6 @@ impl<C: Child, P: Child> Scope<C, P> {
         }
     }
 
-    #[cfg_attr(loom, allow(dead_code))]
     /// A scope whose body runs in the task `parent` (see `State::parent`).
     pub(crate) fn with_parent(parent: Option<P>) -> Scope<C, P> {
         let scope = Scope::new();
@@ -148,7 +147,6 @@ impl<C: Child, P: Child> Scope<C, P> {
         scope
     }
 
-    #[cfg_attr(loom, allow(dead_code))]
     /// True if the group requested its parent's cancellation (once; the caller withdraws it).
     pub(crate) fn parent_cancel_requested(&self) -> bool {
         self.state.lock().parent_cancel_requested
@@ -274,7 +272,6 @@ impl<C: Child, P: Child> Scope<C, P> {
         }
     }
 
-    #[cfg_attr(loom, allow(dead_code))]
     /// The children not yet ended (for a shutdown: cancelling an ended child does nothing).
     pub(crate) fn live_children(&self) -> Vec<C>
     where
@@ -288,7 +285,6 @@ impl<C: Child, P: Child> Scope<C, P> {
             .collect()
     }
 
-    #[cfg_attr(loom, allow(dead_code))]
     /// The scope is dropped before it finished: abort, and refuse creates from now on.
     pub(crate) fn close(&self) {
         let to_cancel = {
@@ -305,7 +301,6 @@ impl<C: Child, P: Child> Scope<C, P> {
         }
     }
 
-    #[cfg_attr(loom, allow(dead_code))]
     /// The group's own early exit (asyncio 3.15's `TaskGroup.cancel`): shut down as a failure
     /// would (cancel every child, and the parent task, once), without an error. Nothing once
     /// the group has finished; idempotent.
@@ -338,7 +333,6 @@ impl<C: Child, P: Child> Scope<C, P> {
         }
     }
 
-    #[cfg_attr(loom, allow(dead_code))]
     /// True once the group is shutting down (a failure, a body error, a cancellation).
     pub(crate) fn is_aborting(&self) -> bool {
         self.state.lock().aborting
@@ -349,7 +343,6 @@ impl<C: Child, P: Child> Scope<C, P> {
         mem::take(&mut self.state.lock().errors)
     }
 
-    #[cfg_attr(loom, allow(dead_code))]
     /// `(children not yet ended, errors, aborting, finished)`, for `Debug`.
     pub(crate) fn snapshot(&self) -> (usize, usize, bool, bool) {
         let st = self.state.lock();
@@ -391,13 +384,26 @@ mod loom_tests {
         cancelled: AtomicBool,
     }
 
-    // SAFETY: `out` is written once, by the child's thread, before its `child_ended` (a
-    // `Release` subtraction from the live count), and read only by the scope's thread after
-    // `poll_exit` returned `Ready`, which follows the `AcqRel` `fetch_or` (or, if the scope
-    // waited, the mutex the last child woke it under) that saw the count at zero: the
-    // subtractions' release sequence orders the write before the read, so the two never race
-    // and `&Inner` may be shared. (The models check the claim: loom's `UnsafeCell` reports
-    // an unordered access.)
+    // SAFETY: `Inner` is shared by a child's thread, the scope's thread and the thread that
+    // creates the child. Its atomics are `Sync`; `out` (a loom `UnsafeCell`, `!Sync`) is never
+    // accessed by two threads without an order between them:
+    // 1. `out` is written once, only by the child's own thread (`end`), and that write is
+    //    sequenced before the child tells the scope: `child_ended` and `child_failed` both
+    //    end in a `Release` `fetch_sub(ONE)` of `live`.
+    // 2. `out` is read only by the scope's thread (`check_all_ended`), after `poll_exit`
+    //    returned `Ready`. `Ready` means the `AcqRel` `fetch_or` of that poll read a value of
+    //    `live` with a zero count. Each created child added `ONE` before the count could be
+    //    seen at zero (creates add under the mutex while the group is open, and the scope
+    //    closes it under that mutex), so that value comes after every child's subtraction in
+    //    `live`'s modification order.
+    // 3. Every operation on `live` is a read-modify-write, so each child's `Release`
+    //    subtraction heads a release sequence that reaches the value the `fetch_or` read: the
+    //    subtraction synchronises with the `fetch_or`, and by 1 and 2 the write happens before
+    //    the read.
+    // 4. The parent in the last model is never written, and a refused `create` makes no
+    //    child: nothing else holds an `out`.
+    // The models assert the conclusion: loom's `UnsafeCell` fails a model on any access pair
+    // not ordered by happens-before.
     unsafe impl Sync for Inner {}
 
     #[derive(Clone)]
@@ -431,7 +437,8 @@ mod loom_tests {
 
     /// The child's end: output, done flag, then the scope is told.
     fn end(scope: &TestScope, c: &TestChild, v: u32, fails: bool) {
-        // SAFETY: only this thread writes `out`, before the scope is told.
+        // SAFETY: step 1 of the `Sync` argument on `Inner`: this is the child's thread, the
+        // only writer, and the scope is told after this write.
         c.0.out.with_mut(|p| unsafe { *p = Some(v) });
         c.0.done.store(true, Ordering::Release);
         if fails {
@@ -455,7 +462,8 @@ mod loom_tests {
     fn check_all_ended(created: &Created) -> usize {
         let created = created.lock();
         for c in created.iter() {
-            // SAFETY: read-only; loom reports it if the write is not ordered before.
+            // SAFETY: steps 2 and 3 of the `Sync` argument on `Inner`: the scope returned, so
+            // every child's write happened before this read.
             let out = c.0.out.with(|p| unsafe { *p });
             assert!(out.is_some(), "the scope returned before a child ended");
         }

@@ -21,7 +21,7 @@
 //! is detached, as in asyncio).
 
 mod callbacks;
-pub(crate) mod core;
+mod common;
 mod sleep;
 
 use std::fmt;
@@ -33,9 +33,11 @@ use taskio_runtime::task::TaskRef;
 use taskio_runtime::Handle;
 
 pub use self::callbacks::DoneCallback;
-use self::core::{erase, read_outcome, AnyCore, AnyCoreRef, Cancel, Core, CoreRef, Outcome};
 pub use self::sleep::{sleep, Delay, Sleep, TimeLimit};
 use crate::exceptions::{Error, Result};
+use crate::kernel::completion::Outcome;
+use crate::kernel::ids::FirstSeen;
+use crate::kernel::task::{self, erase, AnyCore, AnyCoreRef, Cancel, Core, CoreRef};
 
 /// Wraps `coro` in a [`Task`] and schedules it on the current runtime.
 ///
@@ -112,7 +114,7 @@ pub(crate) fn distinct<T: Send + 'static>(
     tasks: impl IntoIterator<Item = Task<T>>,
 ) -> Vec<Task<T>> {
     let mut out: Vec<Task<T>> = Vec::new();
-    let mut first = core::FirstSeen::default();
+    let mut first = FirstSeen::default();
     for t in tasks {
         if first.is_new(t.id(), || out.iter().map(Task::id)) {
             out.push(t);
@@ -137,7 +139,7 @@ pub(crate) fn distinct<T: Send + 'static>(
 /// assert!(taskio::current_task().is_none());
 /// ```
 pub fn current_task() -> Option<AnyTask> {
-    core::current().map(|core| AnyTask { core })
+    task::current().map(|core| AnyTask { core })
 }
 
 /// The tasks of the current loop that are not done yet, oldest first. The loop is the
@@ -162,7 +164,7 @@ pub fn all_tasks() -> Vec<AnyTask> {
     let Ok(handle) = Handle::try_current() else {
         return Vec::new();
     };
-    core::all_tasks(&handle)
+    task::all_tasks(&handle)
         .into_iter()
         .map(|core| AnyTask { core })
         .collect()
@@ -203,7 +205,7 @@ impl<T: Send + 'static> Task<T> {
     }
 
     /// The task's shared state (tests).
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn core_for_tests(&self) -> &Core<T> {
         &self.core
     }
@@ -238,7 +240,7 @@ impl<T: Send + 'static> Task<T> {
     /// .unwrap();
     /// ```
     pub fn cancel(&self, msg: Option<&str>) -> bool {
-        self.core.cancel(msg.map(str::to_owned))
+        common::cancel(&self.core, msg)
     }
 
     /// How many cancellation requests the task has that were not withdrawn by
@@ -263,7 +265,7 @@ impl<T: Send + 'static> Task<T> {
     /// .unwrap();
     /// ```
     pub fn cancelling(&self) -> u32 {
-        TaskRef::cancelling(&self.core)
+        common::cancelling(&self.core)
     }
 
     /// Withdraws one cancellation request (asyncio's `Task.uncancel()`) and returns how many
@@ -288,7 +290,7 @@ impl<T: Send + 'static> Task<T> {
     /// .unwrap();
     /// ```
     pub fn uncancel(&self) -> u32 {
-        TaskRef::uncancel(&self.core)
+        common::uncancel(&self.core)
     }
 
     /// True once the task ended cancelled.
@@ -307,7 +309,7 @@ impl<T: Send + 'static> Task<T> {
     /// .unwrap();
     /// ```
     pub fn cancelled(&self) -> bool {
-        matches!(self.core.failure(), Some(Some(e)) if e.is_cancelled())
+        common::cancelled(&self.core)
     }
 
     /// True once the task ended, in any way.
@@ -325,7 +327,7 @@ impl<T: Send + 'static> Task<T> {
     /// .unwrap();
     /// ```
     pub fn done(&self) -> bool {
-        self.core.seq().is_some()
+        common::done(&self.core)
     }
 
     /// The task's value (a clone), or its error. `InvalidState` while pending; `Cancelled`
@@ -347,7 +349,7 @@ impl<T: Send + 'static> Task<T> {
     where
         T: Clone,
     {
-        read_outcome(&self.core, |o| match o {
+        self.core.read_outcome(|o| match o {
             Outcome::Pending => Err(Error::invalid_state("Result is not set.")),
             Outcome::Value(v) => Ok(v.clone()),
             Outcome::Taken => Err(Error::invalid_state("Result was taken by Task::join.")),
@@ -370,7 +372,7 @@ impl<T: Send + 'static> Task<T> {
     /// .unwrap();
     /// ```
     pub fn exception(&self) -> Result<Option<Error>> {
-        exception_of(&*self.core)
+        common::exception(&self.core)
     }
 
     /// Schedules `cb(&task)` for when the task is done. Callbacks never run inline: they run
@@ -432,7 +434,7 @@ impl<T: Send + 'static> Task<T> {
     /// .unwrap();
     /// ```
     pub fn get_name(&self) -> String {
-        self.core.name()
+        common::get_name(&self.core)
     }
 
     /// Renames the task.
@@ -449,7 +451,7 @@ impl<T: Send + 'static> Task<T> {
     /// .unwrap();
     /// ```
     pub fn set_name(&self, name: impl Into<String>) {
-        self.core.set_name(name.into())
+        common::set_name(&self.core, name.into())
     }
 
     /// A process-unique id.
@@ -465,7 +467,7 @@ impl<T: Send + 'static> Task<T> {
     /// .unwrap();
     /// ```
     pub fn id(&self) -> u64 {
-        TaskRef::id(&self.core).as_u64()
+        common::id(&self.core)
     }
 
     /// The type-erased handle (what [`current_task`] and [`all_tasks`] return).
@@ -522,14 +524,6 @@ impl<T: Send + 'static> Task<T> {
     }
 }
 
-fn exception_of(core: &dyn AnyCore) -> Result<Option<Error>> {
-    match core.failure() {
-        None => Err(Error::invalid_state("Exception is not set.")),
-        Some(Some(e)) if e.is_cancelled() => Err(e),
-        Some(f) => Ok(f),
-    }
-}
-
 impl<T: Send + 'static> Clone for Task<T> {
     fn clone(&self) -> Self {
         Task {
@@ -548,26 +542,8 @@ impl<T: Send + 'static> Eq for Task<T> {}
 
 impl<T: Send + 'static> fmt::Debug for Task<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        debug_task(&self.core, "Task", f)
+        common::debug(&self.core, "Task", f)
     }
-}
-
-fn debug_task<C: AnyCore + ?Sized>(
-    core: &TaskRef<C>,
-    ty: &str,
-    f: &mut fmt::Formatter<'_>,
-) -> fmt::Result {
-    let state = match core.failure() {
-        None => "pending",
-        Some(None) => "finished",
-        Some(Some(e)) if e.is_cancelled() => "cancelled",
-        Some(Some(_)) => "failed",
-    };
-    f.debug_struct(ty)
-        .field("name", &core.name())
-        .field("id", &TaskRef::id(core).as_u64())
-        .field("state", &state)
-        .finish()
 }
 
 impl<T: Clone + Send + 'static> IntoFuture for Task<T> {
@@ -610,7 +586,7 @@ impl<T: Send + 'static> WaitDone<T> {
     fn poll_done(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         // A checkpoint that forwards (asyncio's `await task`): the awaiter's cancellation
         // becomes the awaited task's, whose outcome then reaches the awaiter.
-        if let Some(e) = core::take_cancel() {
+        if let Some(e) = task::take_cancel() {
             self.core.cancel(e.cancel_message().map(str::to_owned));
         }
         self.polled = true;
@@ -668,7 +644,7 @@ impl<T: Clone + Send + 'static> Future for TaskFuture<T> {
 
 impl<T: Send + 'static> fmt::Debug for TaskFuture<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        debug_task(&self.wait.core, "TaskFuture", f)
+        common::debug(&self.wait.core, "TaskFuture", f)
     }
 }
 
@@ -694,23 +670,25 @@ impl<T: Send + 'static> Future for Join<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
         let this = self.get_mut();
         std::task::ready!(this.wait.poll_done(cx));
-        Poll::Ready(read_outcome(&this.wait.core, |o| {
-            match std::mem::replace(o, Outcome::Taken) {
-                Outcome::Value(v) => Ok(v),
-                Outcome::Failed(e) => {
-                    *o = Outcome::Failed(e.clone());
-                    Err(e)
-                }
-                Outcome::Taken => Err(Error::invalid_state("Result was taken by Task::join.")),
-                Outcome::Pending => unreachable!("polled done"),
-            }
-        }))
+        Poll::Ready(
+            this.wait
+                .core
+                .read_outcome(|o| match std::mem::replace(o, Outcome::Taken) {
+                    Outcome::Value(v) => Ok(v),
+                    Outcome::Failed(e) => {
+                        *o = Outcome::Failed(e.clone());
+                        Err(e)
+                    }
+                    Outcome::Taken => Err(Error::invalid_state("Result was taken by Task::join.")),
+                    Outcome::Pending => unreachable!("polled done"),
+                }),
+        )
     }
 }
 
 impl<T: Send + 'static> fmt::Debug for Join<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        debug_task(&self.wait.core, "Join", f)
+        common::debug(&self.wait.core, "Join", f)
     }
 }
 
@@ -747,7 +725,7 @@ impl AnyTask {
     /// });
     /// ```
     pub fn cancel(&self, msg: Option<&str>) -> bool {
-        self.core.cancel(msg.map(str::to_owned))
+        common::cancel(&self.core, msg)
     }
 
     /// See [`Task::cancelling`].
@@ -762,7 +740,7 @@ impl AnyTask {
     /// .unwrap();
     /// ```
     pub fn cancelling(&self) -> u32 {
-        TaskRef::cancelling(&self.core)
+        common::cancelling(&self.core)
     }
 
     /// See [`Task::uncancel`].
@@ -780,7 +758,7 @@ impl AnyTask {
     /// .unwrap();
     /// ```
     pub fn uncancel(&self) -> u32 {
-        TaskRef::uncancel(&self.core)
+        common::uncancel(&self.core)
     }
 
     /// See [`Task::cancelled`].
@@ -795,7 +773,7 @@ impl AnyTask {
     /// .unwrap();
     /// ```
     pub fn cancelled(&self) -> bool {
-        matches!(self.core.failure(), Some(Some(e)) if e.is_cancelled())
+        common::cancelled(&self.core)
     }
 
     /// See [`Task::done`].
@@ -810,7 +788,7 @@ impl AnyTask {
     /// .unwrap();
     /// ```
     pub fn done(&self) -> bool {
-        self.core.seq().is_some()
+        common::done(&self.core)
     }
 
     /// See [`Task::exception`].
@@ -826,7 +804,7 @@ impl AnyTask {
     /// .unwrap();
     /// ```
     pub fn exception(&self) -> Result<Option<Error>> {
-        exception_of(&*self.core)
+        common::exception(&self.core)
     }
 
     /// See [`Task::get_name`].
@@ -841,7 +819,7 @@ impl AnyTask {
     /// .unwrap();
     /// ```
     pub fn get_name(&self) -> String {
-        self.core.name()
+        common::get_name(&self.core)
     }
 
     /// See [`Task::set_name`].
@@ -858,7 +836,7 @@ impl AnyTask {
     /// .unwrap();
     /// ```
     pub fn set_name(&self, name: impl Into<String>) {
-        self.core.set_name(name.into())
+        common::set_name(&self.core, name.into())
     }
 
     /// See [`Task::id`].
@@ -874,7 +852,7 @@ impl AnyTask {
     /// .unwrap();
     /// ```
     pub fn id(&self) -> u64 {
-        TaskRef::id(&self.core).as_u64()
+        common::id(&self.core)
     }
 }
 
@@ -888,7 +866,7 @@ impl Eq for AnyTask {}
 
 impl fmt::Debug for AnyTask {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        debug_task(&self.core, "AnyTask", f)
+        common::debug(&self.core, "AnyTask", f)
     }
 }
 

@@ -157,7 +157,7 @@ impl Future for Sleep {
         let state = &mut self.get_mut().state;
         if !matches!(state, State::Error(_)) {
             // A checkpoint, also `sleep(0)`.
-            if let Some(e) = super::core::take_cancel() {
+            if let Some(e) = crate::kernel::task::take_cancel() {
                 return Poll::Ready(Err(e));
             }
         }

@@ -7,7 +7,7 @@
 //!
 //! Everything here is `#[doc(hidden)]`: it is not part of taskio's API.
 //!
-//! Under `cfg(loom)`, [`block_on`] and [`spawn`] use loom's threads (through `crate::loom`),
+//! Under `cfg(loom)`, [`block_on`] and [`spawn`] use loom's threads (through `crate::kernel::sync`),
 //! so loom models can drive the primitives with them; a wake-up that never comes is then
 //! reported by loom as a deadlock.
 
@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use crate::loom::thread::{self, Thread};
+use crate::kernel::sync::thread::{self, Thread};
 
 struct ThreadWaker(Thread);
 

@@ -4,7 +4,7 @@
 //! # The protocol
 //!
 //! A primitive keeps its state and one or more [`WaitList`]s together behind **one** mutex
-//! (from `crate::loom`). Every decision "wait or proceed" and every "wake someone" is taken
+//! (from `crate::kernel::sync`). Every decision "wait or proceed" and every "wake someone" is taken
 //! under that mutex, so there is no sleep/wake race to reason about beyond it: a waiter that
 //! decided to wait is in the list before the mutex is released, and anyone who later changes
 //! the state sees it there.
@@ -410,7 +410,7 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
-    use crate::loom::Mutex;
+    use crate::kernel::sync::Mutex;
     use loom::sync::Arc;
     use std::future::Future;
     use std::pin::Pin;
