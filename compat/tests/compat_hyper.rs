@@ -17,36 +17,10 @@ use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
 use taskio::runtime::hyper_rt::{Executor, Timer};
 use taskio::runtime::net::{TcpListener, TcpStream, UnixStream};
-use taskio::runtime::{spawn, Builder, JoinHandle, Runtime};
+use taskio::runtime::{spawn, Builder, JoinHandle};
 use taskio::Queue;
-
-fn runtimes() -> Vec<(&'static str, Runtime)> {
-    vec![
-        (
-            "current_thread",
-            Builder::new_current_thread().build().unwrap(),
-        ),
-        (
-            "multi_thread(2)",
-            Builder::new_multi_thread()
-                .worker_threads(2)
-                .build()
-                .unwrap(),
-        ),
-    ]
-}
-
-/// Runs the body on each flavour, bounded so that a hang fails the test.
-fn on_each_runtime<Fut: std::future::Future<Output = ()>>(body: impl Fn() -> Fut) {
-    for (name, rt) in runtimes() {
-        eprintln!("-- {name}");
-        rt.block_on(async {
-            taskio::runtime::time::timeout(std::time::Duration::from_secs(60), body())
-                .await
-                .expect("bounded: the test hung");
-        });
-    }
-}
+use taskio_tests::io::write_all;
+use taskio_tests::on_each_runtime;
 
 /// `GET /path` answers `hello, /path`; `POST` echoes its body.
 async fn service(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, hyper::Error> {
@@ -184,17 +158,6 @@ fn linger_zero(stream: &TcpStream) {
     assert_eq!(rc, 0, "{}", std::io::Error::last_os_error());
 }
 
-async fn write_all(stream: &TcpStream, mut bytes: &[u8]) {
-    while !bytes.is_empty() {
-        stream.writable().await.unwrap();
-        match stream.try_write(bytes) {
-            Ok(n) => bytes = &bytes[n..],
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-            Err(e) => panic!("{e}"),
-        }
-    }
-}
-
 #[test]
 fn reset_mid_request_ends_that_connection_only() {
     on_each_runtime(|| async {
@@ -210,8 +173,8 @@ fn reset_mid_request_ends_that_connection_only() {
             &b"POST /upload HTTP/1.1\r\nhost: localhost\r\ncontent-length: 100000\r\n\r\npartial"[..],
             &b"GET /never-finished HTTP/1.1\r\nhost: loc"[..],
         ] {
-            let rude = TcpStream::connect(addr).await.unwrap();
-            write_all(&rude, half).await;
+            let mut rude = TcpStream::connect(addr).await.unwrap();
+            write_all(&mut rude, half).await.unwrap();
             let rude_conn = conns.get().await.unwrap();
             // Whether the server has read the half request yet or not, its next read meets
             // the reset.
@@ -247,8 +210,10 @@ fn reset_mid_request_ends_that_connection_only() {
 fn garbage_gets_a_parse_error_not_a_panic() {
     on_each_runtime(|| async {
         let (addr, conns, accept) = server().await;
-        let garbage = TcpStream::connect(addr).await.unwrap();
-        write_all(&garbage, b"\x00\x01\x02 not http at all \xff\r\n\r\n").await;
+        let mut garbage = TcpStream::connect(addr).await.unwrap();
+        write_all(&mut garbage, b"\x00\x01\x02 not http at all \xff\r\n\r\n")
+            .await
+            .unwrap();
         let conn = conns.get().await.unwrap();
         let err = conn
             .await
@@ -312,7 +277,7 @@ fn header_read_timeout_runs_on_the_runtime_timer() {
         .unwrap();
     rt.block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let silent = TcpStream::connect(listener.local_addr().unwrap())
+        let mut silent = TcpStream::connect(listener.local_addr().unwrap())
             .await
             .unwrap();
         let (stream, _) = listener.accept().await.unwrap();
@@ -324,7 +289,7 @@ fn header_read_timeout_runs_on_the_runtime_timer() {
                 .serve_connection(stream, hyper::service::service_fn(service)),
         );
         // The client sends half a request line and then nothing.
-        write_all(&silent, b"GET / HT").await;
+        write_all(&mut silent, b"GET / HT").await.unwrap();
         let err = conn.await.unwrap().expect_err("the headers never came");
         assert!(err.is_timeout(), "{err:?}");
         assert_eq!(

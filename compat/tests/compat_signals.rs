@@ -14,12 +14,7 @@ use taskio::signals::has_default_handler;
 use taskio::{
     add_signal_handler, remove_signal_handler, wait_for, ErrorKind, Event, Runner, SignalKind,
 };
-
-fn raise(kind: SignalKind) {
-    // SAFETY: `kill` has no memory-safety preconditions; the callers hold a handler of
-    // `kind`, so no default action runs.
-    assert_eq!(unsafe { libc::kill(libc::getpid(), kind.as_raw()) }, 0);
-}
+use taskio_tests::raise;
 
 fn rt_signal(n: i32) -> SignalKind {
     SignalKind::from_raw(libc::SIGRTMIN() + n)

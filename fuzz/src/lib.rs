@@ -3,7 +3,7 @@
 //!
 //! - [`stream_reader`]: `taskio::StreamReader` (over a scripted source) against a `VecDeque`
 //!   model of asyncio's rules (the model lives in `taskio::streams::model`, shared with the
-//!   proptest in `compat/tests/compat_streams.rs`).
+//!   proptest in `compat/tests/compat/streams.rs`).
 //! - [`scheduler`]: spawn / wake / abort / yield / join on a current-thread runtime against a
 //!   model of what each task must end as.
 

@@ -1,23 +1,34 @@
-//! Shared helpers for taskio's integration tests (see `tests/tests/`).
+//! The test kit: the helpers every integration test binary of the workspace shares (the
+//! runtime's, in `tests/tests/`, and taskio's, in `compat/tests/`); there are no others.
 //!
 //! - [`Flavor`] and [`rt_tests!`]: write a test body once as `fn name(flavor: Flavor)` and run
 //!   it on the current-thread, 1-worker and 4-worker runtimes (tokio's `rt_common.rs` idea,
 //!   but the bodies stay outside the macro so that rustfmt formats them).
-//! - [`block_on_std`]: drive a future on a plain thread (thread-park waker), e.g. a
-//!   `JoinHandle` after its runtime is gone.
+//! - [`runner`]: the same flavours for taskio's `Runner`: [`run_on`], [`flavours!`],
+//!   [`both!`], [`ct_only!`], [`on_each_runtime`], [`Log`], [`yields`], [`ErrorHookTurn`].
+//! - [`block_on`], [`spawn_thread`], [`Polled`]: drive a future on a plain thread
+//!   (thread-park waker), or poll it by hand and count its wakes (taskio's own test
+//!   executor, re-exported); [`poll_once`].
 //! - [`chan`]: a hand-made waker-based unbounded channel, so that wake-ups in the tests come
 //!   from code we can read, not from the runtime's own primitives.
-//! - [`Counts`]: drop counters for futures and outputs (leaks and double drops).
+//! - [`Counts`], [`DropCount`]: drop counters for futures and outputs (leaks and double
+//!   drops).
 //! - [`Latch`]: wait on a plain thread until a count is reached (no sleeps).
 //! - [`watchdog`]: turns a hang into a test failure (generous limit; not a timing assertion).
+//! - [`raise`] (Unix): a signal to this process.
+//! - [`io`]: `write_all`, `read_exact`, ... over the `futures_io` traits.
+//!
+//! Under `cfg(loom)` the kit is empty: the loom models drive the primitives with taskio's
+//! own loom-aware executor.
+#![cfg(not(loom))]
 
 use std::collections::VecDeque;
 use std::future::Future;
-use std::pin::{pin, Pin};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Condvar, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, Thread};
+use std::task::{Context, Poll, Waker};
+use std::thread;
 use std::time::Duration;
 use taskio_runtime::{Builder, Runtime};
 
@@ -31,6 +42,13 @@ pub enum Flavor {
 }
 
 impl Flavor {
+    /// Every flavour the tests run on: current thread, 1 worker, 4 workers.
+    pub const ALL: [Flavor; 3] = [
+        Flavor::CurrentThread,
+        Flavor::MultiThread(1),
+        Flavor::MultiThread(4),
+    ];
+
     /// A builder for this flavour (callers may add options).
     pub fn builder(self) -> Builder {
         match self {
@@ -120,39 +138,21 @@ pub fn watchdog<R: Send + 'static>(name: &str, f: impl FnOnce() -> R + Send + 's
     }
 }
 
-struct ThreadWaker(Thread);
+pub use taskio::__testing::{block_on, noop_waker, spawn as spawn_thread, Polled};
 
-impl Wake for ThreadWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
-/// Drives `f` to completion on the calling thread, parking between polls.
-pub fn block_on_std<F: Future>(f: F) -> F::Output {
-    let waker = Waker::from(Arc::new(ThreadWaker(thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut f = pin!(f);
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-        thread::park();
-    }
+/// Sends `kind` to this process (any of its threads may run the handler). The caller must
+/// hold a listener or handler of `kind`, so that no default action (most end the process)
+/// runs; and, since the handlers are the process's, be in a test binary of its own.
+#[cfg(unix)]
+pub fn raise(kind: taskio_runtime::signal::SignalKind) {
+    // SAFETY: `kill` has no memory-safety preconditions.
+    let r = unsafe { libc::kill(libc::getpid(), kind.as_raw()) };
+    assert_eq!(r, 0, "kill failed: {}", std::io::Error::last_os_error());
 }
 
 /// Polls `f` once with a waker that does nothing.
 pub fn poll_once<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
-    struct Noop;
-    impl Wake for Noop {
-        fn wake(self: Arc<Self>) {}
-    }
-    let waker = Waker::from(Arc::new(Noop));
-    let mut cx = Context::from_waker(&waker);
-    Pin::new(f).poll(&mut cx)
+    Pin::new(f).poll(&mut Context::from_waker(Waker::noop()))
 }
 
 // ===== drop counters =====
@@ -239,6 +239,17 @@ pub struct Out {
 impl Drop for Out {
     fn drop(&mut self) {
         self.counts.out_dropped.fetch_add(1, SeqCst);
+    }
+}
+
+/// Counts the drops of the value it is in (e.g. a child's future: dropped once, when it
+/// returns or is cancelled).
+#[derive(Debug)]
+pub struct DropCount(pub Arc<AtomicUsize>);
+
+impl Drop for DropCount {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
     }
 }
 
@@ -386,3 +397,9 @@ impl Future for CountPolls {
 }
 
 pub mod io;
+pub mod runner;
+
+pub use runner::{
+    ct, mt, on_each_runtime, port, run_on, runner, runtimes, runtimes_with, yields, ErrorHookTurn,
+    Log,
+};

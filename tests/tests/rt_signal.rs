@@ -17,7 +17,7 @@ use std::time::Duration;
 use futures_core::Stream;
 use taskio_runtime::signal::{self, Signal, SignalKind};
 use taskio_runtime::{spawn, time, Builder};
-use taskio_tests::{rt_tests, Flavor};
+use taskio_tests::{raise, rt_tests, Flavor};
 
 rt_tests!(
     delivered_to_a_listener_once_per_awaited_raise,
@@ -40,14 +40,6 @@ fn rt_signal(flavor: Flavor, n: i32) -> SignalKind {
     let signum = libc::SIGRTMIN() + 3 * n + index;
     assert!(signum <= libc::SIGRTMAX(), "out of realtime signals");
     SignalKind::from_raw(signum)
-}
-
-/// Sends `kind` to this process (any of its threads may run the handler).
-fn raise(kind: SignalKind) {
-    // SAFETY: `kill` has no memory-safety preconditions; every caller holds a listener of
-    // `kind`, so the signal runs taskio's handler, not a default action.
-    let r = unsafe { libc::kill(libc::getpid(), kind.as_raw()) };
-    assert_eq!(r, 0, "kill failed");
 }
 
 /// `s.recv()`, failing instead of hanging if the delivery never comes.

@@ -1,5 +1,5 @@
 //! A model check of [`StreamReader`]: the fuzz target `stream_reader` and the property test in
-//! `compat/tests/compat_streams.rs` both call [`check`]. Hidden: not part of taskio's API.
+//! `compat/tests/compat/streams.rs` both call [`check`]. Hidden: not part of taskio's API.
 //!
 //! The real reader reads a scripted source (data chunks, `Pending` points, then EOF or an
 //! error) and is driven by a sequence of reads; a `VecDeque<u8>` model written from asyncio's

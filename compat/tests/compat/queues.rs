@@ -4,8 +4,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use taskio::__testing::{block_on, spawn, Polled};
 use taskio::{ErrorKind, LifoQueue, PriorityQueue, Queue};
+use taskio_tests::{block_on, spawn_thread as spawn, Polled};
 
 /// Counts drops, to check items are dropped exactly once.
 #[derive(Debug)]

@@ -1,9 +1,6 @@
 //! ASYNCIO.md "Timeouts" (wait_for, timeout/timeout_at, wait), on the paused clock.
 #![cfg(not(loom))]
 
-#[macro_use]
-mod support;
-
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;

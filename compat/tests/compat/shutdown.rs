@@ -9,59 +9,7 @@ use taskio::streams::{open_connection, start_server, StreamReader, StreamWriter}
 use taskio::{
     move_on_after, sleep, CancelScope, Error, ErrorKind, Event, Runner, TaskGroup, TaskStatus,
 };
-
-macro_rules! flavours {
-    ($name:ident, $paused:expr, $body:expr) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[test]
-            fn current_thread() {
-                super::run_on(None, $paused, $body)
-            }
-            #[test]
-            fn threaded_1() {
-                super::run_on(Some(1), $paused, $body)
-            }
-            #[test]
-            fn threaded_4() {
-                super::run_on(Some(4), $paused, $body)
-            }
-        }
-    };
-}
-
-fn runner(workers: Option<usize>, paused: bool) -> taskio::RunnerBuilder {
-    let mut b = Runner::builder();
-    match workers {
-        None => b.current_thread(),
-        Some(n) => b.worker_threads(n),
-    };
-    b.start_paused(paused);
-    b
-}
-
-fn run_on<F, Fut>(workers: Option<usize>, paused: bool, body: F)
-where
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = taskio::Result<()>> + Send + 'static,
-{
-    let r = runner(workers, paused).build().unwrap();
-    r.run(body()).unwrap();
-    assert!(
-        r.shutdown().is_empty(),
-        "a test left a task that had to be dropped"
-    );
-}
-
-/// Counts its drops.
-struct DropCount(Arc<AtomicUsize>);
-
-impl Drop for DropCount {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
+use taskio_tests::{port, runner, DropCount, Flavor};
 
 /// A child that swallows every cancellation (it never ends on its own).
 async fn stubborn(guard: DropCount) -> taskio::Result<()> {
@@ -69,10 +17,6 @@ async fn stubborn(guard: DropCount) -> taskio::Result<()> {
     loop {
         let _ = sleep(3600).await;
     }
-}
-
-fn port(server: &taskio::Server) -> u16 {
-    server.sockets()[0].as_inet().unwrap().port()
 }
 
 // ---- TaskGroup::start ----
@@ -474,10 +418,10 @@ flavours!(
 
 #[test]
 fn runner_shutdown_grace_drops_what_ignores_its_cancellation() {
-    for workers in [None, Some(1), Some(4)] {
+    for flavor in Flavor::ALL {
         let dropped = Arc::new(AtomicUsize::new(0));
         let cleaned = Arc::new(AtomicUsize::new(0));
-        let r = runner(workers, true).shutdown_grace(5).build().unwrap();
+        let r = runner(flavor, true).shutdown_grace(5).build().unwrap();
         let (d, c) = (dropped.clone(), cleaned.clone());
         r.run(async move {
             taskio::create_task(stubborn(DropCount(d))).set_name("stubborn");

@@ -9,7 +9,7 @@ use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::Duration;
 use taskio_runtime::{spawn, yield_now, Handle, JoinHandle, Runtime};
-use taskio_tests::{block_on_std, chan, poll_once, rt_tests, Counts, Flavor, Latch};
+use taskio_tests::{block_on, chan, poll_once, rt_tests, Counts, Flavor, Latch};
 
 rt_tests! {
     drop_with_pending_tasks,
@@ -107,7 +107,7 @@ fn drop_with_pending_tasks(flavor: Flavor) {
     );
     assert_dropped_on_runtime_threads(&counts, flavor, dropper);
     for h in kept {
-        assert!(block_on_std(h).unwrap_err().is_cancelled());
+        assert!(block_on(h).unwrap_err().is_cancelled());
     }
     // The wakers left over wake dead tasks: nothing happens.
     let left: Vec<Waker> = std::mem::take(&mut *wakers.lock().unwrap());
@@ -148,7 +148,7 @@ fn drop_with_busy_tasks(flavor: Flavor) {
         assert_eq!(counts.futs_dropped(), 100, "round {round}");
         assert_dropped_on_runtime_threads(&counts, flavor, dropper);
         for h in kept {
-            assert!(block_on_std(h).unwrap_err().is_cancelled());
+            assert!(block_on(h).unwrap_err().is_cancelled());
         }
         assert_eq!(
             polls.load(SeqCst),
@@ -207,7 +207,7 @@ fn destructor_spawns_task(flavor: Flavor) {
     let handles: Vec<JoinHandle<()>> = rx.iter().collect();
     assert_eq!(handles.len(), 20, "a destructor failed to spawn");
     for h in handles {
-        assert!(block_on_std(h).unwrap_err().is_cancelled());
+        assert!(block_on(h).unwrap_err().is_cancelled());
     }
     assert_eq!(counts.fut_created.load(SeqCst), 20);
     assert_eq!(counts.futs_dropped(), 20);
@@ -238,12 +238,12 @@ fn join_handles_resolve_after_drop(flavor: Flavor) {
     done.abort();
     pending.abort();
     // Completed before the drop: the output is still there.
-    assert_eq!(block_on_std(done).unwrap().value, 1);
+    assert_eq!(block_on(done).unwrap().value, 1);
     assert_eq!(counts.outs_dropped(), 1);
     // The rest resolve as cancelled (on the current-thread runtime `never_polled` never
     // ran; on a multi-thread one it may have completed).
-    assert!(block_on_std(pending).unwrap_err().is_cancelled());
-    match block_on_std(never_polled) {
+    assert!(block_on(pending).unwrap_err().is_cancelled());
+    match block_on(never_polled) {
         Ok(v) => {
             assert!(flavor.is_multi_thread());
             assert_eq!(v, 5);
@@ -278,7 +278,7 @@ fn shutdown_timeout_returns(flavor: Flavor) {
     }
     rt.shutdown_timeout(Duration::from_millis(50));
     // Whatever the timing, the task ends cancelled and its future dropped once.
-    assert!(block_on_std(h).unwrap_err().is_cancelled());
+    assert!(block_on(h).unwrap_err().is_cancelled());
     assert_eq!(counts.futs_dropped(), 1);
 }
 
@@ -324,7 +324,7 @@ fn shutdown_timeout_does_not_wait_for_blocked_worker(flavor: Flavor) {
     );
     // The worker finishes the poll, sees the cancellation and drops the future itself.
     assert_eq!(drop_rx.recv().unwrap().as_deref(), Some(WORKER_NAME));
-    assert!(block_on_std(h).unwrap_err().is_cancelled());
+    assert!(block_on(h).unwrap_err().is_cancelled());
 }
 
 fn wake_after_shutdown(flavor: Flavor) {
@@ -376,7 +376,7 @@ fn wake_after_shutdown(flavor: Flavor) {
     go_tx.send(()).unwrap();
     waker_thread.join().expect("a wake after shutdown panicked");
     for h in kept {
-        assert!(block_on_std(h).unwrap_err().is_cancelled());
+        assert!(block_on(h).unwrap_err().is_cancelled());
     }
     assert_eq!(counts.futs_dropped(), 50);
     assert_eq!(Arc::strong_count(&counts), 1);
@@ -394,13 +394,13 @@ fn spawn_after_shutdown(flavor: Flavor) {
         let _g = g;
         p.fetch_add(1, SeqCst);
     });
-    assert!(block_on_std(h).unwrap_err().is_cancelled());
+    assert!(block_on(h).unwrap_err().is_cancelled());
     assert_eq!(polls.load(SeqCst), 0);
     assert_eq!(counts.futs_dropped(), 1);
     // Entering a dead runtime and spawning: the same.
     let _e = handle.enter();
     let h = spawn(async { 1 });
-    assert!(block_on_std(h).unwrap_err().is_cancelled());
+    assert!(block_on(h).unwrap_err().is_cancelled());
 }
 
 fn spawn_racing_shutdown(flavor: Flavor) {
@@ -438,7 +438,7 @@ fn spawn_racing_shutdown(flavor: Flavor) {
         let mut cancelled = 0;
         for t in spawners {
             for h in t.join().unwrap() {
-                match block_on_std(h) {
+                match block_on(h) {
                     Ok(out) => {
                         assert!(out.value % 2 == 1);
                         ok += 1;

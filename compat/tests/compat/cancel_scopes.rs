@@ -9,44 +9,8 @@ use std::time::Duration;
 use taskio::timeouts::{timeout, Instant};
 use taskio::{
     create_task, current_task, fail_after, move_on_after, sleep, CancelScope, Error, ErrorKind,
-    Event, Runner, TaskGroup,
+    Event, TaskGroup,
 };
-
-macro_rules! flavours {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[test]
-            fn current_thread() {
-                super::run_on(None, $body)
-            }
-            #[test]
-            fn threaded_1() {
-                super::run_on(Some(1), $body)
-            }
-            #[test]
-            fn threaded_4() {
-                super::run_on(Some(4), $body)
-            }
-        }
-    };
-}
-
-fn run_on<F, Fut>(workers: Option<usize>, body: F)
-where
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = taskio::Result<()>> + Send + 'static,
-{
-    let mut b = Runner::builder();
-    match workers {
-        None => b.current_thread(),
-        Some(n) => b.worker_threads(n),
-    };
-    let r = b.start_paused(true).build().unwrap();
-    r.run(body()).unwrap();
-    r.close();
-}
 
 fn secs(s: u64) -> Instant {
     Instant::now() + Duration::from_secs(s)

@@ -1,14 +1,11 @@
 //! ASYNCIO.md "TaskGroup", rule by rule.
 #![cfg(not(loom))]
 
-#[macro_use]
-mod support;
-
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use support::{yields, Log};
 use taskio::{create_task, Error, ErrorKind, TaskGroup};
+use taskio_tests::{yields, DropCount, Log};
 
 both!(returns_the_body_value_after_every_child, || async {
     let count = Arc::new(AtomicUsize::new(0));
@@ -362,16 +359,6 @@ both!(nested_groups_nest, || async {
     assert_eq!(inner_errors[0].to_string(), "deep");
     Ok(())
 });
-
-/// Counts the drops of the value it is in (a child's future: dropped once, when it returns
-/// or is cancelled).
-struct DropCount(Arc<AtomicUsize>);
-
-impl Drop for DropCount {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
 
 /// xorshift64: deterministic "random" failure positions and yields.
 fn next(x: &mut u64) -> u64 {

@@ -10,7 +10,7 @@ use std::sync::{mpsc, Arc, Barrier, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::thread;
 use taskio_runtime::{spawn, yield_now, Handle, JoinError, JoinHandle, Runtime};
-use taskio_tests::{block_on_std, chan, rt_tests, CountPolls, Counts, Flavor, Latch};
+use taskio_tests::{block_on, chan, rt_tests, CountPolls, Counts, Flavor, Latch};
 
 rt_tests! {
     spawn_join,
@@ -841,7 +841,7 @@ fn current_thread_fifo_order() {
 fn helpers_work() {
     let (tx, mut rx) = chan::<u8>();
     let t = thread::spawn(move || tx.send(1));
-    assert_eq!(block_on_std(rx.recv()), 1);
+    assert_eq!(block_on(rx.recv()), 1);
     t.join().unwrap();
 }
 
@@ -855,7 +855,7 @@ fn join_waker_replaced(flavor: Flavor) {
         // First waker: does nothing when woken.
         assert!(taskio_tests::poll_once(&mut h).is_pending());
         // Second waker, from another thread; the value is sent while it waits.
-        let t = thread::spawn(move || block_on_std(h));
+        let t = thread::spawn(move || block_on(h));
         tx.send(3);
         if flavor == Flavor::CurrentThread {
             // Someone has to drive the task.
@@ -1172,9 +1172,9 @@ fn drop_runtime_on_own_worker(flavor: Flavor) {
         7
     });
     drop(guard);
-    assert_eq!(block_on_std(killer).unwrap(), 7);
+    assert_eq!(block_on(killer).unwrap(), 7);
     for h in kept {
-        assert!(block_on_std(h).unwrap_err().is_cancelled());
+        assert!(block_on(h).unwrap_err().is_cancelled());
     }
     assert_eq!(counts.futs_dropped(), 50);
 }

@@ -1,13 +1,10 @@
 //! ASYNCIO.md "shield", rule by rule.
 #![cfg(not(loom))]
 
-#[macro_use]
-mod support;
-
 use std::sync::Arc;
 
-use support::yields;
 use taskio::{create_task, shield, Error, Event};
+use taskio_tests::yields;
 
 both!(a_done_inner_is_returned_as_is, || async {
     let t = create_task(async { Ok(4) });

@@ -4,28 +4,14 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 
-use taskio::runtime::{Builder, Runtime};
+use taskio::runtime::Runtime;
 use taskio::{run_in_executor, to_thread, ErrorKind};
 
 /// Runtimes whose blocking pool has a single thread, so that queued work is observable.
 fn runtimes() -> Vec<(&'static str, Runtime)> {
-    vec![
-        (
-            "current_thread",
-            Builder::new_current_thread()
-                .max_blocking_threads(1)
-                .build()
-                .unwrap(),
-        ),
-        (
-            "multi_thread(2)",
-            Builder::new_multi_thread()
-                .worker_threads(2)
-                .max_blocking_threads(1)
-                .build()
-                .unwrap(),
-        ),
-    ]
+    taskio_tests::runtimes_with(|b| {
+        b.max_blocking_threads(1);
+    })
 }
 
 #[test]
@@ -136,7 +122,7 @@ fn dropping_cancels_only_work_not_started() {
 fn run_in_executor_outside_a_runtime_is_an_error() {
     let task = run_in_executor(|| 1);
     assert!(task.is_finished());
-    let err = taskio::__testing::block_on(task).unwrap_err();
+    let err = taskio_tests::block_on(task).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Runtime);
     let rt = Runtime::new().unwrap();
     let task = taskio::threads::run_in_executor_on(rt.handle(), || 2);

@@ -1,50 +1,18 @@
 //! asyncio's streams over loopback: every rule of ASYNCIO.md's "Streams", on the
 //! current-thread runtime and the multi-thread one; and the reader checked against a model.
 
-use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use taskio::runtime::{spawn, yield_now, Builder, Runtime};
+use taskio::runtime::{spawn, yield_now, Builder};
 use taskio::streams::model::{self, Chunk, Op};
 use taskio::streams::{
     open_connection, open_unix_connection, start_server, start_server_with, start_unix_server,
     ServerConfig, StreamReader, StreamWriter,
 };
 use taskio::{Error, ErrorKind, Event, Queue};
-
-fn runtimes() -> Vec<(&'static str, Runtime)> {
-    vec![
-        (
-            "current_thread",
-            Builder::new_current_thread().build().unwrap(),
-        ),
-        (
-            "multi_thread(2)",
-            Builder::new_multi_thread()
-                .worker_threads(2)
-                .build()
-                .unwrap(),
-        ),
-    ]
-}
-
-/// Runs the body on each runtime flavour.
-fn on_each_runtime<F, Fut>(body: F)
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = ()>,
-{
-    for (name, rt) in runtimes() {
-        eprintln!("-- {name}");
-        rt.block_on(body());
-    }
-}
-
-fn port(server: &taskio::Server) -> u16 {
-    server.sockets()[0].as_inet().unwrap().port()
-}
+use taskio_tests::{on_each_runtime, port};
 
 fn unix_path(tag: &str) -> std::path::PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);

@@ -8,45 +8,7 @@ use std::sync::{Arc, Mutex};
 use taskio::runtime::dump::{TaskDump, TaskState};
 use taskio::runtime::task::{Awaiting, Id};
 use taskio::streams::{open_connection, start_server, StreamReader, StreamWriter};
-use taskio::{gather, sleep, Event, Lock, Queue, Runner, TaskGroup};
-
-macro_rules! flavours {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[test]
-            fn current_thread() {
-                super::run_on(None, $body)
-            }
-            #[test]
-            fn threaded_1() {
-                super::run_on(Some(1), $body)
-            }
-            #[test]
-            fn threaded_4() {
-                super::run_on(Some(4), $body)
-            }
-        }
-    };
-}
-
-fn run_on<F, Fut>(workers: Option<usize>, body: F)
-where
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = taskio::Result<()>> + Send + 'static,
-{
-    // The error hook is the process's: the tests of this file take turns.
-    static TURN: Mutex<()> = Mutex::new(());
-    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
-    let mut b = Runner::builder();
-    match workers {
-        None => b.current_thread(),
-        Some(n) => b.worker_threads(n),
-    };
-    let r = b.build().unwrap();
-    r.run(body()).unwrap();
-}
+use taskio::{gather, sleep, Event, Lock, Queue, TaskGroup};
 
 fn id(task_id: u64) -> Id {
     Id::from_u64(task_id).unwrap()
@@ -69,6 +31,7 @@ async fn parked(ids: &[u64]) -> taskio::Result<TaskDump> {
 
 flavours!(
     tree_of_groups_gather_and_server_matches_the_program,
+    false,
     || async {
         let ids: Arc<Mutex<HashMap<&'static str, u64>>> = Arc::default();
         let note = {
@@ -243,7 +206,9 @@ flavours!(
     }
 );
 
-flavours!(error_hook_receives_a_broken_callback, || async {
+flavours!(error_hook_receives_a_broken_callback, false, || async {
+    // The error hook is the process's: the tests that set it take turns.
+    let _turn = taskio_tests::ErrorHookTurn::take();
     let seen: Arc<Mutex<Vec<String>>> = Arc::default();
     let previous = taskio::set_error_hook({
         let seen = seen.clone();

@@ -2,15 +2,12 @@
 //! the rule does not depend on FIFO order) on the multi-thread runtime.
 #![cfg(not(loom))]
 
-#[macro_use]
-mod support;
-
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use support::{yields, Log};
 use taskio::tasks::{create_task_named, DoneCallback};
 use taskio::{all_tasks, create_task, current_task, sleep, Error, ErrorKind, Task};
+use taskio_tests::{yields, Log};
 
 // ---------------------------------------------------------------------------------------
 // Scheduling

@@ -7,29 +7,14 @@ use std::net::SocketAddr;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 
 use taskio::runtime::net::{TcpListener, UnixListener, DEFAULT_BACKLOG};
-use taskio::runtime::{spawn, time, Builder, Runtime};
+use taskio::runtime::{spawn, time, Builder};
 use taskio::streams::{
     open_connection, start_server_with, ServerConfig, StreamReader, StreamWriter,
 };
+use taskio_tests::runtimes;
 
 /// Clients connecting at once.
 const CLIENTS: usize = 2_000;
-
-fn runtimes() -> Vec<(&'static str, Runtime)> {
-    vec![
-        (
-            "current_thread",
-            Builder::new_current_thread().build().unwrap(),
-        ),
-        (
-            "multi_thread(2)",
-            Builder::new_multi_thread()
-                .worker_threads(2)
-                .build()
-                .unwrap(),
-        ),
-    ]
-}
 
 /// Raises the soft descriptor limit to the hard one: the burst holds two descriptors per
 /// client (both ends are in this process) plus the runtime's own.

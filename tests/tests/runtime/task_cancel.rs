@@ -350,7 +350,7 @@ fn shutdown_ends_a_task_that_swallows_every_cancellation(flavor: Flavor) {
     let h = kept.unwrap();
     drop(rt);
     assert_eq!(counts.futs_dropped(), 1);
-    assert!(taskio_tests::block_on_std(h).unwrap_err().is_cancelled());
+    assert!(taskio_tests::block_on(h).unwrap_err().is_cancelled());
 }
 
 fn stress_cancel_storm_from_other_tasks(flavor: Flavor) {

@@ -1,9 +1,6 @@
 //! ASYNCIO.md "as_completed", on the paused clock.
 #![cfg(not(loom))]
 
-#[macro_use]
-mod support;
-
 use std::time::Duration;
 
 use taskio::{as_completed, create_task, sleep, Error};

@@ -17,8 +17,8 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use taskio::{
-    create_task, sleep, wait_for, Barrier, Condition, ErrorKind, Event, Lock, Queue, Runner,
-    Semaphore, Task,
+    create_task, sleep, wait_for, Barrier, Condition, ErrorKind, Event, Lock, Queue, Semaphore,
+    Task,
 };
 
 /// Counts the wakes that panicked, so a test can check its broken waker was really called.
@@ -62,9 +62,7 @@ async fn completes<T: Clone + Send + 'static>(task: Task<T>) -> T {
 }
 
 fn run(body: impl Future<Output = taskio::Result<()>> + Send + 'static) {
-    let runner = Runner::builder().current_thread().build().unwrap();
-    runner.run(body).unwrap();
-    runner.close();
+    taskio_tests::run_on(taskio_tests::Flavor::CurrentThread, false, || body)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -16,19 +16,16 @@ impl Drop for Ended {
 }
 
 use taskio::{as_completed, create_task, gather, sleep, Error, Runner, TaskGroup};
+use taskio_tests::Flavor;
 
 fn runner() -> Runner {
-    Runner::builder()
-        .current_thread()
-        .start_paused(true)
+    taskio_tests::runner(Flavor::CurrentThread, true)
         .build()
         .unwrap()
 }
 
 fn mt_runner() -> Runner {
-    Runner::builder()
-        .worker_threads(3)
-        .start_paused(true)
+    taskio_tests::runner(Flavor::MultiThread(3), true)
         .build()
         .unwrap()
 }

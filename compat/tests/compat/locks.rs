@@ -5,8 +5,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use taskio::__testing::{block_on, spawn, Polled};
 use taskio::{Barrier, BoundedSemaphore, Condition, ErrorKind, Event, Lock, Semaphore};
+use taskio_tests::{block_on, spawn_thread as spawn, Polled};
 
 // ---------------------------------------------------------------------------------------
 // Lock

@@ -6,24 +6,19 @@
 
 #![cfg(not(loom))]
 
-#[macro_use]
-mod support;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use proptest::prelude::*;
-use support::Log;
 use taskio::events::{ExceptionContext, ExceptionHandler};
 use taskio::{
     create_task, ensure_future, get_event_loop, get_running_loop, sleep, ErrorKind, Future, Runner,
 };
+use taskio_tests::Log;
 
 /// A paused deterministic runner.
 fn ct_runner() -> Runner {
-    Runner::builder()
-        .current_thread()
-        .start_paused(true)
+    taskio_tests::runner(taskio_tests::Flavor::CurrentThread, true)
         .build()
         .unwrap()
 }
@@ -466,7 +461,7 @@ both!(future_rules_match_asyncio, || async {
     // Dropping an await-future does not cancel the Future.
     {
         let mut once = std::pin::pin!(std::future::IntoFuture::into_future(fut.clone()));
-        assert!(futures_poll_once(once.as_mut()).is_pending());
+        assert!(taskio_tests::poll_once(&mut once.as_mut()).is_pending());
     }
     assert!(!fut.done() && !fut.cancelled());
     let awaiter = create_task({
@@ -704,11 +699,4 @@ fn close_from_the_loops_blocking_pool() {
     go_tx.send(()).unwrap();
     assert_eq!(done_rx.recv().unwrap(), Ok(()));
     assert!(lp.is_closed());
-}
-
-/// Polls `f` once with a waker that does nothing.
-fn futures_poll_once<F: std::future::Future>(
-    f: std::pin::Pin<&mut F>,
-) -> std::task::Poll<F::Output> {
-    f.poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
 }

@@ -1,14 +1,11 @@
 //! ASYNCIO.md "gather", rule by rule.
 #![cfg(not(loom))]
 
-#[macro_use]
-mod support;
-
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use support::yields;
 use taskio::{create_task, current_task, gather, Error, ErrorKind, Task};
+use taskio_tests::yields;
 
 both!(
     results_in_argument_order_whatever_the_completion_order,

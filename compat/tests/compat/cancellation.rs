@@ -8,45 +8,8 @@ use std::time::Duration;
 use taskio::timeouts::timeout;
 use taskio::{
     create_task, current_task, gather, sleep, wait_for, Barrier, Condition, Error, ErrorKind,
-    Event, Lock, Queue, Runner, Semaphore, Task, TaskGroup,
+    Event, Lock, Queue, Semaphore, Task, TaskGroup,
 };
-
-/// `flavours!(name, || async { ...; Ok(()) })`: one test per runtime flavour.
-macro_rules! flavours {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[test]
-            fn current_thread() {
-                super::run_on(None, $body)
-            }
-            #[test]
-            fn threaded_1() {
-                super::run_on(Some(1), $body)
-            }
-            #[test]
-            fn threaded_4() {
-                super::run_on(Some(4), $body)
-            }
-        }
-    };
-}
-
-fn run_on<F, Fut>(workers: Option<usize>, body: F)
-where
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = taskio::Result<()>> + Send + 'static,
-{
-    let mut b = Runner::builder();
-    match workers {
-        None => b.current_thread(),
-        Some(n) => b.worker_threads(n),
-    };
-    let r = b.start_paused(true).build().unwrap();
-    r.run(body()).unwrap();
-    r.close();
-}
 
 /// A child that sleeps "forever", and when cancelled runs clean-up that awaits, counts
 /// itself in `ended`, and propagates the cancellation.

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::task::Poll;
 
 use proptest::prelude::*;
-use taskio::__testing::{block_on, noop_waker, spawn, Polled};
 use taskio::{ErrorKind, Lock, Queue, Semaphore};
+use taskio_tests::{block_on, noop_waker, spawn_thread as spawn, Polled};
 
 fn config() -> ProptestConfig {
     ProptestConfig {
