@@ -4,7 +4,7 @@
 //! - [`Flavor`] and [`rt_tests!`]: write a test body once as `fn name(flavor: Flavor)` and run
 //!   it on the current-thread, 1-worker and 4-worker runtimes (tokio's `rt_common.rs` idea,
 //!   but the bodies stay outside the macro so that rustfmt formats them).
-//! - [`runner`]: the same flavours for taskio's `Runner`: [`run_on`], [`flavours!`],
+//! - [`runner`](mod@runner): the same flavours for taskio's `Runner`: [`run_on`], [`flavours!`],
 //!   [`both!`], [`ct_only!`], [`on_each_runtime`], [`Log`], [`yields`], [`ErrorHookTurn`].
 //! - [`block_on`], [`spawn_thread`], [`Polled`]: drive a future on a plain thread
 //!   (thread-park waker), or poll it by hand and count its wakes (taskio's own test

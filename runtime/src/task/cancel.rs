@@ -621,7 +621,10 @@ impl CancelShield {
         }
         self.word.request();
         match self.task.state().transition_to_notified_for_cancel() {
-            crate::task::state::TransitionToNotifiedByRef::Submit => self.task.schedule(),
+            // SAFETY: the transition added the reference `schedule` consumes.
+            crate::task::state::TransitionToNotifiedByRef::Submit => unsafe {
+                self.task.schedule()
+            },
             crate::task::state::TransitionToNotifiedByRef::DoNothing => {}
         }
         true
@@ -640,7 +643,8 @@ impl CancelShield {
 
 impl Drop for CancelShield {
     fn drop(&mut self) {
-        self.task.drop_reference();
+        // SAFETY: the shield holds one reference to its task, given up here.
+        unsafe { self.task.drop_reference() };
     }
 }
 

@@ -404,14 +404,16 @@ impl<T: Future, S: Schedule, D> Harness<T, S, D> {
             // SAFETY: the transition gave the slot to the handle.
             unsafe { self.set_join_waker(None) };
         }
-        self.raw().drop_reference();
+        // SAFETY: the handle's reference, which the caller (the `JoinHandle`) handed over.
+        unsafe { self.raw().drop_reference() };
     }
 
     /// Runtime shutdown, holding the owned list's reference.
     pub(crate) fn shutdown(self) {
         if !self.header().state.transition_to_shutdown() {
             // Running elsewhere (it will see CANCELLED) or already complete.
-            self.raw().drop_reference();
+            // SAFETY: the owned list's reference, which the caller handed over.
+            unsafe { self.raw().drop_reference() };
             return;
         }
         // SAFETY: the transition gave us RUNNING; the list's reference stands in for the

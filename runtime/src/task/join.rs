@@ -222,7 +222,8 @@ impl<T> Drop for JoinHandle<T> {
         if self.raw.state().drop_join_handle_fast().is_ok() {
             return;
         }
-        self.raw.drop_join_handle_slow();
+        // SAFETY: this is the `JoinHandle`, giving up its reference; `raw` is not used again.
+        unsafe { self.raw.drop_join_handle_slow() };
     }
 }
 

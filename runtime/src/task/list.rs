@@ -356,7 +356,8 @@ impl<S: Schedule> OwnedTasks<S> {
                 let name =
                     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| raw.data_name()));
                 out[i].name = name.ok().flatten();
-                raw.drop_reference();
+                // SAFETY: the reference taken for this name under the lock.
+                unsafe { raw.drop_reference() };
             }
         }
     }
@@ -384,7 +385,8 @@ impl<S: Schedule> OwnedTasks<S> {
                 drop(guard);
                 let name =
                     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| raw.data_name()));
-                raw.drop_reference();
+                // SAFETY: the reference taken above, under the lock.
+                unsafe { raw.drop_reference() };
                 return Some((name.ok().flatten(), site));
             }
             // SAFETY: as above.

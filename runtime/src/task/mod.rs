@@ -303,7 +303,8 @@ impl<S: 'static> Task<S> {
 
     /// Shuts the task down (see the module docs); consumes this reference.
     pub(crate) fn shutdown(self) {
-        self.into_raw().shutdown();
+        // SAFETY: `into_raw` hands over this `Task`'s reference, the owned list's.
+        unsafe { self.into_raw().shutdown() };
     }
 }
 
@@ -318,7 +319,8 @@ impl<S: 'static> Notified<S> {
 
     /// Polls the task once, consuming this reference.
     pub(crate) fn run(self) {
-        self.0.into_raw().poll();
+        // SAFETY: `into_raw` hands over this `Notified`'s reference.
+        unsafe { self.0.into_raw().poll() };
     }
 
     /// The task's id.
@@ -329,7 +331,9 @@ impl<S: 'static> Notified<S> {
 
 impl<S: 'static> Drop for Task<S> {
     fn drop(&mut self) {
-        self.raw.drop_reference();
+        // SAFETY: this `Task`'s reference, given up as it drops (`into_raw` forgets the
+        // `Task`, so a handed-over reference never reaches here).
+        unsafe { self.raw.drop_reference() };
     }
 }
 

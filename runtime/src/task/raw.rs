@@ -12,7 +12,9 @@ use std::ptr::{self, NonNull};
 use std::task::Waker;
 
 /// A copyable pointer to a task. Copying it takes no reference: the code that holds one
-/// says which reference it stands for.
+/// says which reference it stands for. The methods that consume that reference (`poll`,
+/// `schedule`, `shutdown`, `drop_reference`, `wake_by_val`, `drop_join_handle_slow`) are
+/// `unsafe`: a copy must not consume it twice, and only the caller can know it does not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct RawTask {
     ptr: NonNull<Header>,
@@ -136,8 +138,12 @@ impl RawTask {
         struct Unwind(RawTask);
         impl Drop for Unwind {
             fn drop(&mut self) {
-                self.0.drop_reference();
-                self.0.drop_reference();
+                // SAFETY: the list's and the `Notified`'s references, which nobody else
+                // holds yet: `make` unwound before they were handed out.
+                unsafe {
+                    self.0.drop_reference();
+                    self.0.drop_reference();
+                }
             }
         }
 
@@ -181,14 +187,24 @@ impl RawTask {
     }
 
     /// Runs the task (consumes a `Notified` reference).
-    pub(crate) fn poll(self) {
-        // SAFETY: the vtable matches the cell it was created with.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns the `Notified` reference this `RawTask` stands for, and hands it
+    /// over: neither it nor a copy of this `RawTask` is used for that reference again.
+    pub(crate) unsafe fn poll(self) {
+        // SAFETY: the vtable matches the cell it was created with; the caller hands over
+        // the reference the vtable function consumes.
         unsafe { (self.header().vtable.poll)(self.ptr) }
     }
 
-    /// Submits the task (consumes one reference).
-    pub(crate) fn schedule(self) {
-        // SAFETY: as above.
+    /// Submits the task (consumes one reference, which becomes a `Notified`).
+    ///
+    /// # Safety
+    ///
+    /// As for [`poll`](Self::poll): the caller owns one reference and hands it over.
+    pub(crate) unsafe fn schedule(self) {
+        // SAFETY: as in `poll`.
         unsafe { (self.header().vtable.schedule)(self.ptr) }
     }
 
@@ -212,8 +228,12 @@ impl RawTask {
     }
 
     /// Drops the `JoinHandle`'s reference.
-    pub(crate) fn drop_join_handle_slow(self) {
-        // SAFETY: the vtable matches the cell.
+    ///
+    /// # Safety
+    ///
+    /// The caller is the `JoinHandle` and hands its reference over.
+    pub(crate) unsafe fn drop_join_handle_slow(self) {
+        // SAFETY: the vtable matches the cell; the caller hands over the reference.
         unsafe { (self.header().vtable.drop_join_handle_slow)(self.ptr) }
     }
 
@@ -250,13 +270,21 @@ impl RawTask {
     }
 
     /// Shuts the task down (consumes the owned-list reference).
-    pub(crate) fn shutdown(self) {
-        // SAFETY: the vtable matches the cell.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns the owned-list reference and hands it over.
+    pub(crate) unsafe fn shutdown(self) {
+        // SAFETY: the vtable matches the cell; the caller hands over the reference.
         unsafe { (self.header().vtable.shutdown)(self.ptr) }
     }
 
     /// Drops one reference, freeing the task if it was the last.
-    pub(crate) fn drop_reference(self) {
+    ///
+    /// # Safety
+    ///
+    /// The caller owns the reference and hands it over.
+    pub(crate) unsafe fn drop_reference(self) {
         if self.state().ref_dec() {
             // SAFETY: that was the last reference.
             unsafe { self.dealloc() }
@@ -264,9 +292,15 @@ impl RawTask {
     }
 
     /// `Waker::wake`: consumes the waker's reference.
-    pub(crate) fn wake_by_val(self) {
+    ///
+    /// # Safety
+    ///
+    /// The caller owns the waker's reference and hands it over.
+    pub(crate) unsafe fn wake_by_val(self) {
         match self.state().transition_to_notified_by_val() {
-            TransitionToNotifiedByVal::Submit => self.schedule(),
+            // SAFETY: the transition turned the waker's reference into the one `schedule`
+            // consumes.
+            TransitionToNotifiedByVal::Submit => unsafe { self.schedule() },
             // SAFETY: the state says the waker held the last reference.
             TransitionToNotifiedByVal::Dealloc => unsafe { self.dealloc() },
             TransitionToNotifiedByVal::DoNothing => {}
@@ -276,7 +310,8 @@ impl RawTask {
     /// `Waker::wake_by_ref`.
     pub(crate) fn wake_by_ref(self) {
         match self.state().transition_to_notified_by_ref() {
-            TransitionToNotifiedByRef::Submit => self.schedule(),
+            // SAFETY: the transition added the reference `schedule` consumes.
+            TransitionToNotifiedByRef::Submit => unsafe { self.schedule() },
             TransitionToNotifiedByRef::DoNothing => {}
         }
     }
@@ -291,7 +326,8 @@ impl RawTask {
         self.header().cancel.request();
         crate::task::cancel::note_request(self.ptr);
         match self.state().transition_to_notified_for_cancel() {
-            TransitionToNotifiedByRef::Submit => self.schedule(),
+            // SAFETY: the transition added the reference `schedule` consumes.
+            TransitionToNotifiedByRef::Submit => unsafe { self.schedule() },
             TransitionToNotifiedByRef::DoNothing => {}
         }
         true
@@ -312,7 +348,8 @@ impl RawTask {
         #[cfg(feature = "tracing")]
         tracing::trace!(target: "taskio::task", parent: &self.header().meta.span, "aborted");
         if self.state().transition_to_notified_and_cancel() {
-            self.schedule();
+            // SAFETY: the transition added the reference `schedule` consumes.
+            unsafe { self.schedule() };
         }
     }
 }

@@ -274,7 +274,8 @@ impl<D: ?Sized> Clone for TaskRef<D> {
 
 impl<D: ?Sized> Drop for TaskRef<D> {
     fn drop(&mut self) {
-        self.raw.drop_reference();
+        // SAFETY: this `TaskRef`'s reference, given up as it drops.
+        unsafe { self.raw.drop_reference() };
     }
 }
 

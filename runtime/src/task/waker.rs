@@ -57,13 +57,13 @@ unsafe fn clone_waker(ptr: *const ()) -> RawWaker {
 }
 
 unsafe fn drop_waker(ptr: *const ()) {
-    // SAFETY: the waker being dropped holds a reference.
-    unsafe { raw(ptr) }.drop_reference();
+    // SAFETY: the waker being dropped holds a reference, which it gives up.
+    unsafe { raw(ptr).drop_reference() };
 }
 
 unsafe fn wake_by_val(ptr: *const ()) {
-    // SAFETY: the waker being consumed holds a reference.
-    unsafe { raw(ptr) }.wake_by_val();
+    // SAFETY: the waker being consumed holds a reference, which it hands over.
+    unsafe { raw(ptr).wake_by_val() };
 }
 
 unsafe fn wake_by_ref(ptr: *const ()) {
