@@ -13,7 +13,7 @@
 //!   needs a `const` constructor, which loom's atomics lack. They give numbers, not order:
 //!   the order a model checks is the mutex's.
 //!
-//! `thread` serves the test executor (`__testing::block_on` parks and unparks through it,
+//! `thread` serves the crate's own test executor (its `block_on` parks and unparks through it,
 //! so loom sees those too). Loom objects may only be touched inside `loom::model`: under
 //! `cfg(loom)` only the models run, and they build only what they check.
 
