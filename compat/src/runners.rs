@@ -12,6 +12,30 @@
 //! their cancellation on stderr (asyncio's default exception handler), and shuts the
 //! blocking pool down.
 //!
+//! # A main that borrows
+//!
+//! `main` need not be `'static`: it may borrow from the caller's stack, as a future given to
+//! [`Runtime::block_on`](taskio_runtime::Runtime::block_on) may. The rule that makes this
+//! sound is that [`Runner::run`] never returns, and never unwinds, while `main`'s future
+//! exists:
+//!
+//! 1. The future is boxed and handed to the main task inside a wrapper whose last field,
+//!    dropped after the future (a struct's fields drop in declaration order, on unwinding
+//!    too), raises a flag. Nothing else ever holds the future.
+//! 2. A guard local to `run` (the caller cannot leak it) waits for that flag on every way
+//!    out of `run`: the normal return, the loop [stopped](Loop::stop) before `main` was done,
+//!    and a panic unwinding through `run`.
+//! 3. When `main` is not done by then, the guard finishes it as closing does: it cancels the
+//!    main task and runs the loop until the task ends, or, past the
+//!    [grace period](RunnerBuilder::shutdown_grace), drops it. So unlike asyncio's
+//!    `Runner.run`, a run that ends with "Event loop stopped before Future completed." does
+//!    not leave `main` pending: it has been cancelled.
+//! 4. If the loop cannot be run from here (it is running on another thread, or is being
+//!    closed), the guard waits for the flag without running it: whoever drives the runtime
+//!    drops the future, and a closing runtime drops every task's future.
+//!
+//! `main`'s output stays `'static`: it leaves the task, which may run on any worker.
+//!
 //! # Shutdown limits
 //!
 //! Closing is a two-phase shutdown with two limits, both set on the [`RunnerBuilder`]:
@@ -42,6 +66,9 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use crate::kernel::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -53,6 +80,7 @@ use crate::events::{Loop, LoopSlot};
 use crate::exceptions::{Error, ErrorKind, Result};
 use crate::kernel::task::{self as task_core, AnyCoreRef};
 use crate::tasks::Delay;
+use crate::tasks::Task;
 
 /// asyncio's `loop.shutdown_default_executor` timeout.
 const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(300);
@@ -80,6 +108,11 @@ const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(300);
 /// .unwrap();
 /// assert_eq!(v, 21);
 ///
+/// // main may borrow from the caller.
+/// let words = vec!["a", "bb", "ccc"];
+/// let total = taskio::run(async { Ok(words.iter().map(|w| w.len()).sum::<usize>()) }).unwrap();
+/// assert_eq!(total, 6);
+///
 /// // Not from inside a running runtime.
 /// taskio::run(async {
 ///     let err = taskio::run(async { Ok(()) }).unwrap_err();
@@ -90,7 +123,7 @@ const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(300);
 /// ```
 pub fn run<F, T>(main: F) -> Result<T>
 where
-    F: Future<Output = Result<T>> + Send + 'static,
+    F: Future<Output = Result<T>> + Send,
     T: Send + 'static,
 {
     check_not_running("asyncio.run() cannot be called from a running event loop")?;
@@ -326,13 +359,15 @@ impl Runner {
     }
 
     /// Runs `main` as a task to completion and returns its result. Tasks it leaves running
-    /// keep running (until the next `run` or [`close`](Runner::close)).
+    /// keep running (until the next `run` or [`close`](Runner::close)). `main` may borrow
+    /// from the caller: see [the module docs](self#a-main-that-borrows).
     ///
     /// # Errors
     ///
     /// `main`'s error, or `Runtime`: when called from inside a running runtime, or "Event
     /// loop stopped before Future completed." when the loop was [stopped](Loop::stop) first
-    /// (`main` is then left pending, as in asyncio).
+    /// (`main` has then been cancelled, and dropped if it outlived the grace period, before
+    /// `run` returns: it cannot outlive what it borrows).
     ///
     /// # Panics
     ///
@@ -344,10 +379,24 @@ impl Runner {
     /// let r = taskio::Runner::builder().current_thread().build().unwrap();
     /// let err = r.run(async { Err::<(), _>(taskio::Error::runtime("no")) }).unwrap_err();
     /// assert_eq!(err.to_string(), "no");
+    ///
+    /// // A borrowed main whose loop stops first: cancelled before `run` returns, so its
+    /// // clean-up has run (and could await) by then.
+    /// let mut log = Vec::new();
+    /// let err = r
+    ///     .run(async {
+    ///         taskio::get_running_loop()?.stop();
+    ///         let slept = taskio::sleep(3600).await;
+    ///         log.push(format!("clean-up after {:?}", slept.as_ref().map_err(|e| e.kind())));
+    ///         slept
+    ///     })
+    ///     .unwrap_err();
+    /// assert_eq!(err.to_string(), "Event loop stopped before Future completed.");
+    /// assert_eq!(log, ["clean-up after Err(Cancelled)"]);
     /// ```
     pub fn run<F, T>(&self, main: F) -> Result<T>
     where
-        F: Future<Output = Result<T>> + Send + 'static,
+        F: Future<Output = Result<T>> + Send,
         T: Send + 'static,
     {
         check_not_running("Runner.run() cannot be called from a running event loop")?;
@@ -362,12 +411,31 @@ impl Runner {
             let _enter = self.lp.rt_handle().enter();
             crate::signals::MainInterrupt::start(self.lp.rt_handle())
         };
-        let out = self.lp.run_until_complete_then(main, |_task| {
+        let gone = Arc::new(Gone::default());
+        let boxed: Pin<Box<dyn Future<Output = Result<T>> + Send + '_>> = Box::pin(main);
+        // SAFETY: `scope` (declared next, a local the caller cannot leak) does not let this
+        // function return or unwind until `gone` is raised, which `Scoped`'s last field does
+        // once the box has been dropped (the module docs' rule, steps 1 to 4); nothing but
+        // the `Scoped` wrapper ever holds the box.
+        let fut = unsafe { erase_lifetime(boxed) };
+        let mut scope = MainScope {
+            runner: self,
+            main: None,
+            gone: gone.clone(),
+        };
+        let scoped = Scoped {
+            fut,
+            _gone: RaiseOnDrop(gone),
+        };
+        let out = self.lp.run_until_complete_then(scoped, |task| {
+            scope.main = Some(task.any_core());
             #[cfg(all(unix, not(loom)))]
             if let Some(sigint) = &sigint {
-                sigint.set_main(_task);
+                sigint.set_main(task);
             }
         });
+        // The loop stopped first: main is cancelled (its future dropped) before we go on.
+        drop(scope);
         #[cfg(all(unix, not(loom)))]
         let out = {
             let interrupted = sigint.is_some_and(|s| s.finish());
@@ -487,6 +555,113 @@ impl Runner {
         }
         rt.shutdown_timeout(self.blocking_timeout);
         dropped
+    }
+}
+
+/// Erases the lifetime of a boxed future.
+///
+/// # Safety
+///
+/// The box must be dropped before `'a` ends: the future it holds may borrow for `'a`.
+unsafe fn erase_lifetime<'a, T>(
+    fut: Pin<Box<dyn Future<Output = T> + Send + 'a>>,
+) -> Pin<Box<dyn Future<Output = T> + Send + 'static>> {
+    // SAFETY: the two types differ only in the trait object's lifetime bound, so they have
+    // the same layout; the caller keeps the box from outliving `'a`.
+    unsafe { std::mem::transmute(fut) }
+}
+
+/// Raised once a borrowed main's future has been dropped.
+#[derive(Default)]
+struct Gone {
+    gone: std::sync::Mutex<bool>,
+    changed: std::sync::Condvar,
+}
+
+impl Gone {
+    fn is_raised(&self) -> bool {
+        *self.gone.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn raise(&self) {
+        *self.gone.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.changed.notify_all();
+    }
+
+    fn wait(&self) {
+        let mut gone = self.gone.lock().unwrap_or_else(|e| e.into_inner());
+        while !*gone {
+            gone = self.changed.wait(gone).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+/// Raises its flag when dropped.
+struct RaiseOnDrop(Arc<Gone>);
+
+impl Drop for RaiseOnDrop {
+    fn drop(&mut self) {
+        self.0.raise();
+    }
+}
+
+/// The main task's future: the caller's (lifetime-erased) future, then the flag. Field
+/// order matters: `fut` is dropped first, and `_gone` is dropped (raising the flag) even
+/// when `fut`'s destructor panics.
+struct Scoped<T> {
+    fut: Pin<Box<dyn Future<Output = Result<T>> + Send + 'static>>,
+    _gone: RaiseOnDrop,
+}
+
+impl<T> Future for Scoped<T> {
+    type Output = Result<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        self.fut.as_mut().poll(cx)
+    }
+}
+
+/// Keeps [`Runner::run`] from ending while its main's future exists: see the module docs.
+struct MainScope<'r> {
+    runner: &'r Runner,
+    /// The main task, once spawned.
+    main: Option<AnyCoreRef>,
+    gone: Arc<Gone>,
+}
+
+impl MainScope<'_> {
+    /// Cancels the main task and runs the loop until it has ended (or, past the grace
+    /// period, been dropped).
+    fn finish(&self) {
+        let Some(main) = self.main.clone() else {
+            return;
+        };
+        let lp = &self.runner.lp;
+        let grace = self.runner.grace;
+        let Ok(ender): Result<Task<Vec<String>>> = lp.create_task(async move {
+            Ok(crate::shutdown::cancel_then_drop(vec![main], grace).await)
+        }) else {
+            return;
+        };
+        while !ender.done() && !self.gone.is_raised() {
+            // A stop made during this run ends it early: run again. A loop closed or
+            // running elsewhere is not ours to run.
+            if lp.run_until_complete(ender.clone()).is_err() && (lp.is_closed() || lp.is_running())
+            {
+                return;
+            }
+        }
+    }
+}
+
+impl Drop for MainScope<'_> {
+    fn drop(&mut self) {
+        if self.gone.is_raised() {
+            return;
+        }
+        // Whatever `finish` does, even panicking, nothing returns before the flag is up.
+        let _ = catch_unwind(AssertUnwindSafe(|| self.finish()));
+        self.gone.wait();
     }
 }
 

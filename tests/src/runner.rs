@@ -27,7 +27,7 @@ pub fn runner(flavor: Flavor, paused: bool) -> RunnerBuilder {
 pub fn run_on<F, Fut, T>(flavor: Flavor, paused: bool, body: F) -> T
 where
     F: FnOnce() -> Fut,
-    Fut: Future<Output = taskio::Result<T>> + Send + 'static,
+    Fut: Future<Output = taskio::Result<T>> + Send,
     T: Send + 'static,
 {
     let r = runner(flavor, paused).build().unwrap();
@@ -43,7 +43,7 @@ where
 pub fn ct<F, Fut, T>(body: F) -> T
 where
     F: FnOnce() -> Fut,
-    Fut: Future<Output = taskio::Result<T>> + Send + 'static,
+    Fut: Future<Output = taskio::Result<T>> + Send,
     T: Send + 'static,
 {
     run_on(Flavor::CurrentThread, true, body)
@@ -53,7 +53,7 @@ where
 pub fn mt<F, Fut, T>(body: F) -> T
 where
     F: FnOnce() -> Fut,
-    Fut: Future<Output = taskio::Result<T>> + Send + 'static,
+    Fut: Future<Output = taskio::Result<T>> + Send,
     T: Send + 'static,
 {
     run_on(Flavor::MultiThread(4), true, body)

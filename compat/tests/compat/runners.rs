@@ -5,6 +5,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use taskio::{create_task, sleep, ErrorKind, Runner};
+use taskio_tests::runner::runner;
+use taskio_tests::Flavor;
 
 #[test]
 fn run_returns_main_result() {
@@ -121,4 +123,98 @@ fn run_shuts_the_blocking_pool_down() {
     })
     .unwrap();
     assert!(ran.load(Ordering::SeqCst));
+}
+
+/// Borrowed state a main future writes into, and a value that records its drop.
+struct Borrowed<'a> {
+    log: &'a std::sync::Mutex<Vec<String>>,
+}
+
+impl Drop for Borrowed<'_> {
+    fn drop(&mut self) {
+        self.log.lock().unwrap().push("dropped".into());
+    }
+}
+
+#[test]
+fn main_may_borrow_from_the_caller() {
+    for flavor in Flavor::ALL {
+        let r = runner(flavor, true).build().unwrap();
+        let mut words = vec![String::from("a"), String::from("bb")];
+        let total = r
+            .run(async {
+                // Children stay 'static; main itself borrows `words` mutably across awaits.
+                let child = create_task(async { Ok(3) });
+                words.push("c".repeat(child.await?));
+                sleep(1).await?;
+                Ok(words.iter().map(String::len).sum::<usize>())
+            })
+            .unwrap();
+        assert_eq!(total, 6, "{flavor:?}");
+        assert_eq!(words, ["a", "bb", "ccc"], "{flavor:?}");
+        assert!(r.shutdown().is_empty());
+    }
+}
+
+// On the real clock: a paused clock would let main's sleep end while nobody runs the loop.
+#[test]
+fn a_borrowed_main_whose_loop_stops_is_cancelled_before_run_returns() {
+    for flavor in Flavor::ALL {
+        let r = runner(flavor, false).build().unwrap();
+        let log = std::sync::Mutex::new(Vec::new());
+        let err = r
+            .run(async {
+                let guard = Borrowed { log: &log };
+                taskio::get_running_loop()?.stop();
+                let slept = sleep(3600).await;
+                // Clean-up that awaits, after the cancellation was delivered.
+                let again = sleep(0).await;
+                guard.log.lock().unwrap().push(format!(
+                    "clean-up: {:?} then {:?}",
+                    slept.as_ref().map_err(|e| e.kind()),
+                    again.map_err(|e| e.kind())
+                ));
+                slept
+            })
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Event loop stopped before Future completed.",
+            "{flavor:?}"
+        );
+        // Both happened before `run` returned: the borrow of `log` has ended.
+        assert_eq!(
+            log.into_inner().unwrap(),
+            ["clean-up: Err(Cancelled) then Ok(())", "dropped"],
+            "{flavor:?}"
+        );
+        assert!(r.shutdown().is_empty());
+    }
+}
+
+// The real clock, as above; the grace period is short.
+#[test]
+fn a_borrowed_main_that_swallows_cancellation_is_dropped_after_the_grace_period() {
+    for flavor in Flavor::ALL {
+        let r = runner(flavor, false).shutdown_grace(0.05).build().unwrap();
+        let log = std::sync::Mutex::new(Vec::new());
+        let err = r
+            .run::<_, ()>(async {
+                let _guard = Borrowed { log: &log };
+                taskio::get_running_loop()?.stop();
+                loop {
+                    if sleep(3600).await.is_err() {
+                        log.lock().unwrap().push("swallowed".into());
+                    }
+                }
+            })
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Runtime, "{flavor:?}");
+        assert_eq!(
+            log.into_inner().unwrap(),
+            ["swallowed", "dropped"],
+            "{flavor:?}"
+        );
+        assert!(r.shutdown().is_empty());
+    }
 }
