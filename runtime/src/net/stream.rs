@@ -18,17 +18,28 @@ use std::task::{Context, Poll};
 
 /// What the shared logic needs of a std stream socket besides `Read` and `Write` on `&S`.
 pub(crate) trait StreamSocket: AsFd {
+    /// A read that returns fewer bytes than asked for proves the receive queue empty, so it
+    /// may clear readiness as a `WouldBlock` does (`PollEvented::poll_read`).
+    const SHORT_READ_DRAINS: bool;
+
     /// The std socket's `shutdown`.
     fn shutdown(&self, how: Shutdown) -> io::Result<()>;
 }
 
 impl StreamSocket for std::net::TcpStream {
+    /// On Linux, where the half-close is registered (`EPOLLRDHUP`): see the readiness
+    /// protocol's step 2b in `driver::io`.
+    const SHORT_READ_DRAINS: bool = cfg!(target_os = "linux");
+
     fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         std::net::TcpStream::shutdown(self, how)
     }
 }
 
 impl StreamSocket for std::os::unix::net::UnixStream {
+    /// Not for Unix streams: a read stops short at a change of the writer's credentials.
+    const SHORT_READ_DRAINS: bool = false;
+
     fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         std::os::unix::net::UnixStream::shutdown(self, how)
     }
@@ -84,7 +95,7 @@ where
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.io.poll_read(cx, buf)
+        self.io.poll_read(cx, buf, S::SHORT_READ_DRAINS)
     }
 
     /// `poll_read` into memory that may be uninitialised: on `Ok(n)`, `buf[..n]` holds the
@@ -94,7 +105,7 @@ where
         cx: &mut Context<'_>,
         buf: &mut [MaybeUninit<u8>],
     ) -> Poll<io::Result<usize>> {
-        self.io.poll_read_uninit(cx, buf)
+        self.io.poll_read_uninit(cx, buf, S::SHORT_READ_DRAINS)
     }
 
     pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {

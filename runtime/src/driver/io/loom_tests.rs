@@ -22,6 +22,10 @@ struct KState {
     data: usize,
     /// Room in the send buffer.
     space: bool,
+    /// Units before the urgent mark, while one is queued (a stream read stops there).
+    mark: Option<usize>,
+    /// The peer shut its write side down (after the units queued).
+    eof: bool,
     /// Edge events queued and not collected by `wait` yet.
     pending: Ready,
     /// The task finished: the driver thread stops.
@@ -76,6 +80,45 @@ impl Kernel {
         let mut s = self.state.lock();
         s.data += 1;
         s.pending |= Ready::READABLE;
+        self.cv.notify_all();
+    }
+
+    /// A TCP read into a buffer larger than anything queued: every unit queued, or those
+    /// before the urgent mark; `Ok(0)` at the end of the stream; `WouldBlock` when empty.
+    /// Whatever it returns is a short read.
+    fn read_stream(&self) -> io::Result<usize> {
+        let mut s = self.state.lock();
+        let n = match s.mark.take() {
+            Some(before) if before > 0 => before,
+            _ => s.data,
+        };
+        if n == 0 {
+            return if s.eof {
+                Ok(0)
+            } else {
+                Err(io::ErrorKind::WouldBlock.into())
+            };
+        }
+        s.data -= n;
+        Ok(n)
+    }
+
+    /// The peer sends one unit, then urgent data (one more unit, the mark before it): one
+    /// readable edge with `PRI`.
+    fn send_urgent(&self) {
+        let mut s = self.state.lock();
+        s.mark = Some(s.data + 1);
+        s.data += 2;
+        s.pending |= Ready::READABLE | Ready::PRIORITY;
+        self.cv.notify_all();
+    }
+
+    /// The peer sends one unit and shuts its write side down: one edge, `IN | RDHUP`.
+    fn send_and_close(&self) {
+        let mut s = self.state.lock();
+        s.data += 1;
+        s.eof = true;
+        s.pending |= Ready::READABLE | Ready::READ_CLOSED;
         self.cv.notify_all();
     }
 
@@ -484,4 +527,77 @@ fn loom_register_races_shutdown() {
             assert!(matches!(r, Poll::Ready(Err(_))), "open after shutdown");
         }
     });
+}
+
+/// The task reading a TCP stream with `PollEvented::poll_read`'s short-read rule (every
+/// successful read here is short) until it has `want` units, or the end of the stream when
+/// `want` is `None`.
+fn read_stream_until(kernel: &Kernel, io: &ScheduledIo, want: Option<usize>) {
+    let mut got = 0;
+    block_on(poll_fn(|cx| loop {
+        if want == Some(got) {
+            return Poll::Ready(());
+        }
+        let ev = match io.poll_ready(cx, Direction::Read) {
+            Poll::Ready(r) => r.expect("not closed"),
+            Poll::Pending => return Poll::Pending,
+        };
+        match kernel.read_stream() {
+            Ok(0) => return Poll::Ready(()),
+            Ok(n) => {
+                got += n;
+                io.clear_after_short_read(ev);
+            }
+            Err(_) => io.clear_readiness(ev),
+        }
+    }));
+}
+
+/// Runs `peer` beside the driver and a task reading with the short-read rule.
+fn short_read_model(peer: fn(&Kernel), want: Option<usize>) {
+    loom::model(move || {
+        let kernel = Arc::new(Kernel::new());
+        let io = Arc::new(ScheduledIo::new());
+        let driver = {
+            let (k, io) = (kernel.clone(), io.clone());
+            loom::thread::spawn(move || driver_loop(k, io))
+        };
+        let p = {
+            let k = kernel.clone();
+            loom::thread::spawn(move || peer(&k))
+        };
+        read_stream_until(&kernel, &io, want);
+        kernel.finish();
+        p.join().unwrap();
+        driver.join().unwrap();
+    });
+}
+
+/// Two sends, each its own edge, racing short reads that clear readiness: the data the
+/// second send queues after a short read emptied the queue brings an edge that moves the
+/// tick (the clear is refused) or is dispatched after the clear.
+#[test]
+fn loom_short_read_clear_two_sends() {
+    short_read_model(
+        |k| {
+            k.send();
+            k.send();
+        },
+        Some(2),
+    );
+}
+
+/// A read stops at the urgent mark with a unit still queued and no edge to come: the
+/// sticky `PRIORITY` (or the tick, when the `PRI` event is dispatched after the read)
+/// refuses the short read's clear, so the task reads the rest.
+#[test]
+fn loom_short_read_stops_at_the_urgent_mark() {
+    short_read_model(Kernel::send_urgent, Some(2));
+}
+
+/// Data and FIN in one edge: the read of the data is short and clears `READABLE`, but the
+/// half-close is the sticky `READ_CLOSED`, so the task still reads the end of the stream.
+#[test]
+fn loom_short_read_then_end_of_stream() {
+    short_read_model(Kernel::send_and_close, None);
 }

@@ -15,21 +15,24 @@
 //!   five syscalls per turn: it waits on the same epoll instance itself and brings its own
 //!   eventfd (wake-up) and timerfd (nanosecond timeouts), both edge-triggered and never
 //!   re-armed, so a turn is one `epoll_wait` (plus a `timerfd_settime` when it has a
-//!   timeout). Sources are still added and deleted through `polling`. See [`sys_linux`].
+//!   timeout). Sources are added with their own `epoll_ctl(ADD)` too, for the one flag
+//!   `polling` cannot ask for (`EPOLLRDHUP`), and deleted through `polling`. See
+//!   [`sys_linux`].
 //! - [`ScheduledIo`]: per source, the readiness word and the reader and writer waker slots.
 //! - [`Registration`]: what a socket holds; [`PollEvented`]: a socket plus its registration.
 //!
 //! # The readiness protocol
 //!
-//! Every source is added to the poller once, edge-triggered, for readable and writable
-//! (hang-up and error are always reported), and never modified after: the kernel queues an
-//! event whenever the socket's state changes, whatever the tasks are doing. No syscall is
-//! made on the wait path.
+//! Every source is added to the poller once, edge-triggered, for readable, writable, urgent
+//! data and (on Linux) the peer's half-close (hang-up and error are always reported), and
+//! never modified after: the kernel queues an event whenever the socket's state changes,
+//! whatever the tasks are doing. No syscall is made on the wait path.
 //!
 //! State of one source: `readiness` (an atomic `u64`: readiness bits, `CLOSED`, and one
 //! 24-bit tick per [`Direction`]) and, under the `waiters` mutex, the reader and writer slots
 //! and the closed flags. A direction's bits are its [`Direction::mask`]: `READABLE`,
 //! `READ_CLOSED`, `ERROR` for reading; `WRITABLE`, `WRITE_CLOSED`, `ERROR` for writing.
+//! `PRIORITY` (urgent data was seen) is in neither: it only refuses the clear of step 2b.
 //!
 //! 0. A new source starts *assumed* readable and writable, so the first syscall is tried at
 //!    once (a wrong guess costs one `WouldBlock`, not a poller round trip). Adding a source
@@ -41,8 +44,21 @@
 //! 2. **Task**, only after its syscall said `WouldBlock` (or an equivalent "not yet", as
 //!    `connect` uses): `clear_readiness(event)` clears the bits of `dir` it acted on (never
 //!    the hang-up bits) only if `dir`'s tick is still the one it read (compare-and-swap),
-//!    then goes back to 1. A successful syscall, even a short read, clears nothing:
+//!    then goes back to 1. A successful syscall clears nothing, with one exception (2b):
 //!    edge-triggered readiness is kept until a `WouldBlock` proves it gone.
+//!
+//!    2b. A TCP read that returned fewer bytes than it asked for (and more than none) proves
+//!    the receive queue empty, as a `WouldBlock` would, and saves that `WouldBlock`'s
+//!    syscall: `clear_after_short_read(event)` is the same compare-and-swap, refused also
+//!    when `PRIORITY` is set. Two cases would otherwise lose a wake-up, and both are closed:
+//!    a read that stops at the peer's FIN leaves an EOF that no later edge reports, but the
+//!    half-close is registered (`EPOLLRDHUP`) and stored as the sticky `READ_CLOSED`, which a
+//!    clear never removes; a read that stops at the urgent mark leaves bytes queued, but the
+//!    event that brought the urgent data was either dispatched before the task loaded the
+//!    tick (then `PRIORITY` is set and the clear refused) or after (then the tick moved, or
+//!    the dispatch comes after the clear). Only TCP takes this: a Unix stream read is short
+//!    with bytes still queued when two writers' credentials differ, and a datagram read
+//!    returns one datagram whatever is queued.
 //! 3. **Driver** (an event for token `t`): `t` is the source's address, valid for this turn
 //!    (no lock, no lookup). Lock `waiters`; if the source is closed, ignore the event;
 //!    otherwise or the event's bits into the word and bump the tick of every direction the
@@ -351,12 +367,17 @@ impl IoHandle {
         &self,
         fd: BorrowedFd<'_>,
     ) -> io::Result<(usize, Arc<ScheduledIo>)> {
-        use std::os::fd::AsRawFd;
         let (key, io) = self.registrations.allocate()?;
         let token = RegistrationSet::token(&io);
+        // The caller keeps `fd` open until `deregister(key)`, which deletes it from the
+        // poller first (so no event can name `token` for another file later).
+        #[cfg(target_os = "linux")]
+        let added = sys_linux::add_source(&self.poller, fd, token);
         // SAFETY: the caller keeps `fd` open until `deregister(key)`, which deletes it from the
         // poller first.
+        #[cfg(not(target_os = "linux"))]
         let added = unsafe {
+            use std::os::fd::AsRawFd;
             self.poller.add_with_mode(
                 fd.as_raw_fd(),
                 polling::Event::all(token),

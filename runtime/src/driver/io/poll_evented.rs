@@ -42,25 +42,18 @@ impl<S: AsFd> PollEvented<S> {
 
     /// Reads into `buf` once readable.
     ///
-    /// Readiness is cleared only by a `WouldBlock`, never by a short read: the poller is
-    /// edge-triggered, and a short read proves the queue empty only for stream sockets (a
-    /// datagram socket returns one datagram however many are queued), so clearing on it
-    /// would risk a wake-up that never comes for the cost of one `WouldBlock` it saves.
-    ///
-    /// Not for TCP either, as sources are registered now: clearing on a short stream read
-    /// (as tokio does on epoll) was tried, and the driver's 16-connection split echo test hung
-    /// in 7 of 10 runs. A read that stops at the peer's FIN is short, and the EOF it leaves
-    /// (`MSG_PEEK` returns 0 right after) was already reported by the edge that brought the
-    /// data: sources are not registered for `EPOLLRDHUP`, so a half-close sets no sticky
-    /// `READ_CLOSED`, and once `READABLE` is cleared nothing reports the EOF again.
-    /// Registering `EPOLLRDHUP` as a sticky `READ_CLOSED` (what mio does for tokio) fixes that
-    /// case but not two others where a stream read is short with bytes still queued and no
-    /// new edge to come: TCP stops before an urgent-data mark once it has copied something
-    /// (the `PRI` edge may be spent already), and a Unix stream socket does not join messages
-    /// from writers with different credentials (a socket shared with a forked process). Rare,
-    /// but each is a lost wake-up; the optimization saves one `WouldBlock` `recv` per short
-    /// read, so it is not taken.
-    pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>
+    /// Readiness is cleared by a `WouldBlock` and, when `short_drains` is true, by a short
+    /// read (`0 < n < buf.len()`), which saves the `WouldBlock` read that would follow it.
+    /// Pass `true` only for a TCP stream: the readiness protocol's step 2b (in the
+    /// `driver::io` module docs) argues why a short TCP read cannot lose a wake-up (the
+    /// half-close and urgent-data cases), and why a Unix stream or a datagram socket must
+    /// pass `false` (their short reads can leave bytes queued with no edge to come).
+    pub(crate) fn poll_read(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+        short_drains: bool,
+    ) -> Poll<io::Result<usize>>
     where
         for<'a> &'a S: Read,
     {
@@ -70,6 +63,10 @@ impl<S: AsFd> PollEvented<S> {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.registration.clear_readiness(ev)
                 }
+                Ok(n) if short_drains && n > 0 && n < buf.len() => {
+                    self.registration.clear_after_short_read(ev);
+                    return Poll::Ready(Ok(n));
+                }
                 r => return Poll::Ready(r),
             }
         }
@@ -78,7 +75,7 @@ impl<S: AsFd> PollEvented<S> {
     /// Reads into `buf`, which may be uninitialised, once readable: [`PollEvented::poll_read`]
     /// with `read(2)` into the memory as it is (rustix's `read` takes
     /// `&mut [MaybeUninit<u8>]` and returns the part the kernel wrote). The same readiness
-    /// rules: only a `WouldBlock` clears the readiness.
+    /// rules, `short_drains` included.
     ///
     /// On `Ok(n)`, `buf[..n]` is initialised (the bytes read) and nothing past it was
     /// written: callers' `unsafe` (`set_len`, hyper's `advance`) relies on it.
@@ -86,12 +83,20 @@ impl<S: AsFd> PollEvented<S> {
         &self,
         cx: &mut Context<'_>,
         buf: &mut [MaybeUninit<u8>],
+        short_drains: bool,
     ) -> Poll<io::Result<usize>> {
         loop {
             let ev = ready!(self.registration.poll_ready(cx, Direction::Read))?;
+            let len = buf.len();
             match rustix::io::read(&self.io, &mut *buf) {
                 Err(rustix::io::Errno::AGAIN) => self.registration.clear_readiness(ev),
-                Ok((filled, _)) => return Poll::Ready(Ok(filled.len())),
+                Ok((filled, _)) => {
+                    let n = filled.len();
+                    if short_drains && n > 0 && n < len {
+                        self.registration.clear_after_short_read(ev);
+                    }
+                    return Poll::Ready(Ok(n));
+                }
                 Err(e) => return Poll::Ready(Err(e.into())),
             }
         }

@@ -20,8 +20,14 @@ impl Ready {
     pub(crate) const WRITE_CLOSED: Ready = Ready(1 << 3);
     /// The socket has a pending error: delivered to readers and writers alike.
     pub(crate) const ERROR: Ready = Ready(1 << 4);
+    /// Urgent data was reported (`EPOLLPRI`) at least once. Sticky, and in no direction's
+    /// [mask](Direction::mask): it lets nobody proceed by itself (the event that brings it
+    /// is readable too), it only stops a short read from clearing readiness
+    /// (`ScheduledIo::clear_after_short_read`), since a TCP read stops short at the urgent
+    /// mark with bytes still queued.
+    pub(crate) const PRIORITY: Ready = Ready(1 << 5);
     /// All the bits above.
-    pub(crate) const ALL: Ready = Ready(0b1_1111);
+    pub(crate) const ALL: Ready = Ready(0b11_1111);
 
     /// Builds readiness from a `polling` event. Hang-up and error wake both directions.
     pub(crate) fn from_event(ev: &polling::Event) -> Ready {
@@ -38,18 +44,29 @@ impl Ready {
         if ev.is_err() == Some(true) {
             r |= Ready::ERROR;
         }
+        if ev.is_priority() {
+            r |= Ready::PRIORITY;
+        }
         r
     }
 
     /// Builds readiness from raw epoll flags, with the meaning `polling` gives them (readable:
-    /// `IN`, `PRI`, `HUP` or `ERR`; writable: `OUT`, `HUP` or `ERR`; hang-up: `HUP`), so
-    /// [`Ready::from_event`] and this agree on every event.
+    /// `IN`, `PRI`, `HUP` or `ERR`; writable: `OUT`, `HUP` or `ERR`; hang-up: `HUP`;
+    /// priority: `PRI`), so [`Ready::from_event`] and this agree on every event `polling`
+    /// can report. One more, which `polling` cannot register: `RDHUP` (the peer shut its
+    /// write side down) is readable and `READ_CLOSED`.
     #[cfg(target_os = "linux")]
     pub(crate) fn from_epoll(flags: rustix::event::epoll::EventFlags) -> Ready {
         use rustix::event::epoll::EventFlags as F;
         let mut r = Ready::EMPTY;
-        if flags.intersects(F::IN | F::PRI | F::HUP | F::ERR) {
+        if flags.intersects(F::IN | F::PRI | F::HUP | F::ERR | F::RDHUP) {
             r |= Ready::READABLE;
+        }
+        if flags.contains(F::RDHUP) {
+            r |= Ready::READ_CLOSED;
+        }
+        if flags.contains(F::PRI) {
+            r |= Ready::PRIORITY;
         }
         if flags.intersects(F::OUT | F::HUP | F::ERR) {
             r |= Ready::WRITABLE;
@@ -83,9 +100,9 @@ impl Ready {
         self.0 & other.0 != 0
     }
 
-    /// The bits a `WouldBlock` may clear: closed bits stay once seen.
+    /// The bits a `WouldBlock` may clear: closed bits and priority stay once seen.
     pub(crate) const fn clearable(self) -> Ready {
-        Ready(self.0 & !(Ready::READ_CLOSED.0 | Ready::WRITE_CLOSED.0))
+        Ready(self.0 & !(Ready::READ_CLOSED.0 | Ready::WRITE_CLOSED.0 | Ready::PRIORITY.0))
     }
 }
 
@@ -117,6 +134,7 @@ impl fmt::Debug for Ready {
             .field("read_closed", &self.contains(Ready::READ_CLOSED))
             .field("write_closed", &self.contains(Ready::WRITE_CLOSED))
             .field("error", &self.contains(Ready::ERROR))
+            .field("priority", &self.contains(Ready::PRIORITY))
             .finish()
     }
 }
@@ -167,14 +185,19 @@ mod tests {
                 r | w | hup,
                 Ready::from_event(&polling::Event::all(0).with_interrupt()),
             ),
-            (F::PRI, r, Ready::from_event(&polling::Event::readable(0))),
+            (
+                F::PRI,
+                r | Ready::PRIORITY,
+                Ready::from_event(&polling::Event::readable(0).with_priority()),
+            ),
         ];
         for (flags, want, via_polling) in cases {
             assert_eq!(Ready::from_epoll(flags), want, "{flags:?}");
             assert_eq!(via_polling, want, "{flags:?} through polling");
         }
         assert_eq!(Ready::from_epoll(F::ERR), r | w | Ready::ERROR);
-        assert_eq!(Ready::from_epoll(F::RDHUP), Ready::EMPTY);
+        assert_eq!(Ready::from_epoll(F::RDHUP | F::IN), r | Ready::READ_CLOSED);
+        assert_eq!(Ready::from_epoll(F::RDHUP), r | Ready::READ_CLOSED);
         assert_eq!(Ready::from_epoll(F::empty()), Ready::EMPTY);
     }
 }

@@ -124,6 +124,12 @@ impl Registration {
         self.shared.clear_readiness(ev);
     }
 
+    /// Forgets the readiness in `ev` after a short read of a stream whose short read means
+    /// an empty receive queue (TCP): see `ScheduledIo::clear_after_short_read`.
+    pub(crate) fn clear_after_short_read(&self, ev: ReadyEvent) {
+        self.shared.clear_after_short_read(ev);
+    }
+
     /// Runs the nonblocking syscall `f` once `dir` is ready; on `WouldBlock` clears that
     /// readiness and waits again. Any other result is returned.
     pub(crate) fn poll_io<R>(

@@ -16,10 +16,10 @@ use std::task::{Context, Poll, Waker};
 const READY_MASK: u64 = Ready::ALL.as_usize() as u64;
 /// Set once the registration is closed (deregistered, or the driver shut down); never unset.
 /// Every later `poll_ready` fails.
-const CLOSED: u64 = 1 << 5;
+const CLOSED: u64 = 1 << 6;
 /// Set once by `deregister` (with `CLOSED`), never unset: a waker taken before it is dropped
 /// uncalled when this is seen (see `wake_all`).
-const DEREGISTERED: u64 = 1 << 6;
+const DEREGISTERED: u64 = 1 << 7;
 /// Width of each direction's tick (wrapping). A direction's tick is bumped by every event
 /// that stores a bit of that direction's [`Direction::mask`], so a task can tell whether the
 /// readiness it is about to clear is still the one it acted on. A wrongly accepted clear
@@ -276,6 +276,25 @@ impl ScheduledIo {
             .readiness
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |word| {
                 if tick_of(word, ev.dir) != ev.tick {
+                    return None;
+                }
+                Some(word & !clear)
+            });
+    }
+
+    /// [`ScheduledIo::clear_readiness`] after a read that returned fewer bytes than asked
+    /// for, from a stream socket whose short read proves its receive queue empty (TCP: see
+    /// `PollEvented::poll_read`). The same tick rule: bytes queued after the read bring an
+    /// event, which either moved the tick already (the clear is refused) or comes after the
+    /// clear (and sets readiness again). Refused as well once urgent data was ever reported
+    /// ([`Ready::PRIORITY`], sticky): a TCP read stops short at the urgent mark, with bytes
+    /// still queued and possibly no edge to come.
+    pub(crate) fn clear_after_short_read(&self, ev: ReadyEvent) {
+        let clear = bits(ev.ready.clearable() & ev.dir.mask());
+        let _ = self
+            .readiness
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |word| {
+                if tick_of(word, ev.dir) != ev.tick || word & bits(Ready::PRIORITY) != 0 {
                     return None;
                 }
                 Some(word & !clear)

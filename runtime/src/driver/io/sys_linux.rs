@@ -56,6 +56,27 @@ fn edge_readable() -> epoll::EventFlags {
     epoll::EventFlags::IN | epoll::EventFlags::ET
 }
 
+/// Adds a source to `poller`'s epoll instance under `token`: edge-triggered, for `IN`,
+/// `OUT`, `PRI` and `RDHUP` (`HUP` and `ERR` are always reported). What
+/// `polling::Poller::add_with_mode(fd, Event::all(token), PollMode::Edge)` registers, plus
+/// `RDHUP`, which `polling` has no way to ask for: the half-close that
+/// `PollEvented::poll_read`'s short-read rule needs reported (see the readiness protocol's
+/// step 2b). `Poller::delete` removes it as it removes its own.
+pub(crate) fn add_source(
+    poller: &polling::Poller,
+    fd: std::os::fd::BorrowedFd<'_>,
+    token: usize,
+) -> io::Result<()> {
+    use epoll::EventFlags as F;
+    epoll::add(
+        poller.as_fd(),
+        fd,
+        epoll::EventData::new_u64(token as u64),
+        F::IN | F::OUT | F::PRI | F::RDHUP | F::ET,
+    )?;
+    Ok(())
+}
+
 /// Wake coalescing: of all the wakes between two turns, only the first makes a syscall.
 ///
 /// The protocol (model-checked in `wake_coalescing_loses_no_wake` below): a waker publishes

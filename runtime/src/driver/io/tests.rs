@@ -192,6 +192,119 @@ fn tcp_half_close() {
     });
 }
 
+/// A connected pair: a std client, and the server end registered as a `PollEvented`.
+fn tcp_pair() -> (std::net::TcpStream, PollEvented<std::net::TcpStream>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    server.set_nonblocking(true).unwrap();
+    (client, PollEvented::new(server).unwrap())
+}
+
+/// `PollEvented::poll_read` with the TCP rule (a short read clears readiness).
+async fn read_tcp(io: &PollEvented<std::net::TcpStream>, buf: &mut [u8]) -> io::Result<usize> {
+    poll_fn(|cx| io.poll_read(cx, buf, true)).await
+}
+
+/// The reader waits first (its `WouldBlock` clears the assumed readiness), then `send`
+/// runs: the bytes it sends arrive as edges the reader is woken by, never before its read.
+async fn wait_then<T>(
+    io: &PollEvented<std::net::TcpStream>,
+    buf: &mut [u8],
+    send: impl FnOnce() -> T,
+) -> usize {
+    let (n, _) = join2(read_tcp(io, buf), async { send() }).await;
+    n.unwrap()
+}
+
+/// A short TCP read clears read readiness, as a `WouldBlock` would (so none follows it),
+/// and the next bytes still wake the reader.
+#[test]
+fn tcp_short_read_clears_readiness() {
+    run(async {
+        let (mut client, server) = tcp_pair();
+        let mut buf = [0; 64];
+        let n = wait_then(&server, &mut buf, || client.write_all(b"hello").unwrap()).await;
+        assert_eq!(&buf[..n], b"hello");
+        let ready = server.registration().shared().readiness();
+        assert!(!ready.contains(Ready::READABLE), "{ready:?}");
+        let n = wait_then(&server, &mut buf, || client.write_all(b"world").unwrap()).await;
+        assert_eq!(&buf[..n], b"world");
+        // A full read proves nothing: readiness stays.
+        client.write_all(&[7; 64]).unwrap();
+        let n = read_tcp(&server, &mut buf).await.unwrap();
+        assert!(n > 0);
+        if n == buf.len() {
+            assert!(server
+                .registration()
+                .shared()
+                .readiness()
+                .contains(Ready::READABLE));
+        }
+    });
+}
+
+/// Data and the peer's FIN before the reader looks: the read of the data is short and
+/// clears `READABLE`, and the half-close (`EPOLLRDHUP`, the sticky `READ_CLOSED`) still
+/// ends the stream.
+#[test]
+fn tcp_short_read_then_fin_ends_the_stream() {
+    run(async {
+        let (mut client, server) = tcp_pair();
+        let mut buf = [0; 64];
+        let n = wait_then(&server, &mut buf, || {
+            client.write_all(b"last").unwrap();
+            client.shutdown(Shutdown::Write).unwrap();
+        })
+        .await;
+        let mut got = buf[..n].to_vec();
+        loop {
+            let n = read_tcp(&server, &mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(got, b"last");
+        assert!(server
+            .registration()
+            .shared()
+            .readiness()
+            .contains(Ready::READ_CLOSED));
+    });
+}
+
+/// Urgent data: a TCP read stops short at the urgent mark with bytes still queued. The
+/// `PRI` event's sticky `PRIORITY` refuses the short read's clear, so the bytes after the
+/// mark are read without a new edge.
+#[test]
+fn tcp_short_read_at_the_urgent_mark_keeps_readiness() {
+    use rustix::net::{send, SendFlags};
+    run(async {
+        let (mut client, server) = tcp_pair();
+        let mut buf = [0; 64];
+        let n = wait_then(&server, &mut buf, || {
+            client.write_all(b"ab").unwrap();
+            assert_eq!(send(&client, b"!", SendFlags::OOB).unwrap(), 1);
+            client.write_all(b"cd").unwrap();
+        })
+        .await;
+        let mut got = buf[..n].to_vec();
+        while got.len() < 4 {
+            let n = read_tcp(&server, &mut buf).await.unwrap();
+            assert!(n > 0);
+            got.extend_from_slice(&buf[..n]);
+        }
+        // The urgent byte is out of band (no SO_OOBINLINE): the stream is the rest.
+        assert_eq!(got, b"abcd");
+        assert!(server
+            .registration()
+            .shared()
+            .readiness()
+            .contains(Ready::PRIORITY));
+    });
+}
+
 /// A peer that resets the connection gives errors, not panics, on read and on write.
 #[test]
 fn tcp_reset_peer_is_an_error() {
