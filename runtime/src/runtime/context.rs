@@ -24,6 +24,7 @@ struct Context {
 
 /// Runs `f` with the current runtime handle, or returns `None` outside any runtime (also
 /// while the thread is being torn down).
+#[inline]
 pub(crate) fn with_current<R>(f: impl FnOnce(&scheduler::Handle) -> R) -> Option<R> {
     CONTEXT
         .try_with(|ctx| ctx.handle.borrow().as_ref().map(f))
