@@ -257,22 +257,36 @@ impl Future for HyperSleep {
 
 impl hyper::rt::Sleep for HyperSleep {}
 
+impl Timer {
+    /// Runs `f` with the timer's runtime current: as it is already on that runtime's
+    /// workers (where hyper calls the timer from, once per request), so only a call from
+    /// elsewhere pays for entering it.
+    #[inline]
+    fn in_runtime<R>(&self, f: impl FnOnce() -> R) -> R {
+        if crate::runtime::context::is_current(&self.handle.inner) {
+            f()
+        } else {
+            let _enter = self.handle.enter();
+            f()
+        }
+    }
+}
+
 impl hyper::rt::Timer for Timer {
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
-        let _enter = self.handle.enter();
-        Box::pin(HyperSleep(crate::time::sleep(duration)))
+        self.in_runtime(|| Box::pin(HyperSleep(crate::time::sleep(duration))))
     }
 
     fn sleep_until(&self, deadline: std::time::Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
-        let _enter = self.handle.enter();
-        Box::pin(HyperSleep(crate::time::sleep_until(Instant::from_std(
-            deadline,
-        ))))
+        self.in_runtime(|| {
+            Box::pin(HyperSleep(crate::time::sleep_until(Instant::from_std(
+                deadline,
+            ))))
+        })
     }
 
     fn now(&self) -> std::time::Instant {
-        let _enter = self.handle.enter();
-        Instant::now().into_std()
+        self.in_runtime(|| Instant::now().into_std())
     }
 
     fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, new_deadline: std::time::Instant) {
@@ -329,6 +343,23 @@ mod tests {
                 .sleep_until(timer.now() + Duration::from_secs(1))
                 .await;
             assert_eq!(Instant::now() - start, Duration::from_secs(1));
+        });
+    }
+
+    #[test]
+    fn a_timer_reads_its_own_runtime_clock_inside_another_runtime() {
+        let other = paused();
+        other.block_on(crate::time::advance(Duration::from_secs(3600)));
+        let timer = Timer::new(other.handle().clone());
+        paused().block_on(async {
+            // This runtime's clock did not move; the timer's runtime's did, by an hour.
+            let here = Instant::now();
+            let there = Instant::from_std(timer.now());
+            assert!(
+                there - here >= Duration::from_secs(3599),
+                "{:?}",
+                there - here
+            );
         });
     }
 

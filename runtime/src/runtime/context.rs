@@ -32,6 +32,13 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&scheduler::Handle) -> R) -> Option
         .flatten()
 }
 
+/// True if `handle`'s runtime is the current one (on its workers, and inside its
+/// `block_on` or `enter`).
+#[inline]
+pub(crate) fn is_current(handle: &scheduler::Handle) -> bool {
+    with_current(|h| h.ptr_eq(handle)).unwrap_or(false)
+}
+
 /// Makes `handle` the current runtime (and its driver the current driver) until the guard
 /// drops.
 pub(crate) fn set_current(handle: &scheduler::Handle) -> SetCurrentGuard {

@@ -53,6 +53,16 @@ pub(crate) enum Handle {
 }
 
 impl Handle {
+    /// True if both are handles of the same scheduler.
+    #[inline]
+    pub(crate) fn ptr_eq(&self, other: &Handle) -> bool {
+        match (self, other) {
+            (Handle::CurrentThread(a), Handle::CurrentThread(b)) => Arc::ptr_eq(a, b),
+            (Handle::MultiThread(a), Handle::MultiThread(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+
     /// Spawns a task onto this scheduler.
     #[inline]
     pub(crate) fn spawn<F>(&self, future: F, init: TaskInit) -> JoinHandle<F::Output>
