@@ -218,3 +218,41 @@ fn a_borrowed_main_that_swallows_cancellation_is_dropped_after_the_grace_period(
         assert!(r.shutdown().is_empty());
     }
 }
+
+/// Panics when dropped.
+struct PanicOnDrop;
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        panic!("a destructor of main panicked");
+    }
+}
+
+// A borrowed main whose destructor panics while the runner finishes it: the flag that ends
+// the wait is raised all the same (it is dropped after the future, even on unwinding), and
+// the borrowed state was released first.
+#[test]
+fn a_borrowed_main_whose_destructor_panics_still_lets_run_return() {
+    for flavor in Flavor::ALL {
+        let r = runner(flavor, false).build().unwrap();
+        let log = std::sync::Mutex::new(Vec::new());
+        let err = r
+            .run::<_, ()>(async {
+                let _guard = Borrowed { log: &log };
+                let _boom = PanicOnDrop;
+                taskio::get_running_loop()?.stop();
+                sleep(3600).await?;
+                Ok(())
+            })
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Event loop stopped before Future completed.",
+            "{flavor:?}"
+        );
+        // `_boom` drops first (fields drop in reverse order of declaration here: locals),
+        // and its panic does not stop `_guard` from dropping.
+        assert_eq!(log.into_inner().unwrap(), ["dropped"], "{flavor:?}");
+        assert!(r.shutdown().is_empty());
+    }
+}
