@@ -34,6 +34,7 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&scheduler::Handle) -> R) -> Option
 
 /// True if `handle`'s runtime is the current one (on its workers, and inside its
 /// `block_on` or `enter`).
+#[cfg(feature = "hyper")]
 #[inline]
 pub(crate) fn is_current(handle: &scheduler::Handle) -> bool {
     with_current(|h| h.ptr_eq(handle)).unwrap_or(false)

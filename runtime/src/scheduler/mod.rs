@@ -54,6 +54,7 @@ pub(crate) enum Handle {
 
 impl Handle {
     /// True if both are handles of the same scheduler.
+    #[cfg(feature = "hyper")]
     #[inline]
     pub(crate) fn ptr_eq(&self, other: &Handle) -> bool {
         match (self, other) {
