@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs tokio's rt_multi_threaded, rt_current_thread, time_timeout and spawn_blocking
-# workloads and the asyncio fan-out programs (benches/asyncio.rs) on taskio and tokio (same
-# criterion run, short settings), then prints one markdown table of medians and ratios.
+# workloads and the asyncio fan-out programs (benches/asyncio.rs) on taskio and tokio, the two
+# rt_ suites on smol too (same criterion run, short settings), then prints one markdown table
+# of medians and ratios.
 # BENCHES="a b" picks a subset of the bench files.
 #
 #   bash benches/compare.sh                  # everything (~13 minutes on 2 cores today)

@@ -1,6 +1,7 @@
-//! tokio's `benches/rt_current_thread.rs` workloads, on taskio and on tokio in the same run.
+//! tokio's `benches/rt_current_thread.rs` workloads, on taskio, on tokio and on smol in the
+//! same run.
 //!
-//! Group `<workload>/ct` holds functions `taskio` and `tokio`: the same workload code
+//! Group `<workload>/ct` holds functions `taskio`, `tokio` and `smol`: the same workload code
 //! (`taskio_benches::current`) on each current-thread runtime.
 //!
 //! `bash benches/compare.sh` runs this and prints the ratio table.
@@ -8,7 +9,7 @@
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use taskio_benches::{current, Rt, Taskio, Tokio};
+use taskio_benches::{current, Rt, Smol, Taskio, Tokio};
 
 fn bench_one<R: Rt>(
     g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
@@ -23,6 +24,7 @@ fn rt_current(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("{name}/ct"));
         bench_one::<Taskio>(&mut g, name);
         bench_one::<Tokio>(&mut g, name);
+        bench_one::<Smol>(&mut g, name);
         g.finish();
     }
 }

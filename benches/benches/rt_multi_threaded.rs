@@ -1,16 +1,17 @@
-//! tokio's `benches/rt_multi_threaded.rs` workloads, on taskio and on tokio in the same run.
+//! tokio's `benches/rt_multi_threaded.rs` workloads, on taskio, on tokio and on smol in the
+//! same run.
 //!
-//! Group `<workload>/<N>w` holds functions `taskio` and `tokio`: the same workload code
+//! Group `<workload>/<N>w` holds functions `taskio`, `tokio` and `smol`: the same workload code
 //! (`taskio_benches::multi`) on each runtime with N worker threads. N = 2 (this machine's
 //! cores) and 4 (tokio's setting). Each runtime is built before its own measurement and
-//! dropped right after, so one runtime's background load never runs during the other's.
+//! dropped right after, so one runtime's background load never runs during another's.
 //!
 //! `bash benches/compare.sh` runs this and prints the ratio table.
 
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use taskio_benches::{multi, Rt, Taskio, Tokio};
+use taskio_benches::{multi, Rt, Smol, Taskio, Tokio};
 
 /// Worker counts: this machine's cores, and tokio's setting.
 const WORKERS: &[usize] = &[2, 4];
@@ -30,6 +31,7 @@ fn rt_multi(c: &mut Criterion) {
             let mut g = c.benchmark_group(format!("{name}/{workers}w"));
             bench_one::<Taskio>(&mut g, name, workers);
             bench_one::<Tokio>(&mut g, name, workers);
+            bench_one::<Smol>(&mut g, name, workers);
             g.finish();
         }
     }

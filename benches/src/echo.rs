@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
-use crate::{Rt, Taskio, Tokio};
+use crate::{Rt, Smol, Taskio, Tokio};
 
 /// The socket operations the echo workload needs from a runtime.
 pub trait NetRt: Rt {
@@ -117,6 +117,41 @@ impl NetRt for Tokio {
         buf: &'a [u8],
     ) -> impl Future<Output = io::Result<()>> + Send + 'a {
         tokio::io::AsyncWriteExt::write_all(s, buf)
+    }
+}
+
+impl NetRt for Smol {
+    // async-net's sockets: async-io's `Async<std::net::TcpListener/TcpStream>`.
+    type Listener = smol::net::TcpListener;
+    type Stream = smol::net::TcpStream;
+
+    fn bind(addr: SocketAddr) -> impl Future<Output = io::Result<Self::Listener>> + Send {
+        smol::net::TcpListener::bind(addr)
+    }
+    fn local_addr(l: &Self::Listener) -> SocketAddr {
+        l.local_addr().unwrap()
+    }
+    async fn accept(l: &Self::Listener) -> io::Result<Self::Stream> {
+        let (s, _) = l.accept().await?;
+        s.set_nodelay(true)?;
+        Ok(s)
+    }
+    async fn connect(addr: SocketAddr) -> io::Result<Self::Stream> {
+        let s = smol::net::TcpStream::connect(addr).await?;
+        s.set_nodelay(true)?;
+        Ok(s)
+    }
+    fn read<'a>(
+        s: &'a mut Self::Stream,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = io::Result<usize>> + Send + 'a {
+        smol::io::AsyncReadExt::read(s, buf)
+    }
+    fn write_all<'a>(
+        s: &'a mut Self::Stream,
+        buf: &'a [u8],
+    ) -> impl Future<Output = io::Result<()>> + Send + 'a {
+        smol::io::AsyncWriteExt::write_all(s, buf)
     }
 }
 

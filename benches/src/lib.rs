@@ -1,9 +1,10 @@
 //! Shared helpers for taskio's benchmarks (see `benches/benches/`).
 //!
-//! Every workload is written once, generic over [`Rt`], a small trait over the two runtimes
-//! ([`Taskio`] and [`Tokio`]). The synchronization around a workload (std `mpsc` channels,
-//! `AtomicUsize` counters, `tokio::sync::oneshot` — which is runtime-neutral) is therefore
-//! literally the same code on both sides; only `spawn`, `block_on` and `yield_now` differ.
+//! Every workload is written once, generic over [`Rt`], a small trait over the runtimes
+//! ([`Taskio`], [`Tokio`], and [`Smol`], a second peer in some benches). The synchronization
+//! around a workload (std `mpsc` channels, `AtomicUsize` counters, `tokio::sync::oneshot` —
+//! which is runtime-neutral) is therefore literally the same code on every side; only
+//! `spawn`, `block_on` and `yield_now` differ.
 //!
 //! The workloads are ports of tokio's `benches/rt_multi_threaded.rs` and
 //! `benches/rt_current_thread.rs` with tokio's constants. Each is a struct: `new` builds
@@ -19,6 +20,7 @@ pub mod blocking;
 pub mod current;
 pub mod echo;
 pub mod multi;
+pub mod smol_rt;
 pub mod time;
 
 /// Which of the runtime's optional observers the [`Taskio`] runtimes of the next workloads
@@ -50,7 +52,7 @@ fn observed(b: &mut taskio_runtime::Builder) -> &mut taskio_runtime::Builder {
 
 /// The operations a workload needs from a runtime.
 pub trait Rt: Sized + 'static {
-    /// Name used as criterion's function id (`taskio`, `tokio`).
+    /// Name used as criterion's function id (`taskio`, `tokio`, `smol`).
     const NAME: &'static str;
     /// The runtime itself.
     type Runtime: Send + Sync + 'static;
@@ -118,6 +120,12 @@ pub struct Taskio;
 /// tokio's runtime.
 #[derive(Debug, Clone, Copy)]
 pub struct Tokio;
+
+/// smol's runtime: async-executor's `Executor` run by worker threads (multi-thread) or by
+/// `block_on` (current-thread), async-io's reactor and timers, blocking's thread pool
+/// (see [`smol_rt`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Smol;
 
 impl Rt for Taskio {
     const NAME: &'static str = "taskio";
@@ -281,6 +289,90 @@ impl Rt for Tokio {
         T: Send + 'static,
     {
         tokio::task::spawn_blocking(f)
+    }
+}
+
+impl Rt for Smol {
+    const NAME: &'static str = "smol";
+    type Runtime = smol_rt::Runtime;
+    type Handle = std::sync::Arc<smol::Executor<'static>>;
+    type JoinError = std::convert::Infallible;
+    type JoinHandle<T: Send + 'static> = smol_rt::JoinHandle<T>;
+
+    // async-io's reactor (I/O and timers) is always there: `_all` is the same runtime.
+    fn multi_thread(workers: usize) -> Self::Runtime {
+        smol_rt::Runtime::multi_thread(workers)
+    }
+    fn current_thread() -> Self::Runtime {
+        smol_rt::Runtime::current_thread()
+    }
+    fn block_on<F: Future>(rt: &Self::Runtime, f: F) -> F::Output {
+        rt.block_on(f)
+    }
+    fn rt_spawn<F>(rt: &Self::Runtime, f: F) -> Self::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        smol_rt::JoinHandle::new(rt.handle().spawn(f))
+    }
+    fn handle(rt: &Self::Runtime) -> Self::Handle {
+        rt.handle().clone()
+    }
+    fn handle_spawn<F>(h: &Self::Handle, f: F) -> Self::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        smol_rt::JoinHandle::new(h.spawn(f))
+    }
+    fn spawn<F>(f: F) -> Self::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        smol_rt::spawn(f)
+    }
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        smol::future::yield_now()
+    }
+    fn multi_thread_all(workers: usize) -> Self::Runtime {
+        Self::multi_thread(workers)
+    }
+    fn current_thread_all() -> Self::Runtime {
+        Self::current_thread()
+    }
+    fn sleep(d: Duration) -> impl Future<Output = ()> + Send {
+        let t = smol::Timer::after(d);
+        async move {
+            t.await;
+        }
+    }
+    fn sleep_until(deadline: std::time::Instant) -> impl Future<Output = ()> + Send {
+        let t = smol::Timer::at(deadline);
+        async move {
+            t.await;
+        }
+    }
+    fn timeout<F>(d: Duration, f: F) -> impl Future<Output = Option<F::Output>> + Send
+    where
+        F: Future + Send,
+        F::Output: Send,
+    {
+        // The deadline is taken now, as tokio's `timeout` takes it; `or` polls `f` first.
+        let t = smol::Timer::after(d);
+        smol::future::or(async move { Some(f.await) }, async move {
+            t.await;
+            None
+        })
+    }
+    fn spawn_blocking<F, T>(f: F) -> Self::JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        // blocking's thread pool (smol's `unblock`); its task detaches on drop as well.
+        smol_rt::JoinHandle::new(smol::unblock(f))
     }
 }
 

@@ -1,5 +1,6 @@
 //! Prints one markdown table from criterion's results: workload | workers | taskio median |
-//! tokio median | ratio (taskio / tokio).
+//! tokio median | ratio (taskio / tokio), and, when any result is smol's (function id
+//! `smol`), smol median | ratio (taskio / smol) (`—` on rows without a smol result).
 //!
 //! Run `bash benches/compare.sh` (runs the benches, then this). Alone:
 //! `cargo run --release -p taskio-benches --bin compare [-- <criterion dir> [<substring>...]]`;
@@ -123,8 +124,17 @@ fn main() {
         }
     }
 
-    println!("| workload | workers | taskio median | tokio median | ratio (taskio/tokio) |");
-    println!("|---|---|--:|--:|--:|");
+    let with_smol = results.keys().any(|(_, f)| f == "smol");
+    if with_smol {
+        println!(
+            "| workload | workers | taskio median | tokio median | ratio (taskio/tokio) \
+             | smol median | ratio (taskio/smol) |"
+        );
+        println!("|---|---|--:|--:|--:|--:|--:|");
+    } else {
+        println!("| workload | workers | taskio median | tokio median | ratio (taskio/tokio) |");
+        println!("|---|---|--:|--:|--:|");
+    }
     for (name, w) in rows {
         if !filters.is_empty() && !filters.iter().any(|f| name.contains(f.as_str())) {
             continue;
@@ -132,32 +142,40 @@ fn main() {
         let group = format!("{name}/{w}");
         let get = |f: &str| results.get(&(group.clone(), f.to_string())).copied();
         // Variants: `tokio_<v>` is compared with `taskio`, `taskio_<v>` with `tokio`; each
-        // gets its own row, labelled `<workload> [<function>]`, after the main one.
-        let mut pairs = vec![(name.clone(), get("taskio"), get("tokio"))];
+        // gets its own row, labelled `<workload> [<function>]`, after the main one. smol's
+        // median goes on the main row and on the `taskio_<v>` rows (compared with taskio's).
+        let mut pairs = vec![(name.clone(), get("taskio"), get("tokio"), get("smol"))];
         for ((g, f), _) in results.iter() {
             if *g != group {
                 continue;
             }
             if f.starts_with("tokio_") {
-                pairs.push((format!("{name} [{f}]"), get("taskio"), get(f)));
+                pairs.push((format!("{name} [{f}]"), get("taskio"), get(f), None));
             } else if f.starts_with("taskio_") {
-                pairs.push((format!("{name} [{f}]"), get(f), get("tokio")));
+                pairs.push((format!("{name} [{f}]"), get(f), get("tokio"), get("smol")));
             }
         }
-        for (label, t, k) in pairs {
-            print_row(&label, &w, t, k);
+        for (label, t, k, m) in pairs {
+            print_row(&label, &w, t, k, with_smol.then_some(m));
         }
     }
 }
 
-fn print_row(name: &str, w: &str, t: Option<f64>, k: Option<f64>) {
-    if t.is_none() && k.is_none() {
+/// One row: taskio's median `t`, tokio's `k`; `smol` is `None` when the table has no smol
+/// columns, else smol's median (if any).
+fn print_row(name: &str, w: &str, t: Option<f64>, k: Option<f64>, smol: Option<Option<f64>>) {
+    if t.is_none() && k.is_none() && smol.flatten().is_none() {
         return;
     }
     let cell = |v: Option<f64>| v.map_or("—".to_string(), fmt_ns);
-    let ratio = match (t, k) {
-        (Some(t), Some(k)) => format!("{:.2}", t / k),
+    let ratio_of = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => format!("{:.2}", a / b),
         _ => "—".to_string(),
+    };
+    let ratio = ratio_of(t, k);
+    let smol_cells = match smol {
+        Some(m) => format!(" {} | {} |", cell(m), ratio_of(t, m)),
+        None => String::new(),
     };
     let workers = if w == "ct" {
         "current_thread".to_string()
@@ -165,7 +183,7 @@ fn print_row(name: &str, w: &str, t: Option<f64>, k: Option<f64>) {
         w.trim_end_matches('w').to_string()
     };
     println!(
-        "| {name} | {workers} | {} | {} | {ratio} |",
+        "| {name} | {workers} | {} | {} | {ratio} |{smol_cells}",
         cell(t),
         cell(k)
     );

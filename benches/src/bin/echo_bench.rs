@@ -1,26 +1,30 @@
-//! Loopback echo load: taskio's and tokio's echo servers, one after the other in one run,
-//! under the same client load; prints a markdown table (round trips/s, p50/p99 latency,
-//! ratios taskio/tokio).
+//! Loopback echo load: taskio's, tokio's and smol's echo servers, one after the other in one
+//! run, under the same client load; prints a markdown table (round trips/s, p50/p99 latency,
+//! ratios taskio/tokio, then smol's columns and ratios taskio/smol).
 //!
 //! `echo_bench [--secs S] [--warmup S] [--conns N] [--workers N] [--client same|fixed]
-//!  [--rounds N] [--only taskio|tokio] [--msg BYTES]` (`--only`: one runtime, stats on stderr, for
-//!  profilers)
+//!  [--rounds N] [--only taskio|tokio|smol] [--msg BYTES]` (`--only`: one runtime, stats on stderr,
+//!  for profilers)
 //!
 //! - `--client same` (default): server and clients share the runtime under test (N workers).
 //!   On a small machine this is the fair setup: all the CPU goes to the runtime under test,
 //!   nothing is oversubscribed, and both ends of every round trip pay that runtime's costs.
 //! - `--client fixed`: the clients run on a separate tokio current-thread runtime (the same
-//!   for both servers), so only the server's runtime changes; on 2 cores the client thread
+//!   for every server), so only the server's runtime changes; on 2 cores the client thread
 //!   competes with the server's workers.
 //!
 //! Constants: 64 connections, messages of 64 B and 16 KiB, 3 s measured after 0.5 s of
-//! warm-up per run; loopback (127.0.0.1) only. Each runtime is dropped before the next runs.
+//! warm-up per run; loopback (127.0.0.1) only. Each runtime is dropped before the next runs;
+//! the order (taskio, tokio, smol) rotates by one each round.
+//!
+//! smol: async-executor on N worker threads, async-io's reactor, `smol::net` sockets
+//! (`taskio_benches::Smol`).
 
 use std::time::Duration;
 
 use taskio_benches::echo::{run_clients, start_server, NetRt};
 use taskio_benches::time::quantile;
-use taskio_benches::{Rt, Taskio, Tokio};
+use taskio_benches::{Rt, Smol, Taskio, Tokio};
 
 /// Message sizes.
 const MSG_SIZES: &[usize] = &[64, 16 * 1024];
@@ -33,7 +37,7 @@ struct Opts {
     workers: usize,
     fixed_client: bool,
     rounds: usize,
-    /// Run one runtime only (for profilers): `taskio` or `tokio`.
+    /// Run one runtime only (for profilers): `taskio`, `tokio` or `smol`.
     only: Option<String>,
     /// Message sizes to run (default [`MSG_SIZES`]).
     sizes: Vec<usize>,
@@ -90,8 +94,8 @@ fn main() {
     if args.iter().any(|a| a == "--help" || a == "-h") {
         println!(
             "echo_bench [--secs S] [--warmup S] [--conns N] [--workers N] [--client same|fixed] \
-             [--rounds N] [--only taskio|tokio] [--msg BYTES]\n\n\
-             Loopback echo, taskio's server then tokio's (order alternating per round), \
+             [--rounds N] [--only taskio|tokio|smol] [--msg BYTES]\n\n\
+             Loopback echo, taskio's server, tokio's, then smol's (order rotating per round), \
              round trips/s and p50/p99 latency; see the file's docs and BENCHMARKS.md."
         );
         return;
@@ -118,6 +122,7 @@ fn main() {
             let lat = match only.as_str() {
                 "taskio" => run::<Taskio>(&o, msg),
                 "tokio" => run::<Tokio>(&o, msg),
+                "smol" => run::<Smol>(&o, msg),
                 other => panic!("unknown runtime {other}"),
             };
             let n = lat.len();
@@ -138,35 +143,38 @@ fn main() {
     };
     println!(
         "echo: {} connections, {} s per run after {} s warm-up, server on {} workers, \
-         clients on the {client}, {} round(s), order alternating\n",
+         clients on the {client}, {} round(s), order rotating\n",
         o.conns, o.secs, o.warmup, o.workers, o.rounds
     );
     println!(
         "| message | taskio round trips/s | tokio round trips/s | throughput ratio \
          (taskio/tokio) | taskio p50 | tokio p50 | taskio p99 | tokio p99 | p99 ratio \
-         (taskio/tokio) |"
+         (taskio/tokio) | smol round trips/s | throughput ratio (taskio/smol) | smol p50 | \
+         smol p99 | p99 ratio (taskio/smol) |"
     );
-    println!("|---|--:|--:|--:|--:|--:|--:|--:|--:|");
+    println!("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
     for &msg in &o.sizes {
-        let (mut t, mut k) = (Vec::new(), Vec::new());
+        let (mut t, mut k, mut m) = (Vec::new(), Vec::new(), Vec::new());
         for round in 0..o.rounds {
-            if round % 2 == 0 {
-                t.extend(run::<Taskio>(&o, msg));
-                k.extend(run::<Tokio>(&o, msg));
-            } else {
-                k.extend(run::<Tokio>(&o, msg));
-                t.extend(run::<Taskio>(&o, msg));
+            // Round r starts with runtime r % 3: taskio, tokio, smol, taskio, ...
+            for i in 0..3 {
+                match (round + i) % 3 {
+                    0 => t.extend(run::<Taskio>(&o, msg)),
+                    1 => k.extend(run::<Tokio>(&o, msg)),
+                    _ => m.extend(run::<Smol>(&o, msg)),
+                }
             }
         }
         let total = o.secs * o.rounds as f64;
-        let (t, k) = (stats(t, total), stats(k, total));
+        let (t, k, m) = (stats(t, total), stats(k, total), stats(m, total));
         let size = if msg >= 1024 {
             format!("{} KiB", msg / 1024)
         } else {
             format!("{msg} B")
         };
         println!(
-            "| {size} | {:.0} | {:.0} | {:.2} | {} | {} | {} | {} | {:.2} |",
+            "| {size} | {:.0} | {:.0} | {:.2} | {} | {} | {} | {} | {:.2} | {:.0} | {:.2} | {} | {} \
+             | {:.2} |",
             t.rps,
             k.rps,
             t.rps / k.rps,
@@ -174,7 +182,12 @@ fn main() {
             us(k.p50),
             us(t.p99),
             us(k.p99),
-            t.p99.as_secs_f64() / k.p99.as_secs_f64()
+            t.p99.as_secs_f64() / k.p99.as_secs_f64(),
+            m.rps,
+            t.rps / m.rps,
+            us(m.p50),
+            us(m.p99),
+            t.p99.as_secs_f64() / m.p99.as_secs_f64()
         );
     }
 }
