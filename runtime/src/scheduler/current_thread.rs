@@ -58,6 +58,9 @@ pub(crate) struct Handle {
     pub(crate) blocking: crate::blocking::Spawner,
 }
 
+/// The most tasks one look at the remote queue moves to the local queue.
+const INJECT_SHARE: usize = 64;
+
 struct Inject {
     queue: VecDeque<Notified<Arc<Handle>>>,
     closed: bool,
@@ -251,9 +254,12 @@ impl Context {
         let core = core.as_mut()?;
         core.tick = core.tick.wrapping_add(1);
         if core.tick % h.config.global_queue_interval == 0 {
-            h.pop_inject().or_else(|| core.tasks.pop_front())
+            h.pop_inject_share(&mut core.tasks)
+                .or_else(|| core.tasks.pop_front())
         } else {
-            core.tasks.pop_front().or_else(|| h.pop_inject())
+            core.tasks
+                .pop_front()
+                .or_else(|| h.pop_inject_share(&mut core.tasks))
         }
     }
 
@@ -330,10 +336,22 @@ impl Handle {
         self.owned.views()
     }
 
-    fn pop_inject(&self) -> Option<Notified<Arc<Handle>>> {
+    /// The oldest task woken from another thread, with up to [`INJECT_SHARE`] - 1 more
+    /// moved to the back of `tasks` under the same lock: remote wakes get a share of the
+    /// thread as large as a run of local tasks, not one task per `global_queue_interval`,
+    /// and in their own order behind the tasks already queued (as asyncio's
+    /// `call_soon_threadsafe` callbacks join its ready queue).
+    fn pop_inject_share(
+        &self,
+        tasks: &mut VecDeque<Notified<Arc<Handle>>>,
+    ) -> Option<Notified<Arc<Handle>>> {
         // An unlocked emptiness check would need its own atomic; the lock is uncontended in
         // the common case and cheap.
-        self.inject.lock().queue.pop_front()
+        let mut inject = self.inject.lock();
+        let first = inject.queue.pop_front()?;
+        let more = inject.queue.len().min(INJECT_SHARE - 1);
+        tasks.extend(inject.queue.drain(..more));
+        Some(first)
     }
 }
 

@@ -20,8 +20,12 @@ use std::future::Future;
 /// Tuning shared by both schedulers.
 #[derive(Clone)]
 pub(crate) struct Config {
-    /// Every this many ticks the global queue is checked first (fairness).
+    /// Every this many ticks the global queue is checked first (fairness). On the
+    /// multi-thread scheduler, when `tune_global_queue_interval` is set, the most polls
+    /// between two checks, which the worker shortens when its polls are long.
     pub(crate) global_queue_interval: u32,
+    /// The interval was not set by the user: the multi-thread workers tune it to time.
+    pub(crate) tune_global_queue_interval: bool,
     /// Every this many ticks the driver is polled without blocking.
     pub(crate) event_interval: u32,
     /// Whether a task woken by the running task goes to the LIFO slot.

@@ -1311,3 +1311,84 @@ fn panicking_thread_start_hook_does_not_hang_drop() {
         "dropping the runtime hung after its on_thread_start hook panicked"
     );
 }
+
+/// A chain of tasks, each counting itself in `polls` and spawning its successor while `go`
+/// holds; each burns `stall` first (busy-waiting: it is CPU a worker cannot use for others).
+fn busy_chain(polls: Arc<AtomicUsize>, go: Arc<AtomicBool>, stall: std::time::Duration) {
+    drop(spawn(async move {
+        let start = std::time::Instant::now();
+        while start.elapsed() < stall {
+            std::hint::spin_loop();
+        }
+        polls.fetch_add(1, SeqCst);
+        if go.load(SeqCst) {
+            busy_chain(polls, go, stall);
+        }
+    }));
+}
+
+/// Current thread: tasks spawned from outside get a share of the thread as large as a run
+/// of local tasks while a local chain keeps it busy, not one task per 61: 1 000 remote
+/// tasks are done within a few thousand of the chain's polls (61 000 at one per turn).
+#[test]
+fn current_thread_gives_remote_spawns_a_share_behind_a_busy_chain() {
+    let rt = taskio_runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let (polls, go) = (
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicBool::new(true)),
+    );
+    {
+        let (p, g) = (polls.clone(), go.clone());
+        rt.block_on(async move { busy_chain(p, g, std::time::Duration::ZERO) });
+    }
+    let remote: Vec<_> = (0..1000).map(|_| rt.handle().spawn(async {})).collect();
+    let before = polls.load(SeqCst);
+    rt.block_on(async move {
+        for h in remote {
+            h.await.unwrap();
+        }
+    });
+    let chain_polls = polls.load(SeqCst) - before;
+    go.store(false, SeqCst);
+    assert!(
+        chain_polls < 5_000,
+        "the chain ran {chain_polls} times first"
+    );
+}
+
+/// Multi-thread: behind a worker whose polls are long (200 µs each), a task spawned from
+/// outside waits a few polls, not `global_queue_interval` (61) of them: the worker times
+/// its polls and gives the global queue its turn after about 200 µs of them.
+#[test]
+fn a_busy_worker_with_long_polls_serves_a_remote_spawn_within_a_few_polls() {
+    let rt = taskio_runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let (polls, go) = (
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicBool::new(true)),
+    );
+    {
+        let (p, g) = (polls.clone(), go.clone());
+        let _e = rt.enter();
+        busy_chain(p, g, std::time::Duration::from_micros(200));
+    }
+    // The worker learns its poll time over its first turns of the global queue (61 polls).
+    while polls.load(SeqCst) < 150 {
+        thread::yield_now();
+    }
+    let at_spawn = polls.load(SeqCst);
+    let p = polls.clone();
+    let ran_at = rt
+        .block_on(rt.spawn(async move { p.load(SeqCst) }))
+        .unwrap();
+    go.store(false, SeqCst);
+    let waited = ran_at - at_spawn;
+    assert!(
+        waited <= 16,
+        "the remote task waited {waited} polls of the chain"
+    );
+}

@@ -135,6 +135,21 @@ mod mock {
             steal_batch_with_limit_and_pop(&mut src, dest, limit)
         }
 
+        /// crossbeam's `Injector::steal_batch_with_limit`: up to `limit` tasks (and about
+        /// half of what is queued, at most `MAX_BATCH`) moved to `dest`.
+        pub(crate) fn steal_batch_with_limit(&self, dest: &Worker<T>, limit: usize) -> Steal<()> {
+            let mut src = self.inner.lock();
+            if src.is_empty() {
+                return Steal::Empty;
+            }
+            let n = src.len().div_ceil(2).min(MAX_BATCH).min(limit.max(1));
+            let mut d = dest.inner.lock();
+            for _ in 0..n {
+                d.push_back(src.pop_front().unwrap());
+            }
+            Steal::Success(())
+        }
+
         pub(crate) fn is_empty(&self) -> bool {
             self.inner.lock().is_empty()
         }

@@ -1,12 +1,20 @@
 //! A worker thread: its queues and its loop.
 //!
-//! Order of the search for the next task: every `global_queue_interval` ticks the injector
+//! Order of the search for the next task: at the injector's turn a share of the injector
 //! first (so remote wakes are not starved by a busy local queue); then the LIFO slot, the
 //! local queue, a batch from the injector; then stealing (if the search throttle allows)
 //! from the other workers starting at a random one; then park. After each task, the task it
 //! woke last (the LIFO slot) runs next, at most `MAX_LIFO_POLLS_PER_TICK` times in a row and
 //! within the first task's budget, which keeps message-passing pairs on one warm core
 //! without letting them starve the queue.
+//!
+//! The injector's turn comes every `global_queue_interval` polls (61 by default), counted
+//! in polls rather than searches so the LIFO slot's polls count too, and sooner when polls
+//! are long: unless the interval was set on the builder, a turn reads the clock and keeps
+//! an average poll time, and the next turn comes after about [`INJECT_TURN_TARGET`] of
+//! polls (at least 2 polls). A task spawned or woken from outside thus waits about that
+//! long behind a busy worker, not 61 polls of whatever length. While fast polls keep the
+//! interval at its maximum, the clock is read at every fourth turn only.
 
 use super::queue::{Steal, Worker};
 use super::{Handle, Shared};
@@ -20,6 +28,87 @@ use std::ptr::NonNull;
 
 /// Tasks taken from the LIFO slot in a row before the slot's task goes to the queue.
 const MAX_LIFO_POLLS_PER_TICK: usize = 3;
+
+/// About how long a worker polls between two turns of the injector (tokio's target too).
+pub(super) const INJECT_TURN_TARGET: std::time::Duration = std::time::Duration::from_micros(200);
+
+/// The most tasks one turn of the injector moves to the local queue.
+const INJECT_TURN_MAX_TASKS: usize = 128;
+
+/// The weight of the newest interval's mean poll time in the average, per poll in it.
+const POLL_TIME_EWMA_ALPHA: f64 = 0.1;
+
+/// When the injector's next turn comes: see the module docs.
+struct InjectTurn {
+    /// The worker's poll count (`WorkerCounters::poll_seq`) at which the turn comes.
+    at: Cell<u64>,
+    /// The poll count and the time at the last clock read (`None` after a park: parked
+    /// time is no poll time).
+    last: Cell<Option<(u64, std::time::Instant)>>,
+    /// The average poll time, in nanoseconds.
+    mean_ns: Cell<f64>,
+    /// Turns since the last clock read, while the interval is at its maximum.
+    skipped: Cell<u32>,
+}
+
+impl InjectTurn {
+    fn new() -> InjectTurn {
+        InjectTurn {
+            at: Cell::new(0),
+            last: Cell::new(None),
+            mean_ns: Cell::new(0.0),
+            skipped: Cell::new(0),
+        }
+    }
+
+    /// The injector's turn has come at poll count `polls`: sets the next one.
+    fn next(&self, polls: u64, max: u32, tune: bool) {
+        let interval = if tune { self.tuned(polls, max) } else { max };
+        self.at.set(polls + u64::from(interval));
+    }
+
+    /// The next interval from the average poll time, reading the clock unless the average
+    /// is known, keeps the interval at `max`, and was read fewer than four turns ago.
+    fn tuned(&self, polls: u64, max: u32) -> u32 {
+        let known = self.mean_ns.get() > 0.0 && self.last.get().is_some();
+        if known && self.interval(max) == max {
+            let skipped = self.skipped.get() + 1;
+            if skipped < 4 {
+                self.skipped.set(skipped);
+                return max;
+            }
+        }
+        self.skipped.set(0);
+        let now = std::time::Instant::now();
+        if let Some((then_polls, then)) = self.last.get() {
+            let n = polls.saturating_sub(then_polls);
+            if n > 0 {
+                let mean = now.saturating_duration_since(then).as_nanos() as f64 / n as f64;
+                // Each poll of the interval weighs in as one sample would.
+                let alpha = 1.0 - (1.0 - POLL_TIME_EWMA_ALPHA).powi(n.min(1024) as i32);
+                self.mean_ns
+                    .set(alpha * mean + (1.0 - alpha) * self.mean_ns.get());
+            }
+        }
+        self.last.set(Some((polls, now)));
+        self.interval(max)
+    }
+
+    /// The interval the average poll time gives, within 2 ..= `max`.
+    fn interval(&self, max: u32) -> u32 {
+        let mean = self.mean_ns.get();
+        if mean <= 0.0 {
+            return max;
+        }
+        let n = INJECT_TURN_TARGET.as_nanos() as f64 / mean;
+        (n as u32).clamp(2.min(max), max)
+    }
+
+    /// The worker parks: the time until it runs again is no poll time.
+    fn parked(&self) {
+        self.last.set(None);
+    }
+}
 
 pub(super) type Task = Notified<Arc<Handle>>;
 
@@ -40,6 +129,7 @@ pub(super) struct Core {
     /// including the global queue's, run first.
     deferred: RefCell<Vec<Task>>,
     tick: Cell<u32>,
+    inject_turn: InjectTurn,
     rand: Cell<u64>,
 }
 
@@ -80,6 +170,7 @@ pub(super) fn run(handle: Arc<Handle>, index: usize, local: Worker<Task>) {
         in_poll: Cell::new(false),
         deferred: RefCell::new(Vec::new()),
         tick: Cell::new(0),
+        inject_turn: InjectTurn::new(),
         rand: Cell::new(0x9E37_79B9_7F4A_7C15 ^ ((index as u64 + 1) << 17)),
     };
     struct Reset(*const Core);
@@ -127,7 +218,7 @@ impl Core {
             if tick % shared.config.event_interval == 0 {
                 self.maintenance();
             }
-            if let Some(task) = self.next_task(tick) {
+            if let Some(task) = self.next_task() {
                 self.run_task(task);
                 continue;
             }
@@ -176,22 +267,19 @@ impl Core {
         }
     }
 
-    fn next_task(&self, tick: u32) -> Option<Task> {
+    fn next_task(&self) -> Option<Task> {
         let shared = self.shared();
-        if tick % shared.config.global_queue_interval == 0 {
-            // Fairness: take a share of the global queue, not one task, so remote spawns
-            // drain at the rate local work does.
-            let n = shared.remotes.len();
-            let limit = (shared.inject.len() / n + 1).min(32);
-            loop {
-                match shared
-                    .inject
-                    .steal_batch_with_limit_and_pop(&self.local, limit)
-                {
-                    Steal::Success(task) => return Some(task),
-                    Steal::Empty => break,
-                    Steal::Retry => crate::loom::spin_loop(),
-                }
+        let polls = self
+            .counters()
+            .poll_seq
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if polls >= self.inject_turn.at.get() {
+            // Under loom the interval stays fixed: a clock would make runs differ.
+            let tune = shared.config.tune_global_queue_interval && !cfg!(loom);
+            self.inject_turn
+                .next(polls, shared.config.global_queue_interval, tune);
+            if let Some(task) = self.take_inject_share() {
+                return Some(task);
             }
         }
         if let Some(task) = self.lifo.take() {
@@ -208,6 +296,38 @@ impl Core {
                 Steal::Retry => crate::loom::spin_loop(),
             }
         }
+    }
+
+    /// Fairness: takes a share of the global queue (up to [`INJECT_TURN_MAX_TASKS`]), not
+    /// one task, so remote spawns drain at the rate local work does: the first to run now,
+    /// the rest queued locally.
+    fn take_inject_share(&self) -> Option<Task> {
+        let shared = self.shared();
+        let n = shared.remotes.len();
+        let mut left = (shared.inject.len() / n + 1).min(INJECT_TURN_MAX_TASKS);
+        // crossbeam moves at most 32 tasks per call.
+        let first = loop {
+            match shared
+                .inject
+                .steal_batch_with_limit_and_pop(&self.local, left.min(32))
+            {
+                Steal::Success(task) => break task,
+                Steal::Empty => return None,
+                Steal::Retry => crate::loom::spin_loop(),
+            }
+        };
+        left = left.saturating_sub(32);
+        while left > 0 {
+            match shared
+                .inject
+                .steal_batch_with_limit(&self.local, left.min(32))
+            {
+                Steal::Success(()) => left = left.saturating_sub(32),
+                Steal::Empty => break,
+                Steal::Retry => crate::loom::spin_loop(),
+            }
+        }
+        Some(first)
     }
 
     fn steal_work(&self) -> Option<Task> {
@@ -323,6 +443,7 @@ impl Core {
         }
         let was_searching = self.is_searching.replace(false);
         self.counters().parking();
+        self.inject_turn.parked();
         struct Active<'a>(&'a WorkerCounters);
         impl Drop for Active<'_> {
             fn drop(&mut self) {
