@@ -271,11 +271,18 @@ impl ScheduledIo {
     /// An event of the other direction only (a fresh socket's first `EPOLLOUT`, say) does
     /// not stop a reader's clear: it stored none of the bits the clear removes.
     pub(crate) fn clear_readiness(&self, ev: ReadyEvent) {
+        self.clear_unless(ev, 0);
+    }
+
+    /// The tick-checked clear of `ev`'s bits, refused also while the word has any bit of
+    /// `refuse`.
+    #[inline]
+    fn clear_unless(&self, ev: ReadyEvent, refuse: u64) {
         let clear = bits(ev.ready.clearable() & ev.dir.mask());
         let _ = self
             .readiness
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |word| {
-                if tick_of(word, ev.dir) != ev.tick {
+                if tick_of(word, ev.dir) != ev.tick || word & refuse != 0 {
                     return None;
                 }
                 Some(word & !clear)
@@ -290,15 +297,7 @@ impl ScheduledIo {
     /// ([`Ready::PRIORITY`], sticky): a TCP read stops short at the urgent mark, with bytes
     /// still queued and possibly no edge to come.
     pub(crate) fn clear_after_short_read(&self, ev: ReadyEvent) {
-        let clear = bits(ev.ready.clearable() & ev.dir.mask());
-        let _ = self
-            .readiness
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |word| {
-                if tick_of(word, ev.dir) != ev.tick || word & bits(Ready::PRIORITY) != 0 {
-                    return None;
-                }
-                Some(word & !clear)
-            });
+        self.clear_unless(ev, bits(Ready::PRIORITY));
     }
 
     /// Driver side: the poller reported `ready` for this source. Stores the readiness (with a
