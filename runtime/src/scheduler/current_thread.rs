@@ -11,7 +11,7 @@
 //! `block_on` its `JoinHandle` (that is what `taskio::run` does).
 
 use crate::driver::{self, Driver};
-use crate::loom::sync::atomic::{AtomicBool, Ordering};
+use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::loom::sync::{Arc, Condvar, Mutex};
 use crate::runtime::metrics::WorkerCounters;
 use crate::runtime::{context, coop};
@@ -48,6 +48,11 @@ pub(crate) struct Handle {
     /// Signalled when the core is put back.
     core_returned: Condvar,
     inject: Mutex<Inject>,
+    /// `inject`'s length, stored under its lock at each change and read without it: a
+    /// hint that lets the driving thread skip the lock while no remote wake is queued. A
+    /// stale zero only delays a remote task, never loses it: its waker unparks the driver,
+    /// and `park` looks at the queue under the lock before sleeping.
+    inject_len: AtomicUsize,
     owned: OwnedTasks<Arc<Handle>>,
     /// The `block_on` future was woken.
     woken: AtomicBool,
@@ -95,6 +100,7 @@ impl CurrentThread {
                 queue: VecDeque::new(),
                 closed: false,
             }),
+            inject_len: AtomicUsize::new(0),
             owned: OwnedTasks::new(1),
             woken: AtomicBool::new(false),
             config,
@@ -138,7 +144,11 @@ impl CurrentThread {
                 None => break,
             }
         }
-        let drained: Vec<_> = h.inject.lock().queue.drain(..).collect();
+        let drained: Vec<_> = {
+            let mut inject = h.inject.lock();
+            h.inject_len.store(0, Ordering::Relaxed);
+            inject.queue.drain(..).collect()
+        };
         drop(drained);
         h.driver.shutdown();
         debug_assert!(h.owned.is_empty());
@@ -190,8 +200,13 @@ pub(crate) fn block_on<F: Future>(handle: &scheduler::Handle, future: F) -> F::O
             let task = ctx.next_task(&h);
             match task {
                 Some(task) => {
-                    h.counters.poll_begin(task.id().as_u64());
-                    coop::budget(|| task.run());
+                    let id = task.id();
+                    h.counters.poll_begin(id.as_u64());
+                    if h.config.task_poll_times {
+                        coop::budget(|| h.owned.run_timed(task, id));
+                    } else {
+                        coop::budget(|| task.run());
+                    }
                     h.counters.poll_end();
                 }
                 None => {
@@ -345,12 +360,14 @@ impl Handle {
         &self,
         tasks: &mut VecDeque<Notified<Arc<Handle>>>,
     ) -> Option<Notified<Arc<Handle>>> {
-        // An unlocked emptiness check would need its own atomic; the lock is uncontended in
-        // the common case and cheap.
+        if self.inject_len.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
         let mut inject = self.inject.lock();
         let first = inject.queue.pop_front()?;
         let more = inject.queue.len().min(INJECT_SHARE - 1);
         tasks.extend(inject.queue.drain(..more));
+        self.inject_len.store(inject.queue.len(), Ordering::Relaxed);
         Some(first)
     }
 }
@@ -358,7 +375,7 @@ impl Handle {
 impl Handle {
     /// The tasks woken from other threads, not yet moved to the driving thread's queue.
     pub(crate) fn inject_len(&self) -> usize {
-        self.inject.lock().queue.len()
+        self.inject_len.load(Ordering::Relaxed)
     }
 
     /// The runtime's live tasks.
@@ -374,15 +391,6 @@ impl Schedule for Arc<Handle> {
 
     fn task_tree(&self) -> bool {
         self.config.task_tree
-    }
-
-    fn record_poll(
-        &self,
-        id: crate::task::Id,
-        start: std::time::Instant,
-        elapsed: std::time::Duration,
-    ) {
-        self.owned.record_poll(id, start, elapsed);
     }
 
     fn runtime_handle(&self) -> Option<crate::Handle> {
@@ -424,6 +432,7 @@ impl Schedule for Arc<Handle> {
                 return;
             }
             inject.queue.push_back(task);
+            self.inject_len.store(inject.queue.len(), Ordering::Relaxed);
             drop(inject);
             self.driver.unpark();
         }

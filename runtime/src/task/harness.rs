@@ -15,7 +15,6 @@ use std::panic::{self, AssertUnwindSafe};
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering::Relaxed;
 use std::task::{Context, Poll, Waker};
-use std::time::Instant;
 
 /// Typed access to a cell.
 pub(crate) struct Harness<T: Future, S: 'static, D> {
@@ -140,16 +139,11 @@ impl<T: Future, S: Schedule, D> Harness<T, S, D> {
                 let polls = &header.polls;
                 polls.store(polls.load(Relaxed).wrapping_add(1), Relaxed);
                 header.meta.awaiting.store(0, Relaxed);
-                let started = self.scheduler().task_poll_times().then(Instant::now);
                 let waker = waker_ref(self.raw());
                 let mut cx = Context::from_waker(&waker);
                 let guard = PollGuard::enter(self.header().into());
                 // SAFETY: we hold RUNNING.
                 let ready = unsafe { self.poll_future(&mut cx, &guard) }.is_ready();
-                if let Some(started) = started {
-                    self.scheduler()
-                        .record_poll(header.id, started, started.elapsed());
-                }
                 if ready {
                     return PollFuture::Complete;
                 }

@@ -186,7 +186,8 @@ pub(crate) trait Schedule: Sync + Sized + 'static {
         None
     }
 
-    /// Whether this scheduler's tasks keep their poll times (`Builder::task_poll_times`).
+    /// Whether this scheduler's tasks keep their poll times (`Builder::task_poll_times`):
+    /// the scheduler then times each `Task::run` and adds it with `OwnedTasks::record_poll`.
     fn task_poll_times(&self) -> bool {
         false
     }
@@ -196,10 +197,6 @@ pub(crate) trait Schedule: Sync + Sized + 'static {
     fn task_tree(&self) -> bool {
         false
     }
-
-    /// A poll of task `id` that began at `start` took `elapsed` (only called when
-    /// `task_poll_times` is true).
-    fn record_poll(&self, _id: Id, _start: std::time::Instant, _elapsed: std::time::Duration) {}
 }
 
 /// A task that belongs to no owned list (blocking-pool work): it holds the reference a list

@@ -395,15 +395,6 @@ impl Schedule for Arc<Handle> {
         self.shared.config.task_tree
     }
 
-    fn record_poll(
-        &self,
-        id: crate::task::Id,
-        start: std::time::Instant,
-        elapsed: std::time::Duration,
-    ) {
-        self.shared.owned.record_poll(id, start, elapsed);
-    }
-
     fn runtime_handle(&self) -> Option<crate::Handle> {
         Some(crate::Handle {
             inner: super::Handle::MultiThread(self.clone()),

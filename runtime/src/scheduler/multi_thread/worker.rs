@@ -119,6 +119,8 @@ pub(super) struct Core {
     /// This worker's `handle.shared.counters[index]`, looked up once: it is written at every
     /// poll. The boxed slice it points into is never resized and lives as long as `handle`.
     counters: NonNull<WorkerCounters>,
+    /// `Builder::task_poll_times`, copied here: read at every poll.
+    timed: bool,
     pub(super) local: Worker<Task>,
     pub(super) lifo: Cell<Option<Task>>,
     is_searching: Cell<bool>,
@@ -160,10 +162,12 @@ pub(super) fn run(handle: Arc<Handle>, index: usize, local: Worker<Task>) {
     let sched = scheduler::Handle::MultiThread(handle.clone());
     let _enter = context::enter_runtime(&sched);
     let counters = NonNull::from(&handle.shared.counters[index]);
+    let timed = handle.shared.config.task_poll_times;
     let core = Core {
         index,
         handle,
         counters,
+        timed,
         local,
         lifo: Cell::new(None),
         is_searching: Cell::new(false),
@@ -200,13 +204,19 @@ impl Core {
         unsafe { self.counters.as_ref() }
     }
 
-    /// Polls `task`, with the counters and the watchdog's marks around the poll. `run`
-    /// catches the task's panics, so the end mark needs no guard.
+    /// Polls `task`, with the counters and the watchdog's marks around the poll (and its
+    /// timing, on a runtime that keeps poll times). `run` catches the task's panics, so the
+    /// end mark needs no guard.
     #[inline]
     fn poll(&self, task: Task) {
         let counters = self.counters();
-        counters.poll_begin(task.id().as_u64());
-        task.run();
+        let id = task.id();
+        counters.poll_begin(id.as_u64());
+        if self.timed {
+            self.shared().owned.run_timed(task, id);
+        } else {
+            task.run();
+        }
         counters.poll_end();
     }
 
