@@ -71,13 +71,17 @@ impl WorkerCounters {
     /// A poll of task `id` begins.
     #[inline]
     pub(crate) fn poll_begin(&self, id: u64) {
+        #[cfg(not(taskio_unobserved))]
         self.poll_task.store(id, Relaxed);
+        #[cfg(taskio_unobserved)]
+        let _ = id;
         bump(&self.poll_seq, 1);
     }
 
     /// The poll ends.
     #[inline]
     pub(crate) fn poll_end(&self) {
+        #[cfg(not(taskio_unobserved))]
         self.poll_task.store(NOT_POLLING, Relaxed);
     }
 

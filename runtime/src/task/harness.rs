@@ -13,7 +13,6 @@ use std::future::Future;
 use std::mem::{self, ManuallyDrop};
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr::NonNull;
-use std::sync::atomic::Ordering::Relaxed;
 use std::task::{Context, Poll, Waker};
 
 /// Typed access to a cell.
@@ -132,13 +131,18 @@ impl<T: Future, S: Schedule, D> Harness<T, S, D> {
                     unsafe { self.cancel_task() };
                     return PollFuture::Complete;
                 }
-                let header = self.header();
                 #[cfg(feature = "tracing")]
-                let _entered = header.meta.span.enter();
+                let _entered = self.header().meta.span.enter();
                 // The poller's own words (`meta.rs`): a plain load and store each.
-                let polls = &header.polls;
-                polls.store(polls.load(Relaxed).wrapping_add(1), Relaxed);
-                header.meta.awaiting.store(0, Relaxed);
+                #[cfg(not(taskio_unobserved))]
+                {
+                    use std::sync::atomic::Ordering::Relaxed;
+                    let header = self.header();
+                    header
+                        .polls
+                        .store(header.polls.load(Relaxed).wrapping_add(1), Relaxed);
+                    header.meta.awaiting.store(0, Relaxed);
+                }
                 let waker = waker_ref(self.raw());
                 let mut cx = Context::from_waker(&waker);
                 let guard = PollGuard::enter(self.header().into());

@@ -15,6 +15,11 @@
 //! A reader (`Handle::dump`) reads them from another thread while holding the owned-task
 //! list's shard lock, whose reference keeps the cell alive (see `list.rs`).
 //!
+//! A build with `--cfg taskio_unobserved` compiles these writes out, and the watchdog's poll
+//! marks (`runtime/metrics.rs`) with them. It exists only to measure what they cost
+//! (`benches/observe_cost.sh`): in it a dump shows no polls and no awaits, and the watchdog
+//! sees no poll.
+//!
 //! These are not loom atomics on purpose: no protocol depends on their values, and modelling
 //! them would only multiply the interleavings of every model that polls a task.
 //!
@@ -33,7 +38,7 @@
 
 use crate::task::Id;
 use std::panic::Location;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::AtomicU64;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -94,6 +99,7 @@ fn epoch() -> Instant {
     *EPOCH.get_or_init(Instant::now)
 }
 
+#[cfg_attr(taskio_unobserved, allow(dead_code))]
 fn nanos_since_epoch(t: Instant) -> u64 {
     (t.saturating_duration_since(epoch()).as_nanos() as u64) & ARG_MASK
 }
@@ -184,6 +190,7 @@ const KIND_SHIFT: u32 = 56;
 const ARG_MASK: u64 = (1 << KIND_SHIFT) - 1;
 
 impl Awaiting {
+    #[cfg_attr(taskio_unobserved, allow(dead_code))]
     pub(crate) fn encode(self) -> u64 {
         let (kind, arg): (u64, u64) = match self {
             Awaiting::Sleep { until } => (1, nanos_since_epoch(until)),
@@ -283,10 +290,16 @@ impl std::fmt::Display for Awaiting {
 /// });
 /// ```
 pub fn set_awaiting(what: Awaiting) {
+    #[cfg(taskio_unobserved)]
+    let _ = what;
+    #[cfg(not(taskio_unobserved))]
     if let Some(task) = crate::task::cancel::current_task() {
         // SAFETY: the task polled on this thread is alive for the whole poll (its poller
         // holds a reference).
         let header = unsafe { task.as_ref() };
-        header.meta.awaiting.store(what.encode(), Relaxed);
+        header
+            .meta
+            .awaiting
+            .store(what.encode(), std::sync::atomic::Ordering::Relaxed);
     }
 }
