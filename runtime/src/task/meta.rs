@@ -17,7 +17,7 @@
 //!
 //! A build with `--cfg taskio_unobserved` compiles these writes out, and the watchdog's poll
 //! marks (`runtime/metrics.rs`) with them. It exists only to measure what they cost
-//! (`benches/observe_cost.sh`): in it a dump shows no polls and no awaits, and the watchdog
+//! (`benches/always_on_cost.sh`): in it a dump shows no polls and no awaits, and the watchdog
 //! sees no poll.
 //!
 //! These are not loom atomics on purpose: no protocol depends on their values, and modelling
