@@ -1,11 +1,11 @@
 //! Runs one workload N times on one runtime, for profilers (callgrind, perf).
 //!
-//! `profile <multi|current> <workload> <taskio|tokio> <workers> <iterations>`, e.g.
+//! `profile <multi|current> <workload> <taskio|tokio|smol> <workers> <iterations>`, e.g.
 //! `valgrind --tool=callgrind $CARGO_TARGET_DIR/release/profile multi chained_spawn taskio 2 20`
 
 use std::env;
 
-use taskio_benches::{current, multi, Rt, Taskio, Tokio, Workload};
+use taskio_benches::{current, multi, Rt, Smol, Taskio, Tokio, Workload};
 
 fn build<R: Rt>(suite: &str, name: &str, workers: usize) -> Box<dyn Workload> {
     match suite {
@@ -20,7 +20,7 @@ fn main() {
     let args: Vec<String> = env::args().collect();
     if args.len() != 6 {
         eprintln!(
-            "usage: profile <multi|current> <workload> <taskio|tokio> <workers> <iterations>"
+            "usage: profile <multi|current> <workload> <taskio|tokio|smol> <workers> <iterations>"
         );
         std::process::exit(2);
     }
@@ -29,6 +29,7 @@ fn main() {
     let mut w = match args[3].as_str() {
         "taskio" => build::<Taskio>(&args[1], &args[2], workers),
         "tokio" => build::<Tokio>(&args[1], &args[2], workers),
+        "smol" => build::<Smol>(&args[1], &args[2], workers),
         other => panic!("unknown runtime {other}"),
     };
     let start = std::time::Instant::now();

@@ -1392,3 +1392,74 @@ fn a_busy_worker_with_long_polls_serves_a_remote_spawn_within_a_few_polls() {
         "the remote task waited {waited} polls of the chain"
     );
 }
+
+/// A turn of the global queue behind a busy worker takes all of it up to 128 tasks, counted
+/// as they move (the queue's blocks can hand over fewer than asked): 1 000 remote spawns,
+/// all queued while the worker's chain of 100 us polls is held in one poll, are done within
+/// 12 of the chain's polls (10 here; with every batch counted as a full one, 10 or 14, as
+/// the batches fall on the queue's blocks).
+#[test]
+fn a_busy_worker_takes_remote_spawns_in_full_shares() {
+    fn held_chain(polls: Arc<AtomicUsize>, go: Arc<AtomicBool>, hold: Arc<AtomicUsize>) {
+        drop(spawn(async move {
+            let start = std::time::Instant::now();
+            while start.elapsed() < std::time::Duration::from_micros(100) {
+                std::hint::spin_loop();
+            }
+            // 1: asked to hold; 2: holding, until set back to 0.
+            if hold.compare_exchange(1, 2, SeqCst, SeqCst).is_ok() {
+                while hold.load(SeqCst) != 0 {
+                    std::hint::spin_loop();
+                }
+            }
+            polls.fetch_add(1, SeqCst);
+            if go.load(SeqCst) {
+                held_chain(polls, go, hold);
+            }
+        }));
+    }
+    let rt = taskio_runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let (polls, go, hold) = (
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicBool::new(true)),
+        Arc::new(AtomicUsize::new(0)),
+    );
+    {
+        let (p, g, h) = (polls.clone(), go.clone(), hold.clone());
+        let _e = rt.enter();
+        held_chain(p, g, h);
+    }
+    // The worker learns its poll time over its first turns of the global queue.
+    while polls.load(SeqCst) < 150 {
+        thread::yield_now();
+    }
+    hold.store(1, SeqCst);
+    while hold.load(SeqCst) != 2 {
+        thread::yield_now();
+    }
+    let at_spawn = polls.load(SeqCst);
+    // Each task reads the chain's poll count when it runs.
+    let tasks: Vec<_> = (0..1000)
+        .map(|_| {
+            let p = polls.clone();
+            rt.spawn(async move { p.load(SeqCst) })
+        })
+        .collect();
+    hold.store(0, SeqCst);
+    let last = rt.block_on(async {
+        let mut last = 0;
+        for t in tasks {
+            last = last.max(t.await.unwrap());
+        }
+        last
+    });
+    go.store(false, SeqCst);
+    let waited = last - at_spawn;
+    assert!(
+        waited <= 12,
+        "1000 remote tasks waited {waited} polls of the chain"
+    );
+}

@@ -310,29 +310,37 @@ impl Core {
 
     /// Fairness: takes a share of the global queue (up to [`INJECT_TURN_MAX_TASKS`]), not
     /// one task, so remote spawns drain at the rate local work does: the first to run now,
-    /// the rest queued locally.
+    /// the rest queued locally (where idle workers can steal them). The share is the whole
+    /// queue up to that bound, not a worker's fraction of it: the other workers may be busy
+    /// for a whole turn's interval, and what is left waits that long.
     fn take_inject_share(&self) -> Option<Task> {
         let shared = self.shared();
-        let n = shared.remotes.len();
-        let mut left = (shared.inject.len() / n + 1).min(INJECT_TURN_MAX_TASKS);
-        // crossbeam moves at most 32 tasks per call.
+        let want = shared.inject.len().clamp(1, INJECT_TURN_MAX_TASKS);
+        // crossbeam moves at most 32 tasks per call, and fewer at the end of one of its
+        // blocks: what a call took is read off the local queue's length (other workers may
+        // steal from it meanwhile, which only makes this take less).
+        let before = self.local.len();
         let first = loop {
             match shared
                 .inject
-                .steal_batch_with_limit_and_pop(&self.local, left.min(32))
+                .steal_batch_with_limit_and_pop(&self.local, want.min(32))
             {
                 Steal::Success(task) => break task,
                 Steal::Empty => return None,
                 Steal::Retry => crate::loom::spin_loop(),
             }
         };
-        left = left.saturating_sub(32);
-        while left > 0 {
+        let mut taken = 1 + self.local.len().saturating_sub(before);
+        while taken < want {
+            let before = self.local.len();
             match shared
                 .inject
-                .steal_batch_with_limit(&self.local, left.min(32))
+                .steal_batch_with_limit(&self.local, (want - taken).min(32))
             {
-                Steal::Success(()) => left = left.saturating_sub(32),
+                Steal::Success(()) => match self.local.len().saturating_sub(before) {
+                    0 => break,
+                    n => taken += n,
+                },
                 Steal::Empty => break,
                 Steal::Retry => crate::loom::spin_loop(),
             }
