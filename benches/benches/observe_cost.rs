@@ -5,7 +5,8 @@
 //!
 //! Group `observe/<workload>/<N>w` (`/ct` for the current-thread runtime) holds the functions
 //! `taskio`, `taskio+poll_times`, `taskio+watchdog` and `tokio`. The cost of the always-on
-//! part is measured against the previous commit's build instead (BENCHMARKS.md).
+//! part is measured against a build without it (`benches/always_on_cost.sh`), and the task
+//! tree's on the fan-out programs with `fanout --no-task-tree` (BENCHMARKS.md).
 
 use std::time::Duration;
 

@@ -91,11 +91,18 @@ impl std::fmt::Debug for TaskioAsyncio {
 impl TaskioAsyncio {
     /// A runner with `workers` worker threads, or the current-thread scheduler for `None`.
     pub fn new(workers: Option<usize>) -> Self {
+        Self::with_task_tree(workers, true)
+    }
+
+    /// As [`new`](Self::new), with the runner's task tree on or off
+    /// (`RunnerBuilder::task_tree`).
+    pub fn with_task_tree(workers: Option<usize>, tree: bool) -> Self {
         let mut b = taskio::Runner::builder();
         match workers {
             Some(n) => b.worker_threads(n),
             None => b.current_thread(),
         };
+        b.task_tree(tree);
         TaskioAsyncio {
             runner: b.build().expect("runner"),
         }

@@ -178,6 +178,8 @@ pub struct RunnerBuilder {
     paused: bool,
     grace: Option<Duration>,
     blocking_timeout: Option<Duration>,
+    /// `task_tree(false)` was asked for.
+    no_task_tree: bool,
     /// A bad argument, reported by `build`.
     invalid: Option<Error>,
 }
@@ -206,6 +208,25 @@ impl RunnerBuilder {
     /// ```
     pub fn worker_threads(&mut self, n: usize) -> &mut Self {
         self.workers = Some(n);
+        self
+    }
+
+    /// Whether each task records its parent and spawn site (default: on), which the task
+    /// tree needs: [`capture_call_graph`](crate::capture_call_graph), `print_call_graph`
+    /// and the dumps show who awaits whom from it. Off, the dumps still list every live
+    /// task with its state and what it awaits, but each as a root of its own; a spawn then
+    /// skips two hash-map operations under a lock it takes anyway (BENCHMARKS.md has what
+    /// that saves on the fan-out programs).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = taskio::Runner::builder().task_tree(false).build().unwrap();
+    /// let n = r.run(async { taskio::gather!(async { Ok(1) }, async { Ok(2) }).await }).unwrap();
+    /// assert_eq!(n, (1, 2));
+    /// ```
+    pub fn task_tree(&mut self, enabled: bool) -> &mut Self {
+        self.no_task_tree = !enabled;
         self
     }
 
@@ -320,7 +341,7 @@ impl RunnerBuilder {
         let s = slot.clone();
         // asyncio's introspection (`dump_tasks`, the call graphs) needs every task's parent.
         b.enable_all()
-            .task_tree(true)
+            .task_tree(!self.no_task_tree)
             .start_paused(self.paused)
             .on_thread_start(move || crate::events::running_enter_thread(s.clone()))
             .on_thread_stop(crate::events::running_leave_thread);

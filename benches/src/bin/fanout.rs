@@ -3,7 +3,9 @@
 //! and prints one markdown table: program | CPython asyncio | taskio | speedup.
 //!
 //! `bash benches/python/compare.sh` builds and runs this. Alone:
-//! `cargo run --release -p taskio-benches --bin fanout -- [--reps N] [--no-python] [--tokio] [program ...]`
+//! `cargo run --release -p taskio-benches --bin fanout -- [--reps N] [--no-python] [--tokio] [--no-task-tree] [program ...]`
+//!
+//! `--no-task-tree` runs taskio's programs on runners built with `task_tree(false)`.
 //!
 //! `--tokio` replaces the table with taskio against tokio's version of each program (2 workers
 //! each, as in the criterion bench): medians, their ratio, and the quartiles. The two are timed
@@ -121,10 +123,11 @@ fn fmt(d: Duration) -> String {
 
 fn usage() -> String {
     format!(
-        "usage: fanout [--reps N] [--no-python | --tokio] [program ...]\n\
+        "usage: fanout [--reps N] [--no-python | --tokio] [--no-task-tree] [program ...]\n\
          times the asyncio fan-out programs on taskio (2 workers and current-thread) and on\n\
          CPython's asyncio (unless --no-python); N repetitions each (default 9), medians.\n\
          --tokio: taskio and tokio (2 workers each) alternately instead, with the ratio.\n\
+         --no-task-tree: taskio's runners record no parents (RunnerBuilder::task_tree).\n\
          programs (default: all): {}",
         asyncio::PROGRAMS.join(" ")
     )
@@ -134,6 +137,7 @@ fn main() {
     let mut reps = 9;
     let mut python = true;
     let mut tokio = false;
+    let mut tree = true;
     let mut programs: Vec<String> = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -147,6 +151,7 @@ fn main() {
             },
             "--no-python" => python = false,
             "--tokio" => tokio = true,
+            "--no-task-tree" => tree = false,
             "-h" | "--help" => {
                 println!("{}", usage());
                 return;
@@ -166,7 +171,7 @@ fn main() {
 
     if tokio {
         eprintln!("running taskio and tokio, alternately ({reps} reps each)...");
-        let tio = TaskioAsyncio::new(Some(2));
+        let tio = TaskioAsyncio::with_task_tree(Some(2), tree);
         let tok = TokioAsyncio::new(Some(2));
         println!(
             "| program | taskio (2 workers) | tokio (2 workers) | taskio/tokio \
@@ -196,13 +201,13 @@ fn main() {
         None
     };
     eprintln!("running taskio ({reps} reps each)...");
-    let multi = TaskioAsyncio::new(Some(2));
+    let multi = TaskioAsyncio::with_task_tree(Some(2), tree);
     let tio: Vec<Duration> = programs
         .iter()
         .map(|p| time_taskio(&multi, p, reps))
         .collect();
     drop(multi);
-    let ct = TaskioAsyncio::new(None);
+    let ct = TaskioAsyncio::with_task_tree(None, tree);
     let tio_ct: Vec<Duration> = programs.iter().map(|p| time_taskio(&ct, p, reps)).collect();
     drop(ct);
 

@@ -236,3 +236,36 @@ flavours!(error_hook_receives_a_broken_callback, false, || async {
     assert!(got[0].contains("broken callback"), "{got:?}");
     Ok(())
 });
+
+/// `RunnerBuilder::task_tree(false)`: the dump still lists every live task with what it
+/// awaits, but records no parent.
+#[test]
+fn a_runner_without_the_task_tree_lists_its_tasks_as_roots() {
+    for tree in [true, false] {
+        let r = taskio::Runner::builder()
+            .worker_threads(2)
+            .task_tree(tree)
+            .build()
+            .unwrap();
+        let (main, child, parent) = r
+            .run(async {
+                let main = taskio::current_task().unwrap().id();
+                let event = Arc::new(Event::new());
+                let e = event.clone();
+                let task = taskio::create_task(async move { e.wait().await });
+                let child = task.id();
+                let dump = parked(&[child]).await?;
+                let parent = dump.get(id(child)).unwrap().parent;
+                event.set();
+                task.await?;
+                Ok((main, child, parent))
+            })
+            .unwrap();
+        assert_ne!(main, child);
+        if tree {
+            assert_eq!(parent, Some(id(main)));
+        } else {
+            assert_eq!(parent, None);
+        }
+    }
+}

@@ -42,7 +42,7 @@ struct Shard {
     /// The poll times of this shard's tasks, on a runtime that keeps them
     /// (`Builder::task_poll_times`; empty otherwise). Here rather than in the task: see
     /// `meta.rs` on the size of a task.
-    timings: HashMap<Id, Timing>,
+    timings: HashMap<Id, Timing, IdHasherBuilder>,
     /// Each listed task's parent and spawn site (for dumps; see `meta.rs` on why they are not
     /// in the task).
     origins: HashMap<Id, Origin, IdHasherBuilder>,
@@ -97,6 +97,16 @@ impl Timing {
 }
 
 impl Shard {
+    /// Drops what was recorded of `id` (a map that holds nothing is not even hashed into).
+    fn forget(&mut self, id: Id) {
+        if !self.origins.is_empty() {
+            self.origins.remove(&id);
+        }
+        if !self.timings.is_empty() {
+            self.timings.remove(&id);
+        }
+    }
+
     /// Records what `records` asks for of the new task `id`.
     #[cold]
     fn record(&mut self, id: Id, records: Records) {
@@ -154,7 +164,7 @@ impl<S: Schedule> OwnedTasks<S> {
                         closed: false,
                         len: 0,
                         added: 0,
-                        timings: HashMap::new(),
+                        timings: HashMap::default(),
                         origins: HashMap::default(),
                         observed: false,
                     }))
@@ -261,9 +271,7 @@ impl<S: Schedule> OwnedTasks<S> {
         let removed = unsafe { unlink(&mut shard, ptr) };
         shard.len -= usize::from(removed);
         if removed && shard.observed {
-            let id = task.raw().header().id;
-            shard.origins.remove(&id);
-            shard.timings.remove(&id);
+            shard.forget(task.raw().header().id);
         }
         drop(shard);
         if removed {
@@ -291,8 +299,7 @@ impl<S: Schedule> OwnedTasks<S> {
                 guard.len -= 1;
                 // SAFETY: `head` is live: the list's reference, now ours, keeps it.
                 let id = unsafe { head.as_ref() }.id;
-                guard.timings.remove(&id);
-                guard.origins.remove(&id);
+                guard.forget(id);
                 drop(guard);
                 // SAFETY: the list's reference is now ours.
                 unsafe { Task::<S>::from_raw(head) }.shutdown();
