@@ -11,7 +11,7 @@
 #     alternating runs of `fanout` (each the median of 5 repetitions), medians of those.
 # The opt-in features (`task_tree`, `task_poll_times`, the watchdog) are off in both builds.
 #
-#   bash benches/always_on_cost.sh               # both measures (~4 minutes on 2 cores)
+#   bash benches/always_on_cost.sh               # both measures (~6 minutes on 2 cores)
 #   MODE=time bash benches/always_on_cost.sh     # time only
 #   MODE=instr bash benches/always_on_cost.sh    # instructions only
 #
@@ -39,6 +39,13 @@ rows=(
     "multi ping_pong 2 700"
     "multi yield_many 2 60"
     "multi chained_spawn 2 2000"
+    "multi spawn_many_local 4 150"
+    "multi spawn_many_remote_idle 4 200"
+    "multi spawn_many_remote_busy1 4 250"
+    "multi spawn_many_remote_busy2 4 400"
+    "multi ping_pong 4 700"
+    "multi yield_many 4 60"
+    "multi chained_spawn 4 2000"
     "current spawn_many_local 1 2000"
     "current spawn_many_remote_idle 1 2000"
     "current spawn_many_remote_busy 1 2000"
