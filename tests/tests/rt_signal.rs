@@ -28,6 +28,7 @@ rt_tests!(
     stream_yields_an_item_per_delivery,
     listener_moved_to_another_runtime_still_receives,
     stress_listener_churn_under_a_signal_storm,
+    a_listener_whose_waker_panics_costs_no_one_else,
 );
 
 /// The signal of test number `n` on `flavor`: a realtime signal no other test uses.
@@ -55,6 +56,16 @@ struct CountingWaker(AtomicUsize);
 impl Wake for CountingWaker {
     fn wake(self: Arc<Self>) {
         self.0.fetch_add(1, SeqCst);
+    }
+}
+
+/// A waker that counts its wakes, then panics.
+struct PanickingWaker(Arc<AtomicUsize>);
+
+impl Wake for PanickingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+        panic!("a waker that panics in wake()");
     }
 }
 
@@ -336,4 +347,43 @@ fn sigint_sigterm_and_ctrl_c() {
     });
     assert!(signal::has_default_handler(SignalKind::interrupt()).unwrap());
     assert!(signal::has_default_handler(SignalKind::terminate()).unwrap());
+}
+
+/// Listeners parked with a waker that panics, registered before the others: the dispatch
+/// still wakes every other listener, and the driver (a worker, or `block_on` on the
+/// current-thread runtime) goes on; the broken listeners see the delivery at their next poll.
+fn a_listener_whose_waker_panics_costs_no_one_else(flavor: Flavor) {
+    let kind = rt_signal(flavor, 8);
+    flavor.rt().block_on(async move {
+        let panicked = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::new(CountingWaker(AtomicUsize::new(0)));
+        let mut broken = Vec::new();
+        let mut real = Vec::new();
+        for _ in 0..3 {
+            let mut s = signal::signal(kind).unwrap();
+            let w = Waker::from(Arc::new(PanickingWaker(panicked.clone())));
+            assert_eq!(s.poll_recv(&mut Context::from_waker(&w)), Poll::Pending);
+            broken.push(s);
+            let mut s = signal::signal(kind).unwrap();
+            let w = Waker::from(counted.clone());
+            assert_eq!(s.poll_recv(&mut Context::from_waker(&w)), Poll::Pending);
+            real.push(s);
+        }
+        // And one in a task, which must complete.
+        let mut last = signal::signal(kind).unwrap();
+        let mut cx = Context::from_waker(Waker::noop());
+        assert_eq!(last.poll_recv(&mut cx), Poll::Pending);
+        let task = spawn(async move { recv(&mut last).await });
+        raise(kind);
+        task.await.unwrap();
+        while counted.0.load(SeqCst) < 3 || panicked.load(SeqCst) < 3 {
+            time::sleep(Duration::from_millis(1)).await;
+        }
+        for s in broken.iter_mut().chain(real.iter_mut()) {
+            assert_eq!(s.poll_recv(&mut cx), Poll::Ready(()));
+        }
+        // Deliveries go on after the faults.
+        raise(kind);
+        recv(&mut real[0]).await;
+    });
 }

@@ -499,6 +499,8 @@ impl Builder {
             task_tree: self.task_tree,
             on_thread_start: self.on_thread_start.clone(),
             on_thread_stop: self.on_thread_stop.clone(),
+            #[cfg(test)]
+            panic_at_park: Default::default(),
         };
         let mut rt = match self.kind {
             Kind::CurrentThread => {

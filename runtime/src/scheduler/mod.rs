@@ -37,6 +37,10 @@ pub(crate) struct Config {
     /// Called on each runtime thread when it starts / stops.
     pub(crate) on_thread_start: Option<std::sync::Arc<dyn Fn() + Send + Sync>>,
     pub(crate) on_thread_stop: Option<std::sync::Arc<dyn Fn() + Send + Sync>>,
+    /// Unit tests only: the next multi-thread worker to park panics instead (a fault in the
+    /// worker outside any task poll).
+    #[cfg(test)]
+    pub(crate) panic_at_park: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for Config {

@@ -196,7 +196,10 @@ impl Registry {
                 false
             });
             drop(st);
-            wakers.drain(..).for_each(Waker::wake);
+            // A waker that panics loses only its own wake-up, not the other listeners'.
+            wakers
+                .drain(..)
+                .for_each(crate::task::waker::wake_contained);
         }
     }
 

@@ -76,7 +76,7 @@ pub(crate) mod meta;
 mod raw;
 mod state;
 mod task_ref;
-mod waker;
+pub(crate) mod waker;
 mod yield_now;
 
 #[cfg(all(test, loom))]

@@ -70,3 +70,18 @@ unsafe fn wake_by_ref(ptr: *const ()) {
     // SAFETY: the borrowed waker keeps the task alive.
     unsafe { raw(ptr) }.wake_by_ref();
 }
+
+/// Wakes `waker` on behalf of a driver or a list of waiters; a panic in its `wake()` is
+/// contained here, so the wakers called after it in the same batch are still called.
+///
+/// A waker belongs to whoever registered it, and only its own wake-up is lost when it
+/// panics. The panic hook has already reported the panic by the time it is caught; the
+/// payload is then dropped, and a payload whose own drop panics is leaked instead.
+pub(crate) fn wake_contained(waker: Waker) {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(move || waker.wake())) {
+        if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+            std::mem::forget(again);
+        }
+    }
+}

@@ -14,5 +14,6 @@ mod rt_observe;
 mod rt_shutdown;
 mod rt_stress;
 mod rt_time;
+mod rt_waker_panics;
 mod task_cancel;
 mod task_data;

@@ -362,7 +362,8 @@ impl ScheduledIo {
             if self.readiness.load(Ordering::Acquire) & DEREGISTERED != 0 {
                 drop(waker);
             } else {
-                waker.wake();
+                // A waker that panics loses only its own wake-up, not the ones after it.
+                crate::task::waker::wake_contained(waker);
             }
         }
     }

@@ -21,7 +21,8 @@
 //! 2. **Firing.** [`Handle::process`] takes the lock, removes every due entry, marks it
 //!    `FIRED` and sets `pos` to `NOT_IN_WHEEL`, releases the lock, and only then takes and
 //!    wakes each waker (a waker may run arbitrary code, including dropping another `Sleep`,
-//!    which needs the lock).
+//!    which needs the lock). A waker that panics loses its own wake-up only: each wake is
+//!    contained (`task::waker::wake_contained`), so the rest of the batch is still woken.
 //! 3. **Sleep/wake race.** `Sleep::poll` checks `FIRED`, registers its waker, checks `FIRED`
 //!    again. The firer sets `FIRED` before taking the waker. [`AtomicWaker`](entry::AtomicWaker) guarantees that a
 //!    `take` racing a `register` either gets the new waker or makes the registrant wake it, so
@@ -214,10 +215,13 @@ impl Handle {
     }
 }
 
+/// Wakes the fired timers' tasks. One whose waker panics costs only its own wake-up.
 fn wake_all(fired: Vec<wheel::Item>) -> usize {
     let n = fired.len();
     for item in fired {
-        item.entry.waker.wake();
+        if let Some(waker) = item.entry.waker.take() {
+            crate::task::waker::wake_contained(waker);
+        }
     }
     n
 }

@@ -11,6 +11,17 @@
 //! `Runtime` waits for the exits (up to the shutdown timeout), then drops what remains in
 //! the injector and shuts the driver down. A wake that arrives after the injector closed is
 //! dropped; a task spawned after the owned list closed is cancelled at once.
+//!
+//! # A worker that panics
+//!
+//! A panic in a task's poll, in a task's drop, in a thread hook or in a waker called by a
+//! driver is caught where it happens and costs only that task or that wake-up. A panic in
+//! the worker's own code (a bug in this crate) ends that worker's loop: its thread then
+//! shuts the whole runtime down, cancels every task as each worker does when it leaves,
+//! and counts its exit. Every `JoinHandle` resolves (to a cancellation error, unless its
+//! task had finished) and the `Runtime`'s drop returns instead of waiting forever for the
+//! dead worker. A runtime that has lost a worker cannot be trusted to run its tasks:
+//! wake-ups meant for that worker would go nowhere.
 
 mod idle;
 mod park;
@@ -122,7 +133,21 @@ impl MultiThread {
                 if let Some(f) = &start {
                     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f()));
                 }
-                worker::run(h, index, local);
+                let shared = h.clone();
+                let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    worker::run(h, index, local)
+                }));
+                if run.is_err() {
+                    // A fault in the worker itself, outside any task poll (those, the
+                    // hooks and the drivers' wakers are contained where they run): see
+                    // the module docs, "A worker that panics".
+                    shared.shutdown();
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        shared.shared.owned.close_and_shutdown_all()
+                    }));
+                    shared.shared.worker_exited();
+                }
+                drop(shared);
                 if let Some(f) = &stop {
                     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f()));
                 }
@@ -425,5 +450,54 @@ impl fmt::Debug for Handle {
         f.debug_struct("multi_thread::Handle")
             .field("workers", &self.shared.remotes.len())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use crate::runtime::Builder;
+    use std::sync::atomic::Ordering::SeqCst;
+
+    /// A worker that panics outside any task poll shuts the runtime down: the task waited
+    /// on resolves, the pending one is cancelled (its future dropped), and the drop of the
+    /// runtime returns instead of waiting for the dead worker's exit.
+    #[test]
+    fn a_worker_that_panics_shuts_the_runtime_down() {
+        for workers in [1, 2] {
+            let rt = Builder::new_multi_thread()
+                .worker_threads(workers)
+                .build()
+                .unwrap();
+            let handle = rt.handle().clone();
+            let (tx, rx) = std::sync::mpsc::channel::<()>();
+            struct Dropped(std::sync::mpsc::Sender<()>);
+            impl Drop for Dropped {
+                fn drop(&mut self) {
+                    let _ = self.0.send(());
+                }
+            }
+            // Pending forever unless cancelled; its future owns `tx`.
+            let pending = handle.spawn(async move {
+                let _d = Dropped(tx);
+                std::future::pending::<()>().await
+            });
+            let sched = match &handle.inner {
+                crate::scheduler::Handle::MultiThread(h) => h.clone(),
+                _ => unreachable!(),
+            };
+            sched.shared.config.panic_at_park.store(true, SeqCst);
+            // Wake a parked worker so that it parks again and takes the fault.
+            let ran = rt.block_on(handle.spawn(async { 7 }));
+            // That task may have run before the fault, or been cancelled by it.
+            if let Ok(v) = ran {
+                assert_eq!(v, 7);
+            }
+            rx.recv_timeout(std::time::Duration::from_secs(60))
+                .expect("the pending task's future was dropped");
+            let joined = rt.block_on(pending);
+            assert!(joined.unwrap_err().is_cancelled());
+            assert!(!sched.shared.config.panic_at_park.load(SeqCst));
+            drop(rt);
+        }
     }
 }

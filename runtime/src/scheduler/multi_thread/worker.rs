@@ -500,6 +500,14 @@ impl Core {
 
     fn park_once(&self) {
         let shared = self.shared();
+        #[cfg(test)]
+        if shared
+            .config
+            .panic_at_park
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            panic!("a fault injected into a worker's park");
+        }
         let unparker = &shared.remotes[self.index].unpark;
         if let Some(mut driver) = shared.driver.try_lock() {
             if self.handle.can_auto_advance() && driver.auto_advance(&self.handle.driver) {
