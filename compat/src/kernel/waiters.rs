@@ -48,9 +48,8 @@
 //! leaves the list.
 
 use std::collections::VecDeque;
-use std::panic::{self, AssertUnwindSafe};
 use std::task::{Poll, Waker};
-use taskio_runtime::task::{set_awaiting, Awaiting};
+use taskio_runtime::task::{set_awaiting, wake_contained, Awaiting};
 
 /// Identifies one registration in a [`WaitList`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -261,18 +260,6 @@ impl Wakers {
             if !self.rest.is_empty() {
                 self.rest.into_iter().for_each(wake_contained);
             }
-        }
-    }
-}
-
-/// Wakes `waker`; a panic in its `wake()` is caught and dropped (the panic hook reported it
-/// already). A payload whose own drop panics is leaked rather than dropped again.
-fn wake_contained(waker: Waker) {
-    // `AssertUnwindSafe`: nothing of ours is borrowed by the closure; the waker is consumed
-    // by `wake` and is gone whether it returns or unwinds.
-    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(move || waker.wake())) {
-        if let Err(again) = panic::catch_unwind(AssertUnwindSafe(move || drop(payload))) {
-            std::mem::forget(again);
         }
     }
 }

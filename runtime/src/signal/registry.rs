@@ -197,9 +197,7 @@ impl Registry {
             });
             drop(st);
             // A waker that panics loses only its own wake-up, not the other listeners'.
-            wakers
-                .drain(..)
-                .for_each(crate::task::waker::wake_contained);
+            wakers.drain(..).for_each(crate::task::wake_contained);
         }
     }
 

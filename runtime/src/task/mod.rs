@@ -76,7 +76,7 @@ pub(crate) mod meta;
 mod raw;
 mod state;
 mod task_ref;
-pub(crate) mod waker;
+mod waker;
 mod yield_now;
 
 #[cfg(all(test, loom))]
@@ -92,6 +92,7 @@ pub(crate) use meta::TaskInit;
 pub use meta::{set_awaiting, Awaiting, PollTimes};
 pub(crate) use raw::RawTask;
 pub use task_ref::{TaskData, TaskRef};
+pub use waker::wake_contained;
 pub use yield_now::yield_now;
 
 use crate::loom::sync::atomic::{AtomicU64, Ordering};

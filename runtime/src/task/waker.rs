@@ -71,14 +71,48 @@ unsafe fn wake_by_ref(ptr: *const ()) {
     unsafe { raw(ptr) }.wake_by_ref();
 }
 
-/// Wakes `waker` on behalf of a driver or a list of waiters; a panic in its `wake()` is
-/// contained here, so the wakers called after it in the same batch are still called.
+/// Wakes `waker`, containing a panic in its `wake()`: for code that wakes a batch of
+/// wakers it did not write (a list of waiters), so one that panics does not stop the others.
 ///
-/// A waker belongs to whoever registered it, and only its own wake-up is lost when it
-/// panics. The panic hook has already reported the panic by the time it is caught; the
-/// payload is then dropped, and a payload whose own drop panics is leaked instead.
-pub(crate) fn wake_contained(waker: Waker) {
+/// The runtime's own drivers (timers, I/O readiness, signals) wake through this function:
+/// a waker that panics loses only its own wake-up. The panic hook has already reported the
+/// panic by the time it is caught; the payload is then dropped, and a payload whose own drop
+/// panics is leaked instead.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+/// use std::task::{Wake, Waker};
+/// use taskio_runtime::task::wake_contained;
+///
+/// struct Count(AtomicUsize);
+/// impl Wake for Count {
+///     fn wake(self: Arc<Self>) {
+///         self.0.fetch_add(1, Ordering::SeqCst);
+///     }
+/// }
+/// struct Broken;
+/// impl Wake for Broken {
+///     fn wake(self: Arc<Self>) {
+///         panic!("a broken waker");
+///     }
+/// }
+///
+/// let count = Arc::new(Count(AtomicUsize::new(0)));
+/// let batch = vec![
+///     Waker::from(Arc::new(Broken)),
+///     Waker::from(count.clone()),
+///     Waker::from(count.clone()),
+/// ];
+/// batch.into_iter().for_each(wake_contained);
+/// assert_eq!(count.0.load(Ordering::SeqCst), 2);
+/// ```
+pub fn wake_contained(waker: Waker) {
     use std::panic::{catch_unwind, AssertUnwindSafe};
+    // `AssertUnwindSafe`: nothing of ours is borrowed by the closure; the waker is consumed
+    // by `wake` and is gone whether it returns or unwinds.
     if let Err(payload) = catch_unwind(AssertUnwindSafe(move || waker.wake())) {
         if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
             std::mem::forget(again);

@@ -64,7 +64,7 @@
 //!    otherwise or the event's bits into the word and bump the tick of every direction the
 //!    event has a bit of (both, for a hang-up or an error); take the wakers of the
 //!    directions now ready; unlock; wake the taken wakers. Each wake is contained
-//!    (`task::waker::wake_contained`): a waker that panics loses its own wake-up only, and
+//!    (`task::wake_contained`): a waker that panics loses its own wake-up only, and
 //!    the turn goes on with the rest of the batch and the events after it.
 //!
 //! Why a tick per direction: a clear must yield only to an event that stored a bit the clear

@@ -363,7 +363,7 @@ impl ScheduledIo {
                 drop(waker);
             } else {
                 // A waker that panics loses only its own wake-up, not the ones after it.
-                crate::task::waker::wake_contained(waker);
+                crate::task::wake_contained(waker);
             }
         }
     }

@@ -104,7 +104,7 @@ impl AtomicWaker {
         }
     }
 
-    /// Stores `waker` to be woken by the next [`Self::wake`]. A `wake` racing with this call
+    /// Stores `waker` to be taken by the next [`Self::take`]. A `take` racing with this call
     /// either takes the new waker or makes this call wake it.
     pub(crate) fn register(&self, waker: &Waker) {
         match self
@@ -173,13 +173,6 @@ impl AtomicWaker {
                 );
                 None
             }
-        }
-    }
-
-    /// Wakes the registered waker, if any.
-    pub(crate) fn wake(&self) {
-        if let Some(waker) = self.take() {
-            waker.wake();
         }
     }
 }

@@ -22,7 +22,7 @@
 //!    `FIRED` and sets `pos` to `NOT_IN_WHEEL`, releases the lock, and only then takes and
 //!    wakes each waker (a waker may run arbitrary code, including dropping another `Sleep`,
 //!    which needs the lock). A waker that panics loses its own wake-up only: each wake is
-//!    contained (`task::waker::wake_contained`), so the rest of the batch is still woken.
+//!    contained (`task::wake_contained`), so the rest of the batch is still woken.
 //! 3. **Sleep/wake race.** `Sleep::poll` checks `FIRED`, registers its waker, checks `FIRED`
 //!    again. The firer sets `FIRED` before taking the waker. [`AtomicWaker`](entry::AtomicWaker) guarantees that a
 //!    `take` racing a `register` either gets the new waker or makes the registrant wake it, so
@@ -220,7 +220,7 @@ fn wake_all(fired: Vec<wheel::Item>) -> usize {
     let n = fired.len();
     for item in fired {
         if let Some(waker) = item.entry.waker.take() {
-            crate::task::waker::wake_contained(waker);
+            crate::task::wake_contained(waker);
         }
     }
     n
