@@ -396,6 +396,18 @@ impl Future for CountPolls {
     }
 }
 
+/// A waker that counts its wakes in the shared counter, then panics: fault injection for
+/// whoever calls wakers (a driver, a list of waiters).
+#[derive(Debug)]
+pub struct PanickingWaker(pub Arc<AtomicUsize>);
+
+impl std::task::Wake for PanickingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+        panic!("a waker that panics in wake()");
+    }
+}
+
 pub mod io;
 pub mod runner;
 

@@ -17,7 +17,7 @@ use std::time::Duration;
 use futures_core::Stream;
 use taskio_runtime::signal::{self, Signal, SignalKind};
 use taskio_runtime::{spawn, time, Builder};
-use taskio_tests::{raise, rt_tests, Flavor};
+use taskio_tests::{raise, rt_tests, Flavor, PanickingWaker};
 
 rt_tests!(
     delivered_to_a_listener_once_per_awaited_raise,
@@ -56,16 +56,6 @@ struct CountingWaker(AtomicUsize);
 impl Wake for CountingWaker {
     fn wake(self: Arc<Self>) {
         self.0.fetch_add(1, SeqCst);
-    }
-}
-
-/// A waker that counts its wakes, then panics.
-struct PanickingWaker(Arc<AtomicUsize>);
-
-impl Wake for PanickingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-        panic!("a waker that panics in wake()");
     }
 }
 

@@ -12,28 +12,18 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 
 use taskio_runtime::net::UnixStream;
 use taskio_runtime::time::{self, Duration, Instant};
 use taskio_runtime::{spawn, task};
 use taskio_tests::io::write_all;
-use taskio_tests::{rt_tests, Flavor};
+use taskio_tests::{rt_tests, Flavor, PanickingWaker};
 
 rt_tests!(
     a_timer_batch_survives_wakers_that_panic,
     a_readiness_batch_survives_wakers_that_panic,
 );
-
-/// A waker that counts its wakes, then panics.
-struct PanickingWaker(Arc<AtomicUsize>);
-
-impl Wake for PanickingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-        panic!("a waker that panics in wake()");
-    }
-}
 
 /// Polls `fut` once with a waker that panics, expecting it to wait.
 fn register_broken<F: Future + ?Sized>(fut: Pin<&mut F>, calls: &Arc<AtomicUsize>) {
